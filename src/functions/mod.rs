@@ -1,0 +1,378 @@
+//! Built-in functions: one file per family, and ONE registry table ([`REGISTRY`]) that the
+//! checker, the compiler, the docs (`mapexpr functions`) and the tests all read.
+//!
+//! A native function receives its arguments already evaluated, one per parameter slot, and
+//! returns a value. Functions that map over a multi-valued source (V4) are written for a
+//! single value; the VM applies them element by element. Lazy functions (IIF, Switch,
+//! Coalesce, SelectUniqueValue) are compiled to jumps and have no native body.
+
+use std::any::Any;
+
+use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
+use crate::datetime::DateTime;
+use crate::error::{ErrorCode, FnError};
+use crate::value::Value;
+
+mod registry;
+
+pub mod convert;
+pub mod logic;
+pub mod multivalue;
+pub mod string;
+
+pub use registry::{lookup, REGISTRY};
+
+/// What a parameter slot accepts (spec §3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Text; Integer, Boolean and DateTime are rendered.
+    Str,
+    /// Integer or integer text.
+    Int,
+    /// Integer or integer text; text with a fraction is truncated (DateAdd's `value` only).
+    IntFix,
+    /// Boolean or `True`/`False` text.
+    Bool,
+    /// DateTime or date text.
+    Date,
+    /// `vbTextCompare`/`vbBinaryCompare` or 0/1.
+    Enum,
+    /// Anything.
+    Any,
+    /// A list; a single value is a one-element list.
+    List,
+}
+
+/// How often a parameter may occur.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    /// Exactly once, never empty.
+    Required,
+    /// Once, may be omitted or left empty.
+    Optional,
+    /// One or more times (the last parameter only).
+    Repeating,
+}
+
+/// One parameter of a signature.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    /// The Graph key (spec §7.2), also the name shown by `explain`.
+    pub key: &'static str,
+    /// What the slot accepts.
+    pub kind: ParamKind,
+    /// Required, optional or repeating.
+    pub arity: Arity,
+}
+
+/// The static result type of a function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Returns {
+    /// Text.
+    Str,
+    /// Boolean.
+    Bool,
+    /// Integer.
+    Int,
+    /// DateTime.
+    Date,
+    /// A list.
+    Multi,
+    /// Unknown (passes through one of its arguments).
+    Any,
+}
+
+/// Where a function is documented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Doc {
+    /// In Microsoft's app-provisioning reference.
+    Reference,
+    /// Not in the reference (F22: Len, Trim); lint `undocumented-function`.
+    Undocumented,
+}
+
+/// How a function is evaluated.
+#[derive(Clone, Copy)]
+pub enum Imp {
+    /// A native body.
+    Native {
+        /// The body.
+        eval: NativeFn,
+        /// Compile-time validation of constant arguments and per-call-site precomputation.
+        prepare: Option<PrepareFn>,
+        /// True when the result depends only on the arguments (constant folding allowed).
+        pure: bool,
+    },
+    /// Compiled to jumps by the compiler.
+    Lazy(LazyKind),
+    /// The signature is known; evaluation lands with a later issue (`not-yet-supported`).
+    NotYet,
+}
+
+/// The functions with lazily evaluated arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LazyKind {
+    /// `IIF(condition, valueIfTrue, valueIfFalse)`.
+    Iif,
+    /// `Switch(source, default, key, value, …)`.
+    Switch,
+    /// `Coalesce(source…)`.
+    Coalesce,
+    /// `SelectUniqueValue(rule…)`.
+    SelectUniqueValue,
+}
+
+/// A function's registry entry.
+#[derive(Clone, Copy)]
+pub struct FnSpec {
+    /// Canonical name (registry casing).
+    pub name: &'static str,
+    /// Parameters in slot order.
+    pub params: &'static [Param],
+    /// Static result type.
+    pub returns: Returns,
+    /// True when a multi-valued first argument maps the function over its values (V4).
+    pub maps_multi: bool,
+    /// Where it is documented.
+    pub doc: Doc,
+    /// How it is evaluated.
+    pub imp: Imp,
+    /// One line for `mapexpr functions`.
+    pub summary: &'static str,
+}
+
+impl FnSpec {
+    /// Fewest arguments a call may have.
+    pub fn min_args(&self) -> usize {
+        self.params.iter().filter(|p| p.arity != Arity::Optional).count()
+    }
+
+    /// Most arguments a call may have (`None`: unbounded).
+    pub fn max_args(&self) -> Option<usize> {
+        if self.params.iter().any(|p| p.arity == Arity::Repeating) {
+            None
+        } else {
+            Some(self.params.len())
+        }
+    }
+
+    /// The parameter that argument `i` fills (repeating parameters absorb the rest).
+    pub fn param_for(&self, i: usize) -> Option<&'static Param> {
+        let params: &'static [Param] = self.params;
+        match params.get(i) {
+            Some(p) => Some(p),
+            None => params.last().filter(|p| p.arity == Arity::Repeating),
+        }
+    }
+
+    /// The signature as text: `Mid(source: Str, start: Int, length: Int) -> Str`.
+    pub fn signature(&self) -> String {
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| {
+                let suffix = match p.arity {
+                    Arity::Required => "",
+                    Arity::Optional => "?",
+                    Arity::Repeating => "…",
+                };
+                format!("{}{}: {:?}", p.key, suffix, p.kind)
+            })
+            .collect();
+        format!("{}({}) -> {:?}", self.name, params.join(", "), self.returns)
+    }
+}
+
+/// A native function body.
+pub type NativeFn = for<'a> fn(&mut Args<'_, 'a>, &mut Env<'_>) -> Result<Value<'a>, FnError>;
+
+/// Per-call-site data computed at compile time (a compiled regex, a parsed format string).
+pub type SiteData = Box<dyn Any + Send + Sync>;
+
+/// Validates constant arguments and precomputes call-site data.
+///
+/// Called by the checker (errors become diagnostics on the argument) and by the compiler
+/// (the data is stored with the call).
+pub type PrepareFn = fn(&ConstArgs<'_>) -> Result<Option<SiteData>, PrepareError>;
+
+/// What `prepare` sees: for each written slot, whether it is present and, when the
+/// argument is a constant, its value.
+pub struct ConstArgs<'c> {
+    /// One entry per argument slot as written (empty slots are `present: false`).
+    pub slots: &'c [ConstSlot<'c>],
+}
+
+/// One argument slot seen at compile time.
+#[derive(Clone, Debug)]
+pub struct ConstSlot<'c> {
+    /// False for an empty or omitted slot.
+    pub present: bool,
+    /// The value when the argument is a constant (after folding).
+    pub value: Option<&'c Value<'static>>,
+}
+
+impl ConstArgs<'_> {
+    /// Number of slots as written.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True when no slots were written.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// True when slot `i` has an argument.
+    pub fn present(&self, i: usize) -> bool {
+        self.slots.get(i).is_some_and(|s| s.present)
+    }
+
+    /// The constant value of slot `i`, if it is present and constant.
+    pub fn constant(&self, i: usize) -> Option<&Value<'static>> {
+        self.slots.get(i).and_then(|s| s.value)
+    }
+}
+
+/// A compile-time error found by `prepare`, located at one argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrepareError {
+    /// The argument slot at fault (its span is used), or `None` for the whole call.
+    pub arg: Option<usize>,
+    /// The code.
+    pub code: ErrorCode,
+    /// A lowercase phrase.
+    pub message: String,
+    /// A fix, when one exists ("use `\\d`").
+    pub help: Option<String>,
+}
+
+impl PrepareError {
+    /// An error on argument `arg`.
+    #[cold]
+    pub fn at(arg: usize, code: ErrorCode, message: impl Into<String>) -> PrepareError {
+        PrepareError { arg: Some(arg), code, message: message.into(), help: None }
+    }
+
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> PrepareError {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// The evaluated arguments of one native call.
+///
+/// `vals` holds one value per slot as written (empty slots hold Null and are not present).
+pub struct Args<'s, 'a> {
+    vals: &'s mut [Value<'a>],
+    present: u64,
+    site: Option<&'s (dyn Any + Send + Sync)>,
+}
+
+impl<'s, 'a> Args<'s, 'a> {
+    /// Wraps argument values. Bit `i` of `present` is set when slot `i` has an argument;
+    /// slots past 63 always count as present.
+    pub fn new(vals: &'s mut [Value<'a>], present: u64, site: Option<&'s (dyn Any + Send + Sync)>) -> Self {
+        Args { vals, present, site }
+    }
+
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.vals.len()
+    }
+
+    /// True when there are no slots.
+    pub fn is_empty(&self) -> bool {
+        self.vals.is_empty()
+    }
+
+    /// True when slot `i` exists and has an argument.
+    pub fn present(&self, i: usize) -> bool {
+        i < self.vals.len() && (i >= 64 || self.present & (1 << i) != 0)
+    }
+
+    /// Borrows slot `i` (Null when out of range).
+    pub fn get(&self, i: usize) -> &Value<'a> {
+        const NULL: &Value<'static> = &Value::Null;
+        self.vals.get(i).unwrap_or(NULL)
+    }
+
+    /// Takes slot `i`'s value out, leaving Null (Null when out of range).
+    pub fn take(&mut self, i: usize) -> Value<'a> {
+        self.vals.get_mut(i).map(std::mem::take).unwrap_or(Value::Null)
+    }
+
+    /// All slots.
+    pub fn values(&self) -> &[Value<'a>] {
+        self.vals
+    }
+
+    /// The call-site data `prepare` computed, if it is of type `T`.
+    pub fn site<T: Any>(&self) -> Option<&'s T> {
+        self.site.and_then(|s| s.downcast_ref::<T>())
+    }
+}
+
+/// What a function body may observe besides its arguments.
+pub struct Env<'e> {
+    clock: &'e dyn Clock,
+    now: Option<DateTime>,
+    /// The random source of Guid and RandomString.
+    pub rng: &'e mut dyn RandomSource,
+    /// The SelectUniqueValue oracle.
+    pub oracle: &'e dyn UniquenessOracle,
+    /// The evaluation limits.
+    pub limits: &'e Limits,
+    steps: u64,
+}
+
+impl<'e> Env<'e> {
+    /// A fresh environment for one evaluation.
+    pub fn new(
+        clock: &'e dyn Clock,
+        rng: &'e mut dyn RandomSource,
+        oracle: &'e dyn UniquenessOracle,
+        limits: &'e Limits,
+    ) -> Self {
+        Env { clock, now: None, rng, oracle, limits, steps: 0 }
+    }
+
+    /// `Now()`: the same instant for the whole evaluation.
+    pub fn now(&mut self) -> DateTime {
+        *self.now.get_or_insert_with(|| self.clock.now())
+    }
+
+    /// Charges `n` steps against the step budget (`limit-exceeded` when it runs out).
+    /// Functions whose work grows with their input (Join, Replace, Split) charge per element.
+    #[inline]
+    pub fn charge(&mut self, n: u64) -> Result<(), FnError> {
+        self.steps = self.steps.saturating_add(n);
+        if self.steps > self.limits.max_steps {
+            return Err(FnError::new(
+                ErrorCode::LimitExceeded,
+                format!("the evaluation exceeded its step budget of {}", self.limits.max_steps),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks a built string against the per-value size limit.
+    #[inline]
+    pub fn check_len(&self, bytes: usize) -> Result<(), FnError> {
+        if bytes > self.limits.max_value_bytes {
+            return Err(FnError::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "a value of {bytes} bytes exceeds the limit of {} bytes",
+                    self.limits.max_value_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+}
