@@ -6,4 +6,6 @@ pub mod datetime;
 pub mod error;
 pub mod functions;
 pub mod syntax;
+pub mod diagnostic;
+pub mod check;
 pub mod value;
