@@ -120,6 +120,8 @@ pub enum LazyKind {
     Coalesce,
     /// `SelectUniqueValue(rule…)`.
     SelectUniqueValue,
+    /// `IgnoreFlowIfNullOrEmpty(expression)`: not lazy, but its Ignore outcome is an opcode.
+    IgnoreFlow,
 }
 
 /// A function's registry entry.
@@ -374,5 +376,53 @@ impl<'e> Env<'e> {
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+}
+
+/// Calls a native body, applying the multi-valued mapping rule (V4): when the function maps
+/// and its first argument is a list, the body runs once per element and the results form a
+/// list. Shared by the VM, the reference evaluator and constant folding so that all three
+/// agree by construction.
+pub fn invoke<'a>(
+    spec: &FnSpec,
+    eval: NativeFn,
+    vals: &mut [Value<'a>],
+    present: u64,
+    site: Option<&(dyn Any + Send + Sync)>,
+    env: &mut Env<'_>,
+) -> Result<Value<'a>, FnError> {
+    if spec.maps_multi {
+        if let Some(Value::Multi(_)) = vals.first() {
+            let Some(Value::Multi(list)) = vals.first_mut().map(std::mem::take) else {
+                return Ok(Value::Null);
+            };
+            let mut out = Vec::with_capacity(list.len());
+            let mut scratch: Vec<Value<'a>> = Vec::with_capacity(vals.len());
+            for elem in list.into_vec() {
+                env.charge(1)?;
+                scratch.clear();
+                scratch.push(elem);
+                scratch.extend(vals.iter().skip(1).cloned());
+                let v = eval(&mut Args::new(&mut scratch, present, site), env)?;
+                // Null results are dropped so that the list invariant (no nested Null) holds.
+                match v {
+                    Value::Null => {}
+                    Value::Multi(inner) => out.extend(inner.into_vec()),
+                    other => out.push(other),
+                }
+            }
+            return Ok(Value::multi(out));
+        }
+    }
+    eval(&mut Args::new(vals, present, site), env)
+}
+
+/// A random source for contexts that must not draw (constant folding of pure functions).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoRandom;
+
+impl RandomSource for NoRandom {
+    fn next_u64(&mut self) -> u64 {
+        0
     }
 }

@@ -1,1 +1,129 @@
-//! Functions of the string family.
+//! String building: Append, Join, Len, StripSpaces, Trim.
+//!
+//! Each returns its input borrowed when nothing changes, so chains over record values
+//! allocate only where text is actually built.
+
+use std::borrow::Cow;
+
+use super::{Args, Env};
+use crate::error::FnError;
+use crate::value::Value;
+
+/// `Append(source, suffix)`: text(source) then text(suffix); Null counts as `""` and the
+/// result is never Null. Maps over a multi-valued source.
+pub fn append<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+    let source = args.take(0).into_text()?;
+    let suffix = args.take(1).into_text()?;
+    Ok(match (source, suffix) {
+        (Some(s), None) => Value::Str(s),
+        (None, Some(x)) => Value::Str(x),
+        (None, None) => Value::str(""),
+        (Some(s), Some(x)) if x.is_empty() => Value::Str(s),
+        (Some(s), Some(x)) if s.is_empty() => Value::Str(x),
+        (Some(s), Some(x)) => {
+            env.check_len(s.len() + x.len())?;
+            let mut out = s.into_owned();
+            out.push_str(&x);
+            Value::string(out)
+        }
+    })
+}
+
+/// `Join(separator, source…)` (F1): every value of every source (a multi-valued source
+/// contributes all its values), rendered as text; Null and `""` are skipped; the rest are
+/// joined with the separator. Nothing left gives `""`, never Null.
+pub fn join<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+    let sep = args.take(0).into_text()?;
+    let sep: &str = sep.as_deref().unwrap_or("");
+    // First pass: count the pieces and the length, remembering a lone piece so that joining
+    // a single non-empty value returns it without copying.
+    let mut count = 0usize;
+    let mut len = 0usize;
+    let mut lone: Option<usize> = None;
+    for i in 1..args.len() {
+        for v in args.get(i).as_list() {
+            env.charge(1)?;
+            if let Some(t) = piece(v) {
+                if count == 0 {
+                    lone = Some(i);
+                }
+                count += 1;
+                len += t.len();
+            }
+        }
+    }
+    if count == 0 {
+        return Ok(Value::str(""));
+    }
+    if count == 1 {
+        if let Some(i) = lone {
+            let v = args.take(i);
+            // The lone piece is the only non-empty value of that argument.
+            let single = match v {
+                Value::Multi(list) => list.into_vec().into_iter().find(|x| piece(x).is_some()).unwrap_or(Value::Null),
+                other => other,
+            };
+            return Ok(match single.into_text()? {
+                Some(t) => Value::Str(t),
+                None => Value::str(""),
+            });
+        }
+    }
+    len += sep.len() * (count - 1);
+    env.check_len(len)?;
+    let mut out = String::with_capacity(len);
+    let mut first = true;
+    for i in 1..args.len() {
+        for v in args.get(i).as_list() {
+            if let Some(t) = piece(v) {
+                if !first {
+                    out.push_str(sep);
+                }
+                first = false;
+                out.push_str(&t);
+            }
+        }
+    }
+    Ok(Value::string(out))
+}
+
+/// The text a Join contributes for one value: `None` for Null and `""`.
+fn piece<'v>(v: &'v Value<'_>) -> Option<Cow<'v, str>> {
+    match v {
+        Value::Null => None,
+        Value::Str(s) if s.is_empty() => None,
+        Value::Str(s) => Some(Cow::Borrowed(s)),
+        other => Some(Cow::Owned(other.render_scalar())),
+    }
+}
+
+/// `Len(source)` (F22): length of the text in UTF-16 code units; Null is 0.
+pub fn len<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+    let n = match args.get(0).text()? {
+        Some(t) if t.is_ascii() => t.len(),
+        Some(t) => t.encode_utf16().count(),
+        None => 0,
+    };
+    Ok(Value::Int(n as i64))
+}
+
+/// `StripSpaces(source)`: removes every U+0020 and nothing else. Null gives Null.
+pub fn strip_spaces<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+    Ok(match args.take(0).into_text()? {
+        None => Value::Null,
+        Some(t) if !t.contains(' ') => Value::Str(t),
+        Some(t) => Value::string(t.chars().filter(|c| *c != ' ').collect()),
+    })
+}
+
+/// `Trim(source)` (F22): strips leading and trailing White_Space code points. Null gives Null.
+pub fn trim<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+    Ok(match args.take(0).into_text()? {
+        None => Value::Null,
+        Some(Cow::Borrowed(s)) => Value::str(s.trim_matches(char::is_whitespace)),
+        Some(Cow::Owned(s)) => {
+            let t = s.trim_matches(char::is_whitespace);
+            if t.len() == s.len() { Value::string(s) } else { Value::string(t.to_owned()) }
+        }
+    })
+}

@@ -42,9 +42,15 @@ impl Span {
     }
 }
 
-#[derive(pest_derive::Parser)]
-#[grammar = "grammar/expr.pest"]
-struct ExprParser;
+/// The pest parser; kept private so `Rule` never leaks into the public API.
+mod grammar {
+    #![allow(missing_docs)]
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar/expr.pest"]
+    pub(super) struct ExprParser;
+}
+
+use grammar::{ExprParser, Rule};
 
 /// A parsed expression and the warnings found while parsing.
 #[derive(Clone, Debug)]

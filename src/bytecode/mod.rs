@@ -1,0 +1,231 @@
+//! Bytecode: opcodes, the compiled [`Program`] and its disassembler.
+//!
+//! A program is a straight line of [`Op`]s with forward jumps only (the language has no
+//! loops), so the number of ops executed is bounded by the code length. Spans live in side
+//! tables, off the hot path: call sites carry theirs, other failing ops are found by pc.
+
+use std::fmt::Write as _;
+
+use crate::functions::{FnSpec, NativeFn, SiteData};
+use crate::syntax::Span;
+use crate::syntax::ast::BinOp;
+use crate::value::Value;
+
+macro_rules! index {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+        impl $name {
+            /// The index as usize.
+            #[inline]
+            pub fn get(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+index!(/// An index into `Program::code`.
+    CodeIdx);
+index!(/// An index into `Program::consts`.
+    ConstIdx);
+index!(/// An attribute slot: an index into `Program::attributes()`.
+    SlotIdx);
+index!(/// An index into `Program::calls`.
+    CallIdx);
+index!(/// An index into `Program::tables`.
+    TableIdx);
+
+/// One instruction. Each doc comment states the stack effect, top of stack on the right.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    /// `[] -> [c]`: push a constant (borrowed from the program).
+    Const(ConstIdx),
+    /// `[] -> [v]`: push an attribute read from the record (borrowed from the record).
+    Attr(SlotIdx),
+    /// `[a1 … an] -> [r]`: call a native function; `n` is the call site's slot count.
+    Call(CallIdx),
+    /// `[a1 … an] -> [s]`: concatenate the texts of `n` values (Null counts as `""`).
+    Concat(u32),
+    /// `[a b] -> [bool]`: compare.
+    Cmp(BinOp),
+    /// `[c] -> []`: jump when the condition is False; fail unless it is a Boolean or
+    /// `True`/`False` text (`invalid-condition`).
+    JumpIfFalse(CodeIdx),
+    /// `[] -> []`: jump.
+    Jump(CodeIdx),
+    /// `[s] -> []`: render the Switch source and jump to the value block of the first
+    /// constant key equal to it, or to the table's default block.
+    SwitchTable(TableIdx),
+    /// `[s k] -> [s]` when unequal, `[s k] -> []` plus a jump when equal: one dynamic
+    /// Switch key.
+    SwitchKeyEq(CodeIdx),
+    /// `[v] -> []`: discard.
+    Pop,
+    /// `[v] -> [v]` plus a jump when `v` is not Null; `[v] -> []` otherwise (Coalesce).
+    JumpIfNotNull(CodeIdx),
+    /// `[v] -> [v]` plus a jump when `v` is a usable candidate the oracle does not know;
+    /// `[v] -> []` otherwise (SelectUniqueValue).
+    UniqueOrNext(CodeIdx),
+    /// `[] -> !`: fail with `no-unique-value`.
+    FailNoUnique,
+    /// `[v] -> [v]`, or finish with the Ignore outcome when `v` is Null or `""`.
+    IgnoreIfEmpty,
+    /// `[v] -> !`: finish with `v`.
+    Return,
+}
+
+/// A native call site: the function, its prepared data and its span.
+pub struct CallSite {
+    /// The registry entry.
+    pub spec: &'static FnSpec,
+    /// The body.
+    pub eval: NativeFn,
+    /// Number of argument slots on the stack.
+    pub argc: u32,
+    /// Bit `i` set when slot `i` was written.
+    pub present: u64,
+    /// Data from `prepare` (compiled regex, parsed format).
+    pub site: Option<SiteData>,
+    /// Span of the call in the source.
+    pub span: Span,
+}
+
+/// A Switch over constant keys.
+pub struct SwitchTable {
+    /// Rendered keys and their value blocks, first occurrence only, in source order.
+    pub keys: Vec<(String, CodeIdx)>,
+    /// Hash index for large tables (built when there are more than 8 keys).
+    pub index: Option<std::collections::HashMap<String, CodeIdx>>,
+    /// The default block.
+    pub default: CodeIdx,
+}
+
+impl SwitchTable {
+    /// The block for `key`.
+    #[inline]
+    pub fn lookup(&self, key: &str) -> CodeIdx {
+        match &self.index {
+            Some(map) => map.get(key).copied().unwrap_or(self.default),
+            None => self.keys.iter().find(|(k, _)| k == key).map_or(self.default, |(_, c)| *c),
+        }
+    }
+}
+
+/// A compiled expression.
+pub struct Program {
+    pub(crate) code: Vec<Op>,
+    pub(crate) consts: Vec<Value<'static>>,
+    pub(crate) calls: Vec<CallSite>,
+    pub(crate) tables: Vec<SwitchTable>,
+    pub(crate) attributes: Vec<String>,
+    /// Spans of ops other than calls that can fail, sorted by pc.
+    pub(crate) spans: Vec<(u32, Span)>,
+    pub(crate) source: String,
+    pub(crate) max_stack: usize,
+}
+
+impl Program {
+    /// The attribute table: slot `i` reads `attributes()[i]`.
+    pub fn attributes(&self) -> &[String] {
+        &self.attributes
+    }
+
+    /// The source text the program was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The span recorded for the op at `pc` (cold path).
+    #[cold]
+    pub(crate) fn span_at(&self, pc: usize) -> Span {
+        match self.spans.binary_search_by_key(&(pc as u32), |(p, _)| *p) {
+            Ok(i) => self.spans[i].1,
+            Err(_) => Span::new(0, self.source.len()),
+        }
+    }
+
+    /// The number of ops.
+    pub fn len(&self) -> usize {
+        self.code.len()
+    }
+
+    /// True for an empty program (never produced by the compiler).
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+
+    /// Human-readable disassembly with the source text of each call's span.
+    pub fn disassemble(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "; {}", self.source.replace('\n', " "));
+        let _ = writeln!(
+            out,
+            "; {} ops, {} constants, {} calls, {} attributes, max stack {}",
+            self.code.len(),
+            self.consts.len(),
+            self.calls.len(),
+            self.attributes.len(),
+            self.max_stack
+        );
+        for (pc, op) in self.code.iter().enumerate() {
+            let text = match op {
+                Op::Const(c) => format!("const     {}", show_const(self.consts.get(c.get()))),
+                Op::Attr(s) => format!(
+                    "attr      #{} [{}]",
+                    s.0,
+                    self.attributes.get(s.get()).map_or("?", String::as_str)
+                ),
+                Op::Call(c) => match self.calls.get(c.get()) {
+                    Some(site) => {
+                        let src = site.span.text(&self.source);
+                        format!(
+                            "call      {}/{}{}   ; {}",
+                            site.spec.name,
+                            site.argc,
+                            if site.site.is_some() { " +prepared" } else { "" },
+                            crate::value::truncate_for_message(src)
+                        )
+                    }
+                    None => "call      ?".to_owned(),
+                },
+                Op::Concat(n) => format!("concat    {n}"),
+                Op::Cmp(op) => format!("cmp       {}", op.as_str()),
+                Op::JumpIfFalse(t) => format!("jfalse    @{}", t.0),
+                Op::Jump(t) => format!("jump      @{}", t.0),
+                Op::SwitchTable(t) => match self.tables.get(t.get()) {
+                    Some(table) => {
+                        let keys: Vec<String> =
+                            table.keys.iter().map(|(k, c)| format!("{k:?}=>@{}", c.0)).collect();
+                        format!(
+                            "switch    {{{}}} default @{}{}",
+                            keys.join(", "),
+                            table.default.0,
+                            if table.index.is_some() { " (hashed)" } else { "" }
+                        )
+                    }
+                    None => "switch    ?".to_owned(),
+                },
+                Op::SwitchKeyEq(t) => format!("keyeq     @{}", t.0),
+                Op::Pop => "pop".to_owned(),
+                Op::JumpIfNotNull(t) => format!("jnotnull  @{}", t.0),
+                Op::UniqueOrNext(t) => format!("unique    @{}", t.0),
+                Op::FailNoUnique => "fail      no-unique-value".to_owned(),
+                Op::IgnoreIfEmpty => "ignoreifempty".to_owned(),
+                Op::Return => "return".to_owned(),
+            };
+            let _ = writeln!(out, "{pc:4}  {text}");
+        }
+        out
+    }
+}
+
+fn show_const(v: Option<&Value<'static>>) -> String {
+    match v {
+        Some(Value::Str(s)) => format!("{:?}", crate::value::truncate_for_message(s)),
+        Some(Value::Null) => "Null".to_owned(),
+        Some(v) => v.to_string(),
+        None => "?".to_owned(),
+    }
+}

@@ -1,0 +1,574 @@
+//! Checked AST to [`Program`]: constant folding, attribute names resolved to slots,
+//! per-call-site preparation (regexes and formats compiled once), Switch tables, jumps for
+//! the lazy functions.
+//!
+//! Invariant: the compiler runs only on trees the checker accepted, so it never meets an
+//! unknown function, a wrong arity or an empty required slot; if it does anyway it returns an
+//! error instead of panicking.
+
+use std::collections::HashMap;
+
+use crate::bytecode::{CallIdx, CallSite, CodeIdx, ConstIdx, Op, Program, SlotIdx, SwitchTable, TableIdx};
+use crate::check::param_index;
+use crate::context::{FixedClock, Limits, TakenSet};
+use crate::datetime::DateTime;
+use crate::diagnostic::Diagnostic;
+use crate::error::ErrorCode;
+use crate::functions::{self, ConstArgs, ConstSlot, Env, FnSpec, Imp, LazyKind};
+use crate::syntax::Span;
+use crate::syntax::ast::{BinOp, Call, Constant, Expr, ExprKind};
+use crate::value::Value;
+
+/// Attribute names shared by the programs of one mapping set: each name gets one slot.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Layout {
+    /// An empty layout.
+    pub fn new() -> Self {
+        Layout::default()
+    }
+
+    /// The slot of `name`, allocating one when new.
+    pub fn slot(&mut self, name: &str) -> SlotIdx {
+        if let Some(i) = self.index.get(name) {
+            return SlotIdx(*i);
+        }
+        let i = self.names.len() as u32;
+        self.names.push(name.to_owned());
+        self.index.insert(name.to_owned(), i);
+        SlotIdx(i)
+    }
+
+    /// The slot of `name`, if it has one.
+    pub fn get(&self, name: &str) -> Option<SlotIdx> {
+        self.index.get(name).map(|i| SlotIdx(*i))
+    }
+
+    /// The names in slot order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// Compiles a checked expression with its own attribute layout.
+pub fn compile(expr: &Expr, source: &str, limits: &Limits) -> Result<Program, Diagnostic> {
+    let mut layout = Layout::new();
+    compile_in(expr, source, limits, &mut layout)
+}
+
+/// Compiles a checked expression, allocating attribute slots in a shared layout. The
+/// program's attribute table is the layout's names at the time of compilation (a prefix of
+/// the final layout), so slot numbers are valid for records laid out by the final layout.
+pub fn compile_in(expr: &Expr, source: &str, limits: &Limits, layout: &mut Layout) -> Result<Program, Diagnostic> {
+    let mut c = Compiler {
+        code: Vec::new(),
+        consts: Vec::new(),
+        calls: Vec::new(),
+        tables: Vec::new(),
+        spans: Vec::new(),
+        layout,
+        folded: HashMap::new(),
+        limits,
+        depth: 0,
+        max_depth: 0,
+    };
+    c.fold(expr);
+    c.emit(expr)?;
+    c.op(Op::Return, -1);
+    let attributes = c.layout.names().to_vec();
+    Ok(Program {
+        code: c.code,
+        consts: c.consts,
+        calls: c.calls,
+        tables: c.tables,
+        attributes,
+        spans: c.spans,
+        source: source.to_owned(),
+        max_stack: c.max_depth.max(1) as usize,
+    })
+}
+
+struct Compiler<'l> {
+    code: Vec<Op>,
+    consts: Vec<Value<'static>>,
+    calls: Vec<CallSite>,
+    tables: Vec<SwitchTable>,
+    spans: Vec<(u32, Span)>,
+    layout: &'l mut Layout,
+    /// Constant value of every node that folds, keyed by node address (the tree is borrowed
+    /// immutably for the whole compilation, so addresses are stable).
+    folded: HashMap<usize, Value<'static>>,
+    limits: &'l Limits,
+    depth: i64,
+    max_depth: i64,
+}
+
+fn key(e: &Expr) -> usize {
+    e as *const Expr as usize
+}
+
+#[cold]
+fn internal(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(ErrorCode::UnexpectedToken, span, format!("internal compiler error: {what}"))
+}
+
+impl Compiler<'_> {
+    // ---- folding -------------------------------------------------------------------------
+
+    /// Computes the constant value of `e` and of every node below it (bottom-up, once).
+    fn fold(&mut self, e: &Expr) -> Option<Value<'static>> {
+        let v = self.fold_node(e);
+        if let Some(v) = &v {
+            self.folded.insert(key(e), v.clone());
+        }
+        v
+    }
+
+    fn konst(&self, e: &Expr) -> Option<&Value<'static>> {
+        self.folded.get(&key(e))
+    }
+
+    fn fold_node(&mut self, e: &Expr) -> Option<Value<'static>> {
+        match &e.kind {
+            ExprKind::Str(s) => Some(Value::string(s.clone())),
+            ExprKind::Int { value, .. } => Some(Value::Int(*value)),
+            ExprKind::Const(c) => Some(constant_value(*c)),
+            ExprKind::Attr(_) => None,
+            ExprKind::Binary { op, lhs, rhs } => {
+                let l = self.fold(lhs);
+                let r = self.fold(rhs);
+                let (l, r) = (l?, r?);
+                binary(*op, &l, &r).ok()
+            }
+            ExprKind::Call(call) => {
+                let vals: Vec<Option<Value<'static>>> =
+                    call.args.iter().map(|a| a.expr.as_ref().and_then(|x| self.fold(x))).collect();
+                let spec = functions::lookup(&call.name)?;
+                match spec.imp {
+                    Imp::Native { eval, prepare, pure } => {
+                        if !pure || call.args.iter().zip(&vals).any(|(a, v)| a.expr.is_some() && v.is_none()) {
+                            return None;
+                        }
+                        let (slots, present) = normalise(spec, call, &vals);
+                        let site = match prepare {
+                            Some(p) => p(&ConstArgs { slots: &slots }).ok()?,
+                            None => None,
+                        };
+                        let mut args: Vec<Value<'static>> =
+                            slots.iter().map(|s| s.value.cloned().unwrap_or(Value::Null)).collect();
+                        let clock = FixedClock(DateTime::MIN);
+                        let mut rng = functions::NoRandom;
+                        let oracle = TakenSet::new();
+                        let mut env = Env::new(&clock, &mut rng, &oracle, self.limits);
+                        functions::invoke(spec, eval, &mut args, present, site.as_deref(), &mut env)
+                            .ok()
+                            .map(Value::into_owned)
+                    }
+                    Imp::Lazy(LazyKind::Iif) => match vals.first()? {
+                        Some(c) => match condition(c)? {
+                            true => vals.get(1).cloned().flatten(),
+                            false => vals.get(2).cloned().flatten(),
+                        },
+                        None => None,
+                    },
+                    Imp::Lazy(LazyKind::Coalesce) => {
+                        for v in &vals {
+                            match v {
+                                Some(Value::Null) => continue,
+                                Some(v) => return Some(v.clone()),
+                                None => return None,
+                            }
+                        }
+                        Some(Value::Null)
+                    }
+                    Imp::Lazy(LazyKind::Switch) => {
+                        let source = vals.first()?.as_ref()?.text().ok()?.map(|s| s.into_owned()).unwrap_or_default();
+                        let mut i = 2;
+                        while i + 1 < vals.len() {
+                            let k = vals[i].as_ref()?.text().ok()?.map(|s| s.into_owned()).unwrap_or_default();
+                            if k == source {
+                                return vals[i + 1].clone();
+                            }
+                            i += 2;
+                        }
+                        match call.args.get(1).and_then(|a| a.expr.as_ref()) {
+                            Some(_) => vals.get(1).cloned().flatten(),
+                            None => Some(Value::Null),
+                        }
+                    }
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    // ---- emission ------------------------------------------------------------------------
+
+    fn op(&mut self, op: Op, effect: i64) -> CodeIdx {
+        let pc = CodeIdx(self.code.len() as u32);
+        self.code.push(op);
+        self.depth += effect;
+        self.max_depth = self.max_depth.max(self.depth);
+        pc
+    }
+
+    fn here(&self) -> CodeIdx {
+        CodeIdx(self.code.len() as u32)
+    }
+
+    fn patch(&mut self, at: CodeIdx, target: CodeIdx) {
+        if let Some(op) = self.code.get_mut(at.get()) {
+            *op = match *op {
+                Op::Jump(_) => Op::Jump(target),
+                Op::JumpIfFalse(_) => Op::JumpIfFalse(target),
+                Op::JumpIfNotNull(_) => Op::JumpIfNotNull(target),
+                Op::UniqueOrNext(_) => Op::UniqueOrNext(target),
+                Op::SwitchKeyEq(_) => Op::SwitchKeyEq(target),
+                other => other,
+            };
+        }
+    }
+
+    fn span_here(&mut self, span: Span) {
+        self.spans.push((self.code.len() as u32, span));
+    }
+
+    fn push_const(&mut self, v: Value<'static>) {
+        let idx = match self.consts.iter().position(|c| same_const(c, &v)) {
+            Some(i) => i,
+            None => {
+                self.consts.push(v);
+                self.consts.len() - 1
+            }
+        };
+        self.op(Op::Const(ConstIdx(idx as u32)), 1);
+    }
+
+    fn emit(&mut self, e: &Expr) -> Result<(), Diagnostic> {
+        if let Some(v) = self.konst(e).cloned() {
+            self.push_const(v);
+            return Ok(());
+        }
+        match &e.kind {
+            ExprKind::Str(_) | ExprKind::Int { .. } | ExprKind::Const(_) => Err(internal(e.span, "unfolded constant")),
+            ExprKind::Attr(name) => {
+                let slot = self.layout.slot(name);
+                self.op(Op::Attr(slot), 1);
+                Ok(())
+            }
+            ExprKind::Binary { op: BinOp::Concat, .. } => {
+                let mut parts = Vec::new();
+                flatten_concat(e, &mut parts);
+                for p in &parts {
+                    self.emit(p)?;
+                }
+                self.span_here(e.span);
+                let n = parts.len() as i64;
+                self.op(Op::Concat(n as u32), 1 - n);
+                Ok(())
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                self.emit(lhs)?;
+                self.emit(rhs)?;
+                self.span_here(e.span);
+                self.op(Op::Cmp(*op), -1);
+                Ok(())
+            }
+            ExprKind::Call(call) => {
+                let spec = functions::lookup(&call.name).ok_or_else(|| internal(e.span, "unknown function"))?;
+                match spec.imp {
+                    Imp::Native { eval, prepare, .. } => self.native(e, call, spec, eval, prepare),
+                    Imp::Lazy(kind) => self.lazy(e, call, kind),
+                    Imp::NotYet => Err(Diagnostic::error(
+                        ErrorCode::NotYetSupported,
+                        call.name_span,
+                        format!("`{}` is not supported by this build of mapexpr yet", spec.name),
+                    )),
+                }
+            }
+        }
+    }
+
+    fn native(
+        &mut self,
+        e: &Expr,
+        call: &Call,
+        spec: &'static FnSpec,
+        eval: functions::NativeFn,
+        prepare: Option<functions::PrepareFn>,
+    ) -> Result<(), Diagnostic> {
+        let n = call.args.len();
+        let total = if spec.name == "FormatDateTime" { 4 } else { n };
+        // Emit the slots in parameter order; empty and omitted slots push Null.
+        let mut by_slot: Vec<Option<&Expr>> = vec![None; total];
+        for (i, a) in call.args.iter().enumerate() {
+            if let Some(slot) = by_slot.get_mut(param_index(spec, n, i)) {
+                *slot = a.expr.as_ref();
+            }
+        }
+        let vals: Vec<Option<Value<'static>>> =
+            by_slot.iter().map(|x| x.and_then(|x| self.konst(x).cloned())).collect();
+        let mut slots = Vec::with_capacity(total);
+        let mut present = 0u64;
+        for (i, x) in by_slot.iter().enumerate() {
+            slots.push(ConstSlot { present: x.is_some(), value: vals[i].as_ref() });
+            if x.is_some() && i < 64 {
+                present |= 1 << i;
+            }
+        }
+        let site = match prepare {
+            Some(p) => p(&ConstArgs { slots: &slots }).map_err(|err| {
+                let mut d = Diagnostic::error(err.code, e.span, err.message);
+                if let Some(h) = err.help {
+                    d = d.with_help(h);
+                }
+                d
+            })?,
+            None => None,
+        };
+        for x in &by_slot {
+            match x {
+                Some(x) => self.emit(x)?,
+                None => self.push_const(Value::Null),
+            }
+        }
+        let idx = CallIdx(self.calls.len() as u32);
+        self.calls.push(CallSite { spec, eval, argc: total as u32, present, site, span: e.span });
+        self.op(Op::Call(idx), 1 - total as i64);
+        Ok(())
+    }
+
+    fn arg<'c>(call: &'c Call, i: usize) -> Option<&'c Expr> {
+        call.args.get(i).and_then(|a| a.expr.as_ref())
+    }
+
+    fn lazy(&mut self, e: &Expr, call: &Call, kind: LazyKind) -> Result<(), Diagnostic> {
+        let missing = || internal(e.span, "missing argument");
+        match kind {
+            LazyKind::Iif => {
+                let cond = Self::arg(call, 0).ok_or_else(missing)?;
+                let t = Self::arg(call, 1).ok_or_else(missing)?;
+                let f = Self::arg(call, 2).ok_or_else(missing)?;
+                if let Some(c) = self.konst(cond).and_then(condition) {
+                    return self.emit(if c { t } else { f });
+                }
+                self.emit(cond)?;
+                self.span_here(cond.span);
+                let jf = self.op(Op::JumpIfFalse(CodeIdx(0)), -1);
+                self.emit(t)?;
+                let jend = self.op(Op::Jump(CodeIdx(0)), -1);
+                let else_at = self.here();
+                self.patch(jf, else_at);
+                self.emit(f)?;
+                let end = self.here();
+                self.patch(jend, end);
+                Ok(())
+            }
+            LazyKind::Coalesce => {
+                let args: Vec<&Expr> = call.args.iter().filter_map(|a| a.expr.as_ref()).collect();
+                let mut jumps = Vec::new();
+                for (i, a) in args.iter().enumerate() {
+                    self.emit(a)?;
+                    if i + 1 < args.len() {
+                        jumps.push(self.op(Op::JumpIfNotNull(CodeIdx(0)), -1));
+                    }
+                }
+                let end = self.here();
+                for j in jumps {
+                    self.patch(j, end);
+                }
+                Ok(())
+            }
+            LazyKind::SelectUniqueValue => {
+                let mut jumps = Vec::new();
+                for a in call.args.iter().filter_map(|a| a.expr.as_ref()) {
+                    self.emit(a)?;
+                    self.span_here(a.span);
+                    jumps.push(self.op(Op::UniqueOrNext(CodeIdx(0)), -1));
+                }
+                self.span_here(e.span);
+                self.op(Op::FailNoUnique, 1);
+                let end = self.here();
+                for j in jumps {
+                    self.patch(j, end);
+                }
+                Ok(())
+            }
+            LazyKind::IgnoreFlow => {
+                let x = Self::arg(call, 0).ok_or_else(missing)?;
+                self.emit(x)?;
+                self.op(Op::IgnoreIfEmpty, 0);
+                Ok(())
+            }
+            LazyKind::Switch => self.switch(e, call),
+        }
+    }
+
+    fn switch(&mut self, e: &Expr, call: &Call) -> Result<(), Diagnostic> {
+        let source = Self::arg(call, 0).ok_or_else(|| internal(e.span, "missing Switch source"))?;
+        let default = Self::arg(call, 1);
+        let pairs: Vec<(&Expr, &Expr)> = call
+            .args
+            .get(2..)
+            .unwrap_or(&[])
+            .chunks(2)
+            .filter_map(|p| match p {
+                [k, v] => Some((k.expr.as_ref()?, v.expr.as_ref()?)),
+                _ => None,
+            })
+            .collect();
+        let const_keys: Option<Vec<String>> = pairs
+            .iter()
+            .map(|(k, _)| {
+                let v = self.konst(k)?;
+                v.text().ok().map(|t| t.map(|s| s.into_owned()).unwrap_or_default())
+            })
+            .collect();
+        self.emit(source)?;
+        self.span_here(source.span);
+        let mut ends = Vec::new();
+        match const_keys {
+            Some(keys) => {
+                let table = TableIdx(self.tables.len() as u32);
+                self.tables.push(SwitchTable { keys: Vec::new(), index: None, default: CodeIdx(0) });
+                self.op(Op::SwitchTable(table), -1);
+                let base = self.depth;
+                let mut entries: Vec<(String, CodeIdx)> = Vec::new();
+                for (key, (_, value)) in keys.into_iter().zip(&pairs) {
+                    self.depth = base;
+                    let at = self.here();
+                    self.emit(value)?;
+                    ends.push(self.op(Op::Jump(CodeIdx(0)), 0));
+                    // The first equal key wins; later duplicates are unreachable.
+                    if !entries.iter().any(|(k, _)| *k == key) {
+                        entries.push((key, at));
+                    }
+                }
+                self.depth = base;
+                let default_at = self.here();
+                match default {
+                    Some(d) => self.emit(d)?,
+                    None => self.push_const(Value::Null),
+                }
+                let index = (entries.len() > 8).then(|| entries.iter().cloned().collect());
+                if let Some(t) = self.tables.get_mut(table.get()) {
+                    *t = SwitchTable { keys: entries, index, default: default_at };
+                }
+            }
+            None => {
+                let mut hits = Vec::new();
+                for (k, _) in &pairs {
+                    self.emit(k)?;
+                    self.span_here(k.span);
+                    hits.push(self.op(Op::SwitchKeyEq(CodeIdx(0)), -1));
+                }
+                self.op(Op::Pop, -1);
+                let base = self.depth;
+                match default {
+                    Some(d) => self.emit(d)?,
+                    None => self.push_const(Value::Null),
+                }
+                ends.push(self.op(Op::Jump(CodeIdx(0)), 0));
+                for (hit, (_, value)) in hits.into_iter().zip(&pairs) {
+                    self.depth = base;
+                    let at = self.here();
+                    self.patch(hit, at);
+                    self.emit(value)?;
+                    ends.push(self.op(Op::Jump(CodeIdx(0)), 0));
+                }
+            }
+        }
+        let end = self.here();
+        for j in ends {
+            self.patch(j, end);
+        }
+        Ok(())
+    }
+}
+
+/// `vbTextCompare` is 1 and `vbBinaryCompare` 0 at run time.
+fn constant_value(c: Constant) -> Value<'static> {
+    match c {
+        Constant::VbTextCompare => Value::Int(1),
+        Constant::VbBinaryCompare => Value::Int(0),
+        Constant::True => Value::Bool(true),
+        Constant::False => Value::Bool(false),
+    }
+}
+
+/// An IIF condition's truth (F4): a Boolean or `True`/`False` text; `None` otherwise.
+pub(crate) fn condition(v: &Value<'_>) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Str(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::Str(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        Value::Multi(m) if m.len() == 1 => condition(&m[0]),
+        _ => None,
+    }
+}
+
+/// Evaluates `a op b` (shared with the VM so both agree).
+pub(crate) fn binary<'a>(op: BinOp, a: &Value<'a>, b: &Value<'a>) -> Result<Value<'a>, crate::error::FnError> {
+    use std::cmp::Ordering::*;
+    Ok(match op {
+        BinOp::Concat => {
+            let x = a.text()?;
+            let y = b.text()?;
+            let mut s = String::with_capacity(x.as_deref().map_or(0, str::len) + y.as_deref().map_or(0, str::len));
+            s.push_str(x.as_deref().unwrap_or(""));
+            s.push_str(y.as_deref().unwrap_or(""));
+            Value::string(s)
+        }
+        BinOp::Eq => Value::Bool(crate::value::equals(a, b)?),
+        BinOp::Ne => Value::Bool(!crate::value::equals(a, b)?),
+        BinOp::Lt => Value::Bool(crate::value::compare(a, b)? == Less),
+        BinOp::Le => Value::Bool(crate::value::compare(a, b)? != Greater),
+        BinOp::Gt => Value::Bool(crate::value::compare(a, b)? == Greater),
+        BinOp::Ge => Value::Bool(crate::value::compare(a, b)? != Less),
+    })
+}
+
+fn flatten_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::Binary { op: BinOp::Concat, lhs, rhs } => {
+            flatten_concat(lhs, out);
+            out.push(rhs);
+        }
+        _ => out.push(e),
+    }
+}
+
+fn same_const(a: &Value<'_>, b: &Value<'_>) -> bool {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Null, Value::Null) => true,
+        _ => false,
+    }
+}
+
+/// Constant slots in parameter order (FormatDateTime always gets 4), and the presence mask.
+fn normalise<'v>(spec: &FnSpec, call: &Call, vals: &'v [Option<Value<'static>>]) -> (Vec<ConstSlot<'v>>, u64) {
+    let n = call.args.len();
+    let total = if spec.name == "FormatDateTime" { 4 } else { n };
+    let mut slots = vec![ConstSlot { present: false, value: None }; total];
+    let mut present = 0u64;
+    for (i, a) in call.args.iter().enumerate() {
+        let p = param_index(spec, n, i);
+        if let Some(slot) = slots.get_mut(p) {
+            if a.expr.is_some() {
+                slot.present = true;
+                slot.value = vals.get(i).and_then(Option::as_ref);
+                if p < 64 {
+                    present |= 1 << p;
+                }
+            }
+        }
+    }
+    (slots, present)
+}
