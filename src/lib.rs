@@ -29,6 +29,7 @@ pub mod datetime;
 pub mod diagnostic;
 pub mod error;
 pub mod functions;
+pub mod graph;
 pub mod syntax;
 pub mod value;
 pub mod vm;

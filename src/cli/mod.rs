@@ -1,0 +1,101 @@
+//! Command-line parsing (clap) and dispatch. Each subcommand lives in its own file and
+//! returns the process exit code; nothing here panics on bad input.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod check;
+mod eval;
+mod explain;
+mod functions;
+
+/// Compile, check and evaluate Microsoft Entra attribute-mapping expressions.
+#[derive(Parser)]
+#[command(name = "mapexpr", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and type-check one expression; report every problem.
+    Check(check::Args),
+    /// Evaluate one expression against a record.
+    Eval(eval::Args),
+    /// Show the parsed tree with parameter names, and optionally the bytecode.
+    Explain(explain::Args),
+    /// List every function with its signature.
+    Functions(functions::Args),
+}
+
+/// Output formats shared by the subcommands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Human,
+    /// One JSON object on stdout.
+    Json,
+    /// Microsoft Graph's parseExpression response (eval only).
+    Graph,
+}
+
+/// Runs the CLI; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Functions(a) => functions::run(a),
+    }
+}
+
+/// Reads a file as UTF-8 text, with a message naming the file on failure.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!("`{}` is not valid UTF-8 (first bad byte at offset {})", path.display(), e.utf8_error().valid_up_to())
+    })
+}
+
+/// The expression from a positional argument or `--file`.
+pub fn expression_source(expr: Option<String>, file: Option<PathBuf>) -> Result<(String, String), String> {
+    match (expr, file) {
+        (Some(e), None) => Ok((e, "<expr>".to_owned())),
+        (None, Some(f)) => {
+            let text = read_text(&f)?;
+            // A trailing newline from an editor is not part of the expression.
+            let text = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text).to_owned();
+            Ok((text, f.display().to_string()))
+        }
+        (Some(_), Some(_)) => Err("give the expression either as an argument or with --file, not both".to_owned()),
+        (None, None) => Err("give an expression, or --file FILE".to_owned()),
+    }
+}
+
+/// Loads a schema file for `--schema`.
+pub fn load_schema(path: Option<&Path>) -> Result<Option<mapexpr::Schema>, String> {
+    match path {
+        None => Ok(None),
+        Some(p) => {
+            let text = read_text(p)?;
+            mapexpr::Schema::from_json_str(&text).map(Some).map_err(|e| format!("`{}`: {e}", p.display()))
+        }
+    }
+}
+
+/// Prints diagnostics for people on stderr.
+pub fn print_diagnostics(diags: &[mapexpr::Diagnostic], source: &str, origin: &str) {
+    for d in diags {
+        eprint!("{}", d.render(source, origin));
+        eprintln!();
+    }
+}

@@ -1,0 +1,94 @@
+//! Shared helpers: run one expression the way the CLI does and render the outcome the way
+//! the conformance files write expectations.
+
+use mapexpr::{
+    CompileOptions, DateTime, EvalContext, FixedClock, JsonRecord, Limits, Outcome, RandomSource, TakenSet, Value,
+};
+
+/// What an expression produced, in the conformance files' string form.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Got {
+    /// A single value rendered as text (Booleans `True`/`False`, integers decimal).
+    Text(String),
+    /// A multi-valued result.
+    List(Vec<String>),
+    /// No value.
+    Null,
+    /// IgnoreFlowIfNullOrEmpty fired.
+    Ignored,
+    /// A parse, check or run-time error code.
+    Error(String),
+}
+
+/// Options of one run.
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    pub now: Option<&'a str>,
+    pub seed: Option<u64>,
+    pub taken: &'a [String],
+}
+
+/// A seedable random source for tests until the library's own one is wired: SplitMix64.
+pub struct TestRng(pub u64);
+
+impl RandomSource for TestRng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// Parses an RFC 3339 UTC instant like `2021-08-25T17:41:18Z` (test data only).
+pub fn instant(s: &str) -> DateTime {
+    mapexpr::datetime::parse_cdate(s).unwrap_or_else(|e| panic!("bad `now` {s}: {e}"))
+}
+
+/// Compiles and evaluates `expr` against a JSON record.
+pub fn run(expr: &str, record: &serde_json::Value, opts: &RunOptions<'_>) -> Got {
+    let program = match mapexpr::compile_with(expr, &CompileOptions::default()) {
+        Ok(c) => c.program,
+        Err(e) => return Got::Error(e.code().map_or("unknown".into(), |c| c.as_str().to_owned())),
+    };
+    let record = match JsonRecord::from_json(record) {
+        Ok(r) => r,
+        Err(e) => return Got::Error(e.code.as_str().to_owned()),
+    };
+    let clock = FixedClock(opts.now.map_or(DateTime::MIN, instant));
+    let mut rng = TestRng(opts.seed.unwrap_or(0));
+    let oracle: TakenSet = opts.taken.iter().collect();
+    let limits = Limits::default();
+    let mut ctx = EvalContext::new(&clock, &mut rng, &oracle, &limits);
+    match program.eval(&record, &mut ctx) {
+        Ok(Outcome::Ignore) => Got::Ignored,
+        Ok(Outcome::Value(v)) => render(&v),
+        Err(e) => Got::Error(e.code.as_str().to_owned()),
+    }
+}
+
+/// Renders a value the way expectations are written.
+pub fn render(v: &Value<'_>) -> Got {
+    match v {
+        Value::Null => Got::Null,
+        Value::Multi(m) => Got::List(m.iter().map(Value::render_scalar).collect()),
+        other => Got::Text(other.render_scalar()),
+    }
+}
+
+/// Converts a JSON expectation (`"x"`, `["a"]`, `true`, `3`, `null`) to the string form.
+pub fn expected_from_json(v: &serde_json::Value) -> Got {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Got::Null,
+        J::Bool(b) => Got::Text(if *b { "True" } else { "False" }.to_owned()),
+        J::Number(n) => Got::Text(n.to_string()),
+        J::String(s) => Got::Text(s.clone()),
+        J::Array(a) => Got::List(a.iter().map(|x| match expected_from_json(x) {
+            Got::Text(t) => t,
+            other => format!("{other:?}"),
+        }).collect()),
+        J::Object(_) => Got::Error("object expectation".into()),
+    }
+}
