@@ -1,21 +1,59 @@
-//! Dates: the DateTime value type, CDate parsing and rendering.
+//! Dates: the DateTime value type, CDate parsing, Entra rendering, the .NET custom format
+//! engine (format and ParseExact), DateTimeStyles, VB DateAdd/DateDiff and FILETIME.
 //!
-//! PLACEHOLDER OWNED BY THE DATE ENGINE WORK: this file is replaced by the full date module
-//! (format engine, VB arithmetic). Only the contract below is relied on by the core.
+//! The calendar itself (days in a month, civil date <-> day number, weekday) comes from jiff;
+//! everything .NET- or VB-specific is written here because no crate reproduces it.
+//!
+//! Invariants: every public function is total (no panics on any input), and every
+//! `DateTime` lies in 0001-01-01T00:00:00 ..= 9999-12-31T23:59:59.9999999 UTC.
 
 use std::fmt;
 
 use crate::error::{ErrorCode, FnError};
+use crate::value::truncate_for_message;
+
+mod cdate;
+pub mod filetime;
+pub mod format;
+pub mod styles;
+pub mod vb;
+
+pub use cdate::parse_cdate;
 
 /// Ticks per second (100 ns ticks).
 pub const TICKS_PER_SECOND: i64 = 10_000_000;
+/// Ticks per minute.
+pub const TICKS_PER_MINUTE: i64 = 60 * TICKS_PER_SECOND;
+/// Ticks per hour.
+pub const TICKS_PER_HOUR: i64 = 60 * TICKS_PER_MINUTE;
 /// Ticks per day.
-pub const TICKS_PER_DAY: i64 = 86_400 * TICKS_PER_SECOND;
+pub const TICKS_PER_DAY: i64 = 24 * TICKS_PER_HOUR;
 
 /// A UTC instant: 100 ns ticks since 0001-01-01T00:00:00Z, up to 9999-12-31T23:59:59.9999999.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DateTime {
     ticks: i64,
+}
+
+/// The broken-down civil fields of a [`DateTime`] (UTC, proleptic Gregorian).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Civil {
+    /// 1..=9999.
+    pub year: i32,
+    /// 1..=12.
+    pub month: u8,
+    /// 1..=31.
+    pub day: u8,
+    /// 0..=23.
+    pub hour: u8,
+    /// 0..=59.
+    pub minute: u8,
+    /// 0..=59.
+    pub second: u8,
+    /// Ticks within the second, 0..=9_999_999.
+    pub fraction: u32,
+    /// Day of the week, Sunday = 0 … Saturday = 6 (.NET `DayOfWeek`).
+    pub weekday: u8,
 }
 
 impl DateTime {
@@ -30,7 +68,7 @@ impl DateTime {
     }
 
     /// Ticks since 0001-01-01.
-    pub fn ticks(self) -> i64 {
+    pub const fn ticks(self) -> i64 {
         self.ticks
     }
 
@@ -40,45 +78,199 @@ impl DateTime {
         let d = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let ticks = UNIX_EPOCH_TICKS
-            + d.as_secs() as i64 * TICKS_PER_SECOND
-            + i64::from(d.subsec_nanos() / 100);
+        let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX / TICKS_PER_SECOND);
+        let ticks = secs
+            .saturating_mul(TICKS_PER_SECOND)
+            .saturating_add(UNIX_EPOCH_TICKS)
+            .saturating_add(i64::from(d.subsec_nanos() / 100));
         DateTime::from_ticks(ticks).unwrap_or(DateTime::MAX)
     }
 
-    fn civil(self) -> jiff::civil::DateTime {
+    /// The instant at the given civil date and time of day, if the date is a valid Gregorian
+    /// date in 0001..=9999 and the time fields are in range.
+    pub fn from_civil(
+        year: i32,
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: u32,
+        fraction: u32,
+    ) -> Option<DateTime> {
+        if hour > 23 || minute > 59 || second > 59 || fraction >= TICKS_PER_SECOND as u32 {
+            return None;
+        }
+        let days = days_from_civil(year, month, day)?;
+        let ticks = days * TICKS_PER_DAY
+            + i64::from(hour) * TICKS_PER_HOUR
+            + i64::from(minute) * TICKS_PER_MINUTE
+            + i64::from(second) * TICKS_PER_SECOND
+            + i64::from(fraction);
+        DateTime::from_ticks(ticks)
+    }
+
+    /// The civil fields of the instant.
+    pub fn civil(self) -> Civil {
         let days = self.ticks / TICKS_PER_DAY;
         let rem = self.ticks % TICKS_PER_DAY;
-        let date = jiff::civil::date(1, 1, 1)
-            .checked_add(jiff::Span::new().days(days))
-            .unwrap_or(jiff::civil::date(9999, 12, 31));
+        // In range by the type's invariant; the fallback is never taken.
+        let date = civil_from_days(days).unwrap_or(jiff::civil::date(9999, 12, 31));
         let secs = rem / TICKS_PER_SECOND;
-        let time = jiff::civil::time((secs / 3600) as i8, (secs / 60 % 60) as i8, (secs % 60) as i8, 0);
-        date.to_datetime(time)
+        Civil {
+            year: i32::from(date.year()),
+            month: date.month().unsigned_abs(),
+            day: date.day().unsigned_abs(),
+            hour: (secs / 3600) as u8,
+            minute: (secs / 60 % 60) as u8,
+            second: (secs % 60) as u8,
+            fraction: (rem % TICKS_PER_SECOND) as u32,
+            weekday: date.weekday().to_sunday_zero_offset().unsigned_abs(),
+        }
+    }
+
+    /// Ticks since midnight.
+    pub fn time_of_day(self) -> i64 {
+        self.ticks % TICKS_PER_DAY
+    }
+}
+
+/// The first day of the DateTime range, day number 0.
+const EPOCH: jiff::civil::Date = jiff::civil::date(1, 1, 1);
+
+/// Days since 0001-01-01 of a valid Gregorian date in 0001..=9999.
+pub fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i64> {
+    if !(1..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let date = jiff::civil::Date::new(year as i16, month as i8, day as i8).ok()?;
+    let span = EPOCH.until(date).ok()?;
+    Some(i64::from(span.get_days()))
+}
+
+/// The civil date `days` days after 0001-01-01, if within 0001..=9999.
+pub fn civil_from_days(days: i64) -> Option<jiff::civil::Date> {
+    if !(0..=3_652_058).contains(&days) {
+        return None;
+    }
+    let span = jiff::Span::new().try_days(days).ok()?;
+    EPOCH.checked_add(span).ok()
+}
+
+/// Days in `month` of `year` (Gregorian); 0 for an invalid month or year.
+pub fn days_in_month(year: i32, month: u32) -> u32 {
+    if !(1..=9999).contains(&year) || !(1..=12).contains(&month) {
+        return 0;
+    }
+    match jiff::civil::Date::new(year as i16, month as i8, 1) {
+        Ok(d) => d.days_in_month().unsigned_abs().into(),
+        Err(_) => 0,
     }
 }
 
 impl fmt::Display for DateTime {
-    /// `M/d/yyyy h:mm:ss tt` (spec §3.3).
+    /// `M/d/yyyy h:mm:ss tt` (spec §3.3): invariant culture, fraction dropped, year padded to
+    /// four digits.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = self.civil();
-        let h = c.hour();
-        let h12 = if h % 12 == 0 { 12 } else { h % 12 };
+        let h12 = if c.hour % 12 == 0 { 12 } else { c.hour % 12 };
         write!(
             f,
             "{}/{}/{:04} {}:{:02}:{:02} {}",
-            c.month(),
-            c.day(),
-            c.year(),
+            c.month,
+            c.day,
+            c.year,
             h12,
-            c.minute(),
-            c.second(),
-            if h < 12 { "AM" } else { "PM" }
+            c.minute,
+            c.second,
+            if c.hour < 12 { "AM" } else { "PM" }
         )
     }
 }
 
-/// Parses date text as CDate does (F15).
-pub fn parse_cdate(s: &str) -> Result<DateTime, FnError> {
-    Err(FnError::new(ErrorCode::InvalidDate, format!("`{s}` is not a date (date engine pending)")))
+/// Parses an RFC 3339 / ISO 8601 instant with an offset (`2021-08-25T17:41:18Z`), as the
+/// CLI's `--now` takes it. `None` when malformed or outside the DateTime range.
+pub fn parse_rfc3339(s: &str) -> Option<DateTime> {
+    let ts: jiff::Timestamp = s.trim().parse().ok()?;
+    // Seconds relative to 0001-01-01 are within i64 for any jiff timestamp.
+    const UNIX_EPOCH_SECONDS: i64 = 62_135_596_800;
+    let secs = ts.as_second().checked_add(UNIX_EPOCH_SECONDS)?;
+    let ticks = secs
+        .checked_mul(TICKS_PER_SECOND)?
+        .checked_add(i64::from(ts.subsec_nanosecond()) / 100)?;
+    DateTime::from_ticks(ticks)
+}
+
+/// The `invalid-date` error for text that is not a date.
+#[cold]
+pub(crate) fn invalid_date(text: &str) -> FnError {
+    FnError::new(ErrorCode::InvalidDate, format!("`{}` is not a date", truncate_for_message(text)))
+}
+
+/// The `date-out-of-range` error.
+#[cold]
+pub(crate) fn out_of_range(what: impl fmt::Display) -> FnError {
+    FnError::new(
+        ErrorCode::DateOutOfRange,
+        format!("{what} is outside the date range 0001-01-01 to 9999-12-31"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dt(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, f: u32) -> DateTime {
+        DateTime::from_civil(y, mo, d, h, mi, s, f).unwrap_or(DateTime::MIN)
+    }
+
+    #[test]
+    fn rendering() {
+        let cases: &[(DateTime, &str)] = &[
+            (dt(2021, 8, 25, 17, 41, 18, 9_999_999), "8/25/2021 5:41:18 PM"),
+            (dt(1601, 1, 1, 0, 0, 0, 0), "1/1/1601 12:00:00 AM"),
+            (dt(2021, 1, 1, 12, 0, 0, 0), "1/1/2021 12:00:00 PM"),
+            (dt(2021, 1, 1, 11, 59, 59, 0), "1/1/2021 11:59:59 AM"),
+            (DateTime::MIN, "1/1/0001 12:00:00 AM"),
+            (DateTime::MAX, "12/31/9999 11:59:59 PM"),
+            (dt(999, 12, 31, 23, 0, 5, 0), "12/31/0999 11:00:05 PM"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(d.to_string(), *want);
+        }
+    }
+
+    #[test]
+    fn civil_round_trip_at_edges() {
+        assert_eq!(days_from_civil(1, 1, 1), Some(0));
+        assert_eq!(days_from_civil(9999, 12, 31), Some(3_652_058));
+        assert_eq!(days_from_civil(2021, 2, 29), None);
+        assert_eq!(days_from_civil(0, 1, 1), None);
+        assert_eq!(days_from_civil(10000, 1, 1), None);
+        assert_eq!(DateTime::MAX.civil().fraction, 9_999_999);
+        assert_eq!(DateTime::MIN.civil().weekday, 1, "0001-01-01 is a Monday");
+        assert_eq!(days_in_month(2024, 2), 29);
+        assert_eq!(days_in_month(1900, 2), 28);
+        assert_eq!(days_in_month(2000, 2), 29);
+    }
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(parse_rfc3339("2021-08-25T17:41:18Z"), Some(dt(2021, 8, 25, 17, 41, 18, 0)));
+        assert_eq!(
+            parse_rfc3339("2021-08-25T17:41:18.1234567-01:00"),
+            Some(dt(2021, 8, 25, 18, 41, 18, 1_234_567))
+        );
+        assert_eq!(parse_rfc3339("nope"), None);
+        assert_eq!(parse_rfc3339("0001-01-01T00:00:00+01:00"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn civil_round_trips(ticks in 0..=DateTime::MAX.ticks()) {
+            let d = DateTime::from_ticks(ticks).unwrap_or(DateTime::MIN);
+            let c = d.civil();
+            let back = DateTime::from_civil(c.year, c.month.into(), c.day.into(), c.hour.into(), c.minute.into(), c.second.into(), c.fraction);
+            proptest::prop_assert_eq!(back, Some(d));
+        }
+    }
 }

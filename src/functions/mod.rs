@@ -16,6 +16,9 @@ use crate::value::Value;
 mod registry;
 
 pub mod convert;
+pub mod datetime;
+pub mod directory;
+pub mod generate;
 pub mod logic;
 pub mod multivalue;
 pub mod string;

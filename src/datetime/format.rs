@@ -1,0 +1,1096 @@
+//! The .NET custom date format engine (spec 5.F1): a tokenizer that keeps the column of every
+//! token, a formatter (`DateTime.ToString(format, InvariantCulture)`) and a parser
+//! (`DateTime.ParseExact(text, format, InvariantCulture, styles)`).
+//!
+//! The tokenizer mirrors .NET's `DateTimeFormat.FormatCustomized` and the parser mirrors
+//! `DateTimeParse.ParseByFormat`, so that format strings mean the same thing in both
+//! directions. Values are always UTC: `K` writes `Z` and `z` writes a zero offset.
+
+use std::fmt;
+
+use super::styles::Styles;
+use super::{days_in_month, DateTime, TICKS_PER_MINUTE};
+
+/// One element of a format string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Spec {
+    /// `d` (1), `dd` (2), `ddd` (3), `dddd…` (4).
+    Day(u8),
+    /// `f…` (`trim: false`) or `F…` (`trim: true`), 1–7 digits.
+    Fraction {
+        /// Number of digits.
+        digits: u8,
+        /// True for `F`: trailing zeros dropped, optional when parsing.
+        trim: bool,
+    },
+    /// `g…`: the era, `A.D.`.
+    Era,
+    /// `h` (1) / `hh…` (2).
+    Hour12(u8),
+    /// `H` (1) / `HH…` (2).
+    Hour24(u8),
+    /// `m` (1) / `mm…` (2).
+    Minute(u8),
+    /// `s` (1) / `ss…` (2).
+    Second(u8),
+    /// `M` (1), `MM` (2), `MMM` (3), `MMMM…` (4).
+    Month(u8),
+    /// `t` (1) / `tt…` (2).
+    AmPm(u8),
+    /// `y…`: the number of `y`s.
+    Year(u8),
+    /// `z` (1), `zz` (2), `zzz…` (3).
+    Offset(u8),
+    /// `K`.
+    OffsetK,
+    /// `:`.
+    TimeSep,
+    /// `/`.
+    DateSep,
+    /// Unquoted `Z`: a literal that marks UTC when parsing.
+    UtcZ,
+    /// Unquoted `GMT` (any case): .NET's parser matches the word `GMT` and marks UTC, while
+    /// its formatter writes `G` and formats the rest as specifiers; `rest` holds those.
+    Gmt {
+        /// The tokens of the two characters after `G`, for formatting.
+        rest: Vec<Token>,
+    },
+    /// Unquoted `.`: optional when parsing if an `F` specifier follows.
+    Dot,
+    /// A literal character (unquoted, `\c`).
+    Literal(char),
+    /// A quoted literal (`'text'`, `"text"`).
+    Quoted(String),
+}
+
+/// A format element and the column (0-based char index in the format string) it starts at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// What it is.
+    pub spec: Spec,
+    /// Where it starts.
+    pub column: usize,
+}
+
+/// A parsed (tokenized) format string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Format {
+    tokens: Vec<Token>,
+}
+
+/// A malformed format string: what is wrong and the column of the bad token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormatError {
+    /// 0-based char index within the format string.
+    pub column: usize,
+    /// A lowercase phrase.
+    pub message: String,
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at column {}", self.message, self.column)
+    }
+}
+
+/// Why ParseExact failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// The text does not match the format (`invalid-date`); the phrase says where.
+    NoMatch(String),
+    /// The text matched but the instant is outside the DateTime range (`date-out-of-range`).
+    OutOfRange,
+}
+
+/// The invariant culture's standard formats (one-character format strings).
+fn standard(c: char) -> Option<&'static str> {
+    Some(match c {
+        'd' => "MM/dd/yyyy",
+        'D' => "dddd, dd MMMM yyyy",
+        'f' => "dddd, dd MMMM yyyy HH:mm",
+        'F' => "dddd, dd MMMM yyyy HH:mm:ss",
+        'g' => "MM/dd/yyyy HH:mm",
+        'G' => "MM/dd/yyyy HH:mm:ss",
+        'M' | 'm' => "MMMM dd",
+        'O' | 'o' => "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffffK",
+        'R' | 'r' => "ddd, dd MMM yyyy HH':'mm':'ss 'GMT'",
+        's' => "yyyy'-'MM'-'dd'T'HH':'mm':'ss",
+        't' => "HH:mm",
+        'T' => "HH:mm:ss",
+        'u' => "yyyy'-'MM'-'dd HH':'mm':'ss'Z'",
+        'U' => "dddd, dd MMMM yyyy HH:mm:ss",
+        'Y' | 'y' => "yyyy MMMM",
+        _ => return None,
+    })
+}
+
+impl Format {
+    /// Tokenizes a format string. One character is a standard format; anything longer is a
+    /// custom format.
+    pub fn parse(format: &str) -> Result<Format, FormatError> {
+        let chars: Vec<char> = format.chars().collect();
+        match chars.as_slice() {
+            [] => Err(FormatError { column: 0, message: "the format is empty".to_owned() }),
+            [c] => match standard(*c) {
+                Some(expansion) => {
+                    let inner: Vec<char> = expansion.chars().collect();
+                    let mut tokens = tokenize(&inner, 0)?;
+                    for t in &mut tokens {
+                        t.column = 0;
+                    }
+                    Ok(Format { tokens })
+                }
+                None => Err(FormatError {
+                    column: 0,
+                    message: format!("`{c}` is not a standard date format"),
+                }),
+            },
+            _ => Ok(Format { tokens: tokenize(&chars, 0)? }),
+        }
+    }
+
+    /// The tokens, in order.
+    pub fn tokens(&self) -> &[Token] {
+        &self.tokens
+    }
+
+    /// True when the format parses any part of the date (year, month, day); without one,
+    /// ParseExact takes the date from the clock.
+    pub fn has_date_part(&self) -> bool {
+        self.tokens.iter().any(|t| matches!(t.spec, Spec::Year(_) | Spec::Month(_) | Spec::Day(1 | 2)))
+    }
+
+    /// Formats an instant (`DateTime.ToString(format, InvariantCulture)` on a UTC value).
+    pub fn format(&self, d: DateTime) -> String {
+        let mut out = String::new();
+        format_tokens(&self.tokens, d, &mut out);
+        out
+    }
+
+    /// Parses text like `DateTime.ParseExact(text, format, InvariantCulture, styles)`, then
+    /// converts a parsed offset to UTC. `today` supplies the date when the format has no
+    /// date part (unless NoCurrentDateDefault); it is called at most once.
+    pub fn parse_exact(
+        &self,
+        text: &str,
+        styles: Styles,
+        today: impl FnOnce() -> DateTime,
+    ) -> Result<DateTime, ParseError> {
+        let input: Vec<char> = text.chars().collect();
+        let mut p = Parser { s: &input, i: 0, styles, r: Parsed::default() };
+        p.run(&self.tokens)?;
+        p.r.finish(styles, today)
+    }
+}
+
+/// Splits `f` into tokens; `base` is the column of `f[0]` in the whole format.
+fn tokenize(f: &[char], base: usize) -> Result<Vec<Token>, FormatError> {
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = f.get(i) {
+        let column = base + i;
+        let run = f.get(i..).map_or(0, |rest| rest.iter().take_while(|&&x| x == c).count());
+        let (spec, len) = match c {
+            'd' => (Spec::Day(run.min(4) as u8), run),
+            'f' | 'F' => {
+                if run > 7 {
+                    return Err(FormatError {
+                        column,
+                        message: format!("`{}` has more than 7 fraction digits", c.to_string().repeat(run)),
+                    });
+                }
+                (Spec::Fraction { digits: run as u8, trim: c == 'F' }, run)
+            }
+            'g' => (Spec::Era, run),
+            'h' => (Spec::Hour12(run.min(2) as u8), run),
+            'H' => (Spec::Hour24(run.min(2) as u8), run),
+            'm' => (Spec::Minute(run.min(2) as u8), run),
+            's' => (Spec::Second(run.min(2) as u8), run),
+            'M' => (Spec::Month(run.min(4) as u8), run),
+            't' => (Spec::AmPm(run.min(2) as u8), run),
+            'y' => (Spec::Year(run.min(255) as u8), run),
+            'z' => (Spec::Offset(run.min(3) as u8), run),
+            'K' => (Spec::OffsetK, 1),
+            ':' => (Spec::TimeSep, 1),
+            '/' => (Spec::DateSep, 1),
+            'Z' => (Spec::UtcZ, 1),
+            '.' => (Spec::Dot, 1),
+            'G' if is_gmt(f.get(i..i + 3)) => {
+                let rest = f.get(i + 1..i + 3).map_or(Ok(Vec::new()), |r| tokenize(r, column + 1))?;
+                (Spec::Gmt { rest }, 3)
+            }
+            '\'' | '"' => {
+                let mut text = String::new();
+                let mut j = i + 1;
+                loop {
+                    match f.get(j) {
+                        None => {
+                            return Err(FormatError { column, message: format!("unterminated `{c}` quote") });
+                        }
+                        Some(&q) if q == c => break,
+                        Some('\\') => match f.get(j + 1) {
+                            Some(&e) => {
+                                text.push(e);
+                                j += 2;
+                            }
+                            None => {
+                                return Err(FormatError { column, message: format!("unterminated `{c}` quote") });
+                            }
+                        },
+                        Some(&x) => {
+                            text.push(x);
+                            j += 1;
+                        }
+                    }
+                }
+                (Spec::Quoted(text), j + 1 - i)
+            }
+            '%' => match f.get(i + 1) {
+                Some('%') => {
+                    return Err(FormatError { column, message: "`%%` is not a valid format element".to_owned() });
+                }
+                Some(&n) => {
+                    let inner = tokenize(&[n], column + 1)?;
+                    tokens.extend(inner);
+                    i += 2;
+                    continue;
+                }
+                None => {
+                    return Err(FormatError { column, message: "a trailing `%` has no specifier after it".to_owned() });
+                }
+            },
+            '\\' => match f.get(i + 1) {
+                Some(&n) => (Spec::Literal(n), 2),
+                None => {
+                    return Err(FormatError { column, message: "a trailing `\\` has nothing to escape".to_owned() });
+                }
+            },
+            other => (Spec::Literal(other), 1),
+        };
+        tokens.push(Token { spec, column });
+        i += len.max(1);
+    }
+    Ok(tokens)
+}
+
+/// `G` followed by `M`/`m` and `T`/`t`: .NET's parser matches the word `GMT` ignoring case.
+fn is_gmt(s: Option<&[char]>) -> bool {
+    matches!(s, Some(['G', 'M' | 'm', 'T' | 't']))
+}
+
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "December",
+];
+const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+fn abbr(name: &str) -> &str {
+    name.get(..3).unwrap_or(name)
+}
+
+fn push_num(out: &mut String, n: i64, width: usize) {
+    use fmt::Write as _;
+    let _ = write!(out, "{n:0width$}");
+}
+
+fn format_tokens(tokens: &[Token], d: DateTime, out: &mut String) {
+    let c = d.civil();
+    for t in tokens {
+        match &t.spec {
+            Spec::Day(1) => push_num(out, c.day.into(), 1),
+            Spec::Day(2) => push_num(out, c.day.into(), 2),
+            Spec::Day(3) => out.push_str(abbr(DAYS[usize::from(c.weekday % 7)])),
+            Spec::Day(_) => out.push_str(DAYS[usize::from(c.weekday % 7)]),
+            Spec::Fraction { digits, trim } => {
+                let n = u32::from(*digits).min(7);
+                let value = c.fraction / 10u32.pow(7 - n);
+                let mut s = format!("{value:0width$}", width = n as usize);
+                if *trim {
+                    while s.ends_with('0') {
+                        s.pop();
+                    }
+                    if s.is_empty() {
+                        // .NET removes a '.' written just before an empty F field.
+                        if out.ends_with('.') {
+                            out.pop();
+                        }
+                        continue;
+                    }
+                }
+                out.push_str(&s);
+            }
+            Spec::Era => out.push_str("A.D."),
+            Spec::Hour12(w) => {
+                let h = if c.hour % 12 == 0 { 12 } else { c.hour % 12 };
+                push_num(out, h.into(), usize::from(*w));
+            }
+            Spec::Hour24(w) => push_num(out, c.hour.into(), usize::from(*w)),
+            Spec::Minute(w) => push_num(out, c.minute.into(), usize::from(*w)),
+            Spec::Second(w) => push_num(out, c.second.into(), usize::from(*w)),
+            Spec::Month(1) => push_num(out, c.month.into(), 1),
+            Spec::Month(2) => push_num(out, c.month.into(), 2),
+            Spec::Month(3) => out.push_str(abbr(MONTHS[usize::from(c.month.saturating_sub(1) % 12)])),
+            Spec::Month(_) => out.push_str(MONTHS[usize::from(c.month.saturating_sub(1) % 12)]),
+            Spec::AmPm(1) => out.push(if c.hour < 12 { 'A' } else { 'P' }),
+            Spec::AmPm(_) => out.push_str(if c.hour < 12 { "AM" } else { "PM" }),
+            Spec::Year(n @ (1 | 2)) => push_num(out, i64::from(c.year % 100), usize::from(*n)),
+            Spec::Year(n) => push_num(out, i64::from(c.year), usize::from(*n)),
+            Spec::Offset(1) => out.push_str("+0"),
+            Spec::Offset(2) => out.push_str("+00"),
+            Spec::Offset(_) => out.push_str("+00:00"),
+            Spec::OffsetK | Spec::UtcZ => out.push('Z'),
+            Spec::TimeSep => out.push(':'),
+            Spec::DateSep => out.push('/'),
+            Spec::Gmt { rest } => {
+                out.push('G');
+                format_tokens(rest, d, out);
+            }
+            Spec::Dot => out.push('.'),
+            Spec::Literal(ch) => out.push(*ch),
+            Spec::Quoted(s) => out.push_str(s),
+        }
+    }
+}
+
+/// Fields collected while parsing; `None` = not given.
+#[derive(Default)]
+struct Parsed {
+    year: Option<i32>,
+    two_digit_year: bool,
+    month: Option<u32>,
+    day: Option<u32>,
+    hour: Option<u32>,
+    hour12: bool,
+    pm: Option<bool>,
+    minute: Option<u32>,
+    second: Option<u32>,
+    fraction: Option<u32>,
+    weekday: Option<u8>,
+    offset_minutes: Option<i32>,
+}
+
+/// Sets a field, failing when it was already given with another value (.NET `CheckNewValue`).
+fn set<T: PartialEq + Copy>(slot: &mut Option<T>, v: T, what: &str) -> Result<(), ParseError> {
+    match slot {
+        Some(old) if *old != v => Err(ParseError::NoMatch(format!("the {what} is given twice with different values"))),
+        _ => {
+            *slot = Some(v);
+            Ok(())
+        }
+    }
+}
+
+fn no_match(msg: impl Into<String>) -> ParseError {
+    ParseError::NoMatch(msg.into())
+}
+
+impl Parsed {
+    fn finish(self, styles: Styles, today: impl FnOnce() -> DateTime) -> Result<DateTime, ParseError> {
+        let mut year = self.year;
+        if self.two_digit_year {
+            // Two-digit-year rule with TwoDigitYearMax 2049.
+            year = year.map(|y| if y < 100 { if y <= 49 { 2000 + y } else { 1900 + y } } else { y });
+        }
+        let (mut month, mut day) = (self.month, self.day);
+        if year.is_none() || month.is_none() || day.is_none() {
+            if month.is_none() && day.is_none() {
+                if year.is_none() {
+                    if styles.has(Styles::NO_CURRENT_DATE_DEFAULT) {
+                        (year, month, day) = (Some(1), Some(1), Some(1));
+                    } else {
+                        let c = today().civil();
+                        (year, month, day) = (Some(c.year), Some(c.month.into()), Some(c.day.into()));
+                    }
+                } else {
+                    (month, day) = (Some(1), Some(1));
+                }
+            } else {
+                if year.is_none() {
+                    year = Some(today().civil().year);
+                }
+                month = month.or(Some(1));
+                day = day.or(Some(1));
+            }
+        }
+        let (year, month, day) = (year.unwrap_or(1), month.unwrap_or(1), day.unwrap_or(1));
+        let mut hour = self.hour.unwrap_or(0);
+        if self.hour12 {
+            if hour > 12 {
+                return Err(no_match(format!("hour {hour} is above 12 in a 12-hour field")));
+            }
+            if self.pm == Some(true) {
+                if hour != 12 {
+                    hour += 12;
+                }
+            } else if hour == 12 {
+                hour = 0;
+            }
+        } else {
+            match self.pm {
+                Some(false) if hour >= 12 => return Err(no_match(format!("hour {hour} contradicts AM"))),
+                Some(true) if hour < 12 => return Err(no_match(format!("hour {hour} contradicts PM"))),
+                _ => {}
+            }
+        }
+        if days_in_month(year, month) < day || day == 0 {
+            return Err(no_match(format!("{year:04}-{month:02}-{day:02} is not a calendar date")));
+        }
+        let local = DateTime::from_civil(
+            year,
+            month,
+            day,
+            hour,
+            self.minute.unwrap_or(0),
+            self.second.unwrap_or(0),
+            self.fraction.unwrap_or(0),
+        )
+        .ok_or_else(|| no_match("a time field is out of range"))?;
+        if let Some(w) = self.weekday {
+            if local.civil().weekday != w {
+                return Err(no_match(format!("the day name does not match {year:04}-{month:02}-{day:02}")));
+            }
+        }
+        let utc = local.ticks() - i64::from(self.offset_minutes.unwrap_or(0)) * TICKS_PER_MINUTE;
+        DateTime::from_ticks(utc).ok_or(ParseError::OutOfRange)
+    }
+}
+
+struct Parser<'s> {
+    s: &'s [char],
+    i: usize,
+    styles: Styles,
+    r: Parsed,
+}
+
+impl Parser<'_> {
+    fn run(&mut self, tokens: &[Token]) -> Result<(), ParseError> {
+        let mut k = 0;
+        if self.styles.has(Styles::ALLOW_LEADING_WHITE) {
+            self.skip_white();
+            // .NET also skips white space at the start of the format.
+            while matches!(tokens.get(k), Some(Token { spec: Spec::Literal(c), .. }) if c.is_whitespace()) {
+                k += 1;
+            }
+        }
+        while let Some(t) = tokens.get(k) {
+            if self.styles.has(Styles::ALLOW_INNER_WHITE) {
+                self.skip_white();
+            }
+            k += 1;
+            match &t.spec {
+                Spec::Dot => {
+                    if !self.eat('.') {
+                        match tokens.get(k) {
+                            Some(Token { spec: Spec::Fraction { trim: true, .. }, .. }) => k += 1,
+                            _ => return Err(self.expected("`.`")),
+                        }
+                    }
+                }
+                spec => self.element(spec)?,
+            }
+        }
+        if self.styles.has(Styles::ALLOW_TRAILING_WHITE) {
+            self.skip_white();
+        }
+        if self.i < self.s.len() {
+            let rest: String = self.s.get(self.i..).unwrap_or(&[]).iter().take(20).collect();
+            return Err(no_match(format!("unexpected `{rest}` after the date")));
+        }
+        Ok(())
+    }
+
+    fn element(&mut self, spec: &Spec) -> Result<(), ParseError> {
+        match spec {
+            Spec::Day(n @ (1 | 2)) => {
+                let v = self.num(*n)?;
+                set(&mut self.r.day, v, "day")
+            }
+            Spec::Day(n) => {
+                let names: Vec<&str> = if *n == 3 { DAYS.iter().map(|d| abbr(d)).collect() } else { DAYS.to_vec() };
+                let w = self.name(&names).ok_or_else(|| self.expected("a day name"))?;
+                set(&mut self.r.weekday, w as u8, "day of the week")
+            }
+            Spec::Fraction { digits, trim } => {
+                let max = usize::from(*digits);
+                let mut v = 0u32;
+                let mut n = 0;
+                while n < max {
+                    match self.s.get(self.i).and_then(|c| c.to_digit(10).filter(|_| c.is_ascii_digit())) {
+                        Some(d) => {
+                            v = v * 10 + d;
+                            self.i += 1;
+                            n += 1;
+                        }
+                        None => break,
+                    }
+                }
+                if n < max && !trim {
+                    return Err(self.expected(&format!("{max} fraction digits")));
+                }
+                let ticks = v * 10u32.pow((7 - n.min(7)) as u32);
+                set(&mut self.r.fraction, ticks, "fraction")
+            }
+            Spec::Era => {
+                if self.eat_word("A.D.") || self.eat_word("AD") {
+                    Ok(())
+                } else {
+                    Err(self.expected("`A.D.`"))
+                }
+            }
+            Spec::Hour12(n) => {
+                let v = self.num(*n)?;
+                self.r.hour12 = true;
+                set(&mut self.r.hour, v, "hour")
+            }
+            Spec::Hour24(n) => {
+                let v = self.num(*n)?;
+                set(&mut self.r.hour, v, "hour")
+            }
+            Spec::Minute(n) => {
+                let v = self.num(*n)?;
+                set(&mut self.r.minute, v, "minute")
+            }
+            Spec::Second(n) => {
+                let v = self.num(*n)?;
+                set(&mut self.r.second, v, "second")
+            }
+            Spec::Month(n @ (1 | 2)) => {
+                let v = self.num(*n)?;
+                set(&mut self.r.month, v, "month")
+            }
+            Spec::Month(n) => {
+                let names: Vec<&str> =
+                    if *n == 3 { MONTHS.iter().map(|m| abbr(m)).collect() } else { MONTHS.to_vec() };
+                let m = self.name(&names).ok_or_else(|| self.expected("a month name"))?;
+                set(&mut self.r.month, m as u32 + 1, "month")
+            }
+            Spec::AmPm(n) => {
+                let pm = if *n == 1 {
+                    let pm = match self.s.get(self.i).map(|c| c.to_ascii_uppercase()) {
+                        Some('A') => false,
+                        Some('P') => true,
+                        _ => return Err(self.expected("`A` or `P`")),
+                    };
+                    self.i += 1;
+                    pm
+                } else if self.eat_word("AM") {
+                    false
+                } else if self.eat_word("PM") {
+                    true
+                } else {
+                    return Err(self.expected("`AM` or `PM`"));
+                };
+                set(&mut self.r.pm, pm, "AM/PM designator")
+            }
+            Spec::Year(n) => {
+                let v = if *n <= 2 {
+                    self.r.two_digit_year = true;
+                    u64::from(self.num(*n)?)
+                } else {
+                    self.digits(usize::from(*n), usize::from(*n))
+                        .ok_or_else(|| self.expected(&format!("a {n}-digit year")))?
+                };
+                let v = i32::try_from(v).map_err(|_| no_match("the year is too large"))?;
+                set(&mut self.r.year, v, "year")
+            }
+            Spec::Offset(n) => {
+                let off = self.offset(*n)?;
+                set(&mut self.r.offset_minutes, off, "offset")
+            }
+            Spec::OffsetK => {
+                if self.eat('Z') {
+                    set(&mut self.r.offset_minutes, 0, "offset")
+                } else if matches!(self.s.get(self.i), Some('+' | '-')) {
+                    let off = self.offset(3)?;
+                    set(&mut self.r.offset_minutes, off, "offset")
+                } else {
+                    Ok(())
+                }
+            }
+            Spec::TimeSep => self.lit(':'),
+            Spec::DateSep => self.lit('/'),
+            Spec::UtcZ => {
+                if self.eat('Z') || self.eat_word("GMT") {
+                    set(&mut self.r.offset_minutes, 0, "offset")
+                } else {
+                    Err(self.expected("`Z`"))
+                }
+            }
+            Spec::Gmt { .. } => {
+                if self.eat_exact("GMT") {
+                    set(&mut self.r.offset_minutes, 0, "offset")
+                } else {
+                    Err(self.expected("`GMT`"))
+                }
+            }
+            Spec::Dot => self.lit('.'),
+            Spec::Literal(c) => {
+                if *c == ' ' && self.styles.has(Styles::ALLOW_INNER_WHITE) {
+                    Ok(())
+                } else {
+                    self.lit(*c)
+                }
+            }
+            Spec::Quoted(text) => {
+                for c in text.chars() {
+                    if c == ' ' && self.styles.has(Styles::ALLOW_INNER_WHITE) {
+                        self.skip_white();
+                    } else {
+                        self.lit(c)?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn skip_white(&mut self) {
+        while self.s.get(self.i).is_some_and(|c| c.is_whitespace()) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn lit(&mut self, c: char) -> Result<(), ParseError> {
+        if self.eat(c) { Ok(()) } else { Err(self.expected(&format!("`{c}`"))) }
+    }
+
+    /// Matches `word` ignoring ASCII case.
+    fn eat_word(&mut self, word: &str) -> bool {
+        let n = word.chars().count();
+        match self.s.get(self.i..self.i + n) {
+            Some(got) if got.iter().zip(word.chars()).all(|(a, b)| a.eq_ignore_ascii_case(&b)) => {
+                self.i += n;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Matches `word` exactly.
+    fn eat_exact(&mut self, word: &str) -> bool {
+        let n = word.chars().count();
+        match self.s.get(self.i..self.i + n) {
+            Some(got) if got.iter().copied().eq(word.chars()) => {
+                self.i += n;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The longest of `names` that matches here, ignoring case; its index.
+    fn name(&mut self, names: &[&str]) -> Option<usize> {
+        let mut best: Option<(usize, usize)> = None;
+        for (k, n) in names.iter().enumerate() {
+            let len = n.chars().count();
+            let matches = self
+                .s
+                .get(self.i..self.i + len)
+                .is_some_and(|got| got.iter().zip(n.chars()).all(|(a, b)| a.eq_ignore_ascii_case(&b)));
+            if matches && best.is_none_or(|(_, l)| len > l) {
+                best = Some((k, len));
+            }
+        }
+        let (k, len) = best?;
+        self.i += len;
+        Some(k)
+    }
+
+    /// Between `min` and `max` ASCII digits.
+    fn digits(&mut self, min: usize, max: usize) -> Option<u64> {
+        let mut v = 0u64;
+        let mut n = 0;
+        while n < max {
+            match self.s.get(self.i) {
+                Some(c) if c.is_ascii_digit() => {
+                    v = v.saturating_mul(10).saturating_add(u64::from(*c as u32 - '0' as u32));
+                    self.i += 1;
+                    n += 1;
+                }
+                _ => break,
+            }
+        }
+        (n >= min).then_some(v)
+    }
+
+    /// A one-letter specifier takes 1–2 digits, a doubled one exactly 2.
+    fn num(&mut self, width: u8) -> Result<u32, ParseError> {
+        let (min, max) = if width == 1 { (1, 2) } else { (2, 2) };
+        match self.digits(min, max) {
+            Some(v) => Ok(v as u32),
+            None => Err(self.expected(if width == 1 { "1 or 2 digits" } else { "2 digits" })),
+        }
+    }
+
+    /// `z` (sign, 1–2 digit hours), `zz` (sign, 2-digit hours), `zzz` (sign, 1–2 digit
+    /// hours, optional `:`, 2-digit minutes). Hours 0–14, minutes 0–59.
+    fn offset(&mut self, n: u8) -> Result<i32, ParseError> {
+        let sign = match self.s.get(self.i) {
+            Some('+') => 1,
+            Some('-') => -1,
+            _ => return Err(self.expected("an offset sign `+` or `-`")),
+        };
+        self.i += 1;
+        let hours = if n == 2 { self.digits(2, 2) } else { self.digits(1, 2) }
+            .ok_or_else(|| self.expected("offset hours"))?;
+        let minutes = if n >= 3 {
+            self.eat(':');
+            self.digits(2, 2).ok_or_else(|| self.expected("2-digit offset minutes"))?
+        } else {
+            0
+        };
+        if hours > 14 || minutes > 59 {
+            return Err(no_match(format!("the offset {hours}:{minutes:02} is out of range")));
+        }
+        Ok(sign * (hours * 60 + minutes) as i32)
+    }
+
+    #[cold]
+    fn expected(&self, what: &str) -> ParseError {
+        let col = self.i;
+        if col >= self.s.len() {
+            no_match(format!("expected {what} at the end of the text"))
+        } else {
+            no_match(format!("expected {what} at position {col}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dt(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, f: u32) -> DateTime {
+        DateTime::from_civil(y, mo, d, h, mi, s, f).unwrap_or(DateTime::MIN)
+    }
+
+    fn today() -> DateTime {
+        dt(2021, 8, 25, 17, 41, 18, 0)
+    }
+
+    fn fmt(format: &str, d: DateTime) -> String {
+        match Format::parse(format) {
+            Ok(f) => f.format(d),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    /// `(format, output)` for 2009-06-01T13:45:30.0615000 (a Monday) and, for the `F` rows,
+    /// fractions as noted.
+    #[test]
+    fn format_cases() {
+        let d = dt(2009, 6, 1, 13, 45, 30, 615_000);
+        let cases: &[(&str, &str)] = &[
+            ("d", "06/01/2009"),
+            ("%d", "1"),
+            ("dd", "01"),
+            ("ddd", "Mon"),
+            ("dddd", "Monday"),
+            ("ddddd", "Monday"),
+            ("%f", "0"),
+            ("ff", "06"),
+            ("fff", "061"),
+            ("ffff", "0615"),
+            ("fffffff", "0615000"),
+            ("%F", ""),
+            ("FF", "06"),
+            ("FFFFFFF", "0615"),
+            ("ss.F", "30"),
+            ("ss.FF", "30.06"),
+            ("%g", "A.D."),
+            ("gg", "A.D."),
+            ("%h", "1"),
+            ("hh", "01"),
+            ("hhh", "01"),
+            ("%H", "13"),
+            ("HH", "13"),
+            ("%K", "Z"),
+            ("%m", "45"),
+            ("mm", "45"),
+            ("%M", "6"),
+            ("MM", "06"),
+            ("MMM", "Jun"),
+            ("MMMM", "June"),
+            ("MMMMM", "June"),
+            ("%s", "30"),
+            ("ss", "30"),
+            ("%t", "P"),
+            ("tt", "PM"),
+            ("%y", "9"),
+            ("yy", "09"),
+            ("yyy", "2009"),
+            ("yyyy", "2009"),
+            ("yyyyy", "02009"),
+            ("%z", "+0"),
+            ("zz", "+00"),
+            ("zzz", "+00:00"),
+            ("HH:mm", "13:45"),
+            ("MM/dd/yyyy", "06/01/2009"),
+            ("'yyyy'", "yyyy"),
+            ("\"MM\"-MM", "MM-06"),
+            ("'it''s'", "its"),
+            ("'a\\'b'", "a'b"),
+            ("\\y\\y", "yy"),
+            ("yyyyMMddHHmmss.fZ", "20090601134530.0Z"),
+            ("yyyy-MM-ddTHH:mm:ssK", "2009-06-01T13:45:30Z"),
+            ("GMT", "G6T"),
+            ("D", "Monday, 01 June 2009"),
+            ("f", "Monday, 01 June 2009 13:45"),
+            ("F", "Monday, 01 June 2009 13:45:30"),
+            ("g", "06/01/2009 13:45"),
+            ("G", "06/01/2009 13:45:30"),
+            ("M", "June 01"),
+            ("m", "June 01"),
+            ("O", "2009-06-01T13:45:30.0615000Z"),
+            ("o", "2009-06-01T13:45:30.0615000Z"),
+            ("R", "Mon, 01 Jun 2009 13:45:30 GMT"),
+            ("r", "Mon, 01 Jun 2009 13:45:30 GMT"),
+            ("s", "2009-06-01T13:45:30"),
+            ("t", "13:45"),
+            ("T", "13:45:30"),
+            ("u", "2009-06-01 13:45:30Z"),
+            ("U", "Monday, 01 June 2009 13:45:30"),
+            ("Y", "2009 June"),
+            ("y", "2009 June"),
+            ("", "error: the format is empty at column 0"),
+            ("x", "error: `x` is not a standard date format at column 0"),
+            ("ffffffff", "error: `ffffffff` has more than 7 fraction digits at column 0"),
+            ("yyyy FFFFFFFF", "error: `FFFFFFFF` has more than 7 fraction digits at column 5"),
+            ("yyyy'MM", "error: unterminated `'` quote at column 4"),
+            ("yy\"MM", "error: unterminated `\"` quote at column 2"),
+            ("'ab\\'", "error: unterminated `'` quote at column 0"),
+            ("yyyy%", "error: a trailing `%` has no specifier after it at column 4"),
+            ("%%", "error: `%%` is not a valid format element at column 0"),
+            ("yy\\", "error: a trailing `\\` has nothing to escape at column 2"),
+            ("%'", "error: unterminated `'` quote at column 1"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(fmt(f, d), *want, "format {f:?}");
+        }
+    }
+
+    #[test]
+    fn format_hours_and_fractions() {
+        let cases: &[(DateTime, &str, &str)] = &[
+            (dt(2021, 1, 1, 0, 5, 0, 0), "h:mm tt", "12:05 AM"),
+            (dt(2021, 1, 1, 12, 5, 0, 0), "h:mm tt", "12:05 PM"),
+            (dt(2021, 1, 1, 23, 5, 0, 0), "hh:mm t", "11:05 P"),
+            (dt(2021, 1, 1, 0, 0, 0, 0), "HH:mm:ss.FFF", "00:00:00"),
+            (dt(2021, 1, 1, 0, 0, 0, 0), "HH:mm:ss,FFF", "00:00:00,"),
+            (dt(2021, 1, 1, 0, 0, 0, 1), "ss.FFFFFFF", "00.0000001"),
+            (dt(2021, 1, 1, 0, 0, 0, 1), "ss.FFFFFF", "00"),
+            (dt(2021, 1, 1, 0, 0, 0, 9_999_999), "ss.f", "00.9"),
+            (dt(2021, 1, 1, 0, 0, 0, 9_999_999), "ss.ffffff", "00.999999"),
+            (dt(5, 1, 1, 0, 0, 0, 0), "y yy yyy yyyy", "5 05 005 0005"),
+            (dt(2000, 1, 1, 0, 0, 0, 0), "%y", "0"),
+            (DateTime::MAX, "yyyy-MM-ddTHH:mm:ss.fffffff", "9999-12-31T23:59:59.9999999"),
+            (DateTime::MIN, "dddd d MMMM yyyy", "Monday 1 January 0001"),
+        ];
+        for (d, f, want) in cases {
+            assert_eq!(fmt(f, *d), *want, "format {f:?}");
+        }
+    }
+
+    fn parse(text: &str, format: &str, styles: u8) -> String {
+        let f = match Format::parse(format) {
+            Ok(f) => f,
+            Err(e) => return format!("format error: {e}"),
+        };
+        match f.parse_exact(text, Styles(styles), today) {
+            Ok(d) => {
+                let c = d.civil();
+                format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}",
+                    c.year, c.month, c.day, c.hour, c.minute, c.second, c.fraction
+                )
+            }
+            Err(ParseError::NoMatch(_)) => "invalid-date".to_owned(),
+            Err(ParseError::OutOfRange) => "date-out-of-range".to_owned(),
+        }
+    }
+
+    #[test]
+    fn parse_cases() {
+        const D: u8 = 131;
+        let cases: &[(&str, &str, u8, &str)] = &[
+            ("20150123105347.1Z", "yyyyMMddHHmmss.fZ", D, "2015-01-23T10:53:47.1000000"),
+            ("2021-08-18-07:00", "yyyy-MM-ddzzz", D, "2021-08-18T07:00:00.0000000"),
+            ("2021-08-18+0530", "yyyy-MM-ddzzz", D, "2021-08-17T18:30:00.0000000"),
+            ("2021-08-18+5:30", "yyyy-MM-ddzzz", D, "2021-08-17T18:30:00.0000000"),
+            ("2021-08-18+14:00", "yyyy-MM-ddzzz", D, "2021-08-17T10:00:00.0000000"),
+            ("2021-08-18+15:00", "yyyy-MM-ddzzz", D, "invalid-date"),
+            ("2021-08-18+05:60", "yyyy-MM-ddzzz", D, "invalid-date"),
+            ("2021-08-18 -7", "yyyy-MM-dd z", D, "2021-08-18T07:00:00.0000000"),
+            ("2021-08-18 -07", "yyyy-MM-dd zz", D, "2021-08-18T07:00:00.0000000"),
+            ("2021-08-18 -7", "yyyy-MM-dd zz", D, "invalid-date"),
+            ("2021-08-18T10:00:00Z", "yyyy-MM-ddTHH:mm:ssK", D, "2021-08-18T10:00:00.0000000"),
+            ("2021-08-18T10:00:00+02:00", "yyyy-MM-ddTHH:mm:ssK", D, "2021-08-18T08:00:00.0000000"),
+            ("2021-08-18T10:00:00", "yyyy-MM-ddTHH:mm:ssK", D, "2021-08-18T10:00:00.0000000"),
+            ("25/08/2021", "dd/MM/yyyy", 32, "2021-08-25T00:00:00.0000000"),
+            ("5/8/2021", "d/M/yyyy", 0, "2021-08-05T00:00:00.0000000"),
+            ("5/8/2021", "dd/MM/yyyy", 0, "invalid-date"),
+            ("123/8/2021", "d/M/yyyy", 0, "invalid-date"),
+            ("31/04/2021", "dd/MM/yyyy", 0, "invalid-date"),
+            ("29/02/2020", "dd/MM/yyyy", 0, "2020-02-29T00:00:00.0000000"),
+            ("29/02/2021", "dd/MM/yyyy", 0, "invalid-date"),
+            ("  2021-01-02  ", "yyyy-MM-dd", D, "2021-01-02T00:00:00.0000000"),
+            ("  2021-01-02", "yyyy-MM-dd", 0, "invalid-date"),
+            ("2021-01-02  ", "yyyy-MM-dd", 1, "invalid-date"),
+            ("2021 - 01 -02", "yyyy-MM-dd", 4, "2021-01-02T00:00:00.0000000"),
+            ("2021  01 02", "yyyy MM dd", 4, "2021-01-02T00:00:00.0000000"),
+            ("202101 02", "yyyy MM dd", 4, "2021-01-02T00:00:00.0000000"),
+            ("2021 01 02", "yyyy MM dd", 0, "2021-01-02T00:00:00.0000000"),
+            ("2021  01 02", "yyyy MM dd", 0, "invalid-date"),
+            ("12:00 AM", "hh:mm tt", D, "2021-08-25T00:00:00.0000000"),
+            ("12:00 PM", "hh:mm tt", D, "2021-08-25T12:00:00.0000000"),
+            ("01:00 pm", "hh:mm tt", D, "2021-08-25T13:00:00.0000000"),
+            ("1:00 P", "h:mm t", D, "2021-08-25T13:00:00.0000000"),
+            ("12:30", "hh:mm", D, "2021-08-25T00:30:00.0000000"),
+            ("13:30", "hh:mm", D, "invalid-date"),
+            ("13:30 PM", "HH:mm tt", D, "2021-08-25T13:30:00.0000000"),
+            ("13:30 AM", "HH:mm tt", D, "invalid-date"),
+            ("11:30 PM", "HH:mm tt", D, "invalid-date"),
+            ("10:00", "HH:mm", 8 | 3, "0001-01-01T10:00:00.0000000"),
+            ("24:00", "HH:mm", D, "invalid-date"),
+            ("10:60", "HH:mm", D, "invalid-date"),
+            ("2021", "yyyy", D, "2021-01-01T00:00:00.0000000"),
+            ("03-15", "MM-dd", D, "2021-03-15T00:00:00.0000000"),
+            ("2021-15", "yyyy-dd", D, "2021-01-15T00:00:00.0000000"),
+            ("21-03-15", "yy-MM-dd", D, "2021-03-15T00:00:00.0000000"),
+            ("49-03-15", "yy-MM-dd", D, "2049-03-15T00:00:00.0000000"),
+            ("50-03-15", "yy-MM-dd", D, "1950-03-15T00:00:00.0000000"),
+            ("99-03-15", "yy-MM-dd", D, "1999-03-15T00:00:00.0000000"),
+            ("00-03-15", "yy-MM-dd", D, "2000-03-15T00:00:00.0000000"),
+            ("5-03-15", "y-MM-dd", D, "2005-03-15T00:00:00.0000000"),
+            ("0021-03-15", "yyyy-MM-dd", D, "0021-03-15T00:00:00.0000000"),
+            ("021-03-15", "yyy-MM-dd", D, "0021-03-15T00:00:00.0000000"),
+            ("02021-03-15", "yyyyy-MM-dd", D, "2021-03-15T00:00:00.0000000"),
+            ("0000-03-15", "yyyy-MM-dd", D, "invalid-date"),
+            ("10000-03-15", "yyyyy-MM-dd", D, "invalid-date"),
+            ("Mon, 01 Jun 2009 13:45:30 GMT", "R", D, "2009-06-01T13:45:30.0000000"),
+            ("Tue, 01 Jun 2009 13:45:30 GMT", "R", D, "invalid-date"),
+            ("monday 1 june 2009", "dddd d MMMM yyyy", D, "2009-06-01T00:00:00.0000000"),
+            ("MON 1 JUN 2009", "ddd d MMM yyyy", D, "2009-06-01T00:00:00.0000000"),
+            ("May 2009", "MMMM yyyy", D, "2009-05-01T00:00:00.0000000"),
+            ("Sept 2009", "MMMM yyyy", D, "invalid-date"),
+            ("2009-06-01T13:45:30.0615000Z", "O", D, "2009-06-01T13:45:30.0615000"),
+            ("2009-06-01T13:45:30.0615000+01:00", "o", D, "2009-06-01T12:45:30.0615000"),
+            ("2009-06-01 13:45:30Z", "u", D, "2009-06-01T13:45:30.0000000"),
+            ("10:00:01", "HH:mm:ss.FFF", D, "2021-08-25T10:00:01.0000000"),
+            ("10:00:01.5", "HH:mm:ss.FFF", D, "2021-08-25T10:00:01.5000000"),
+            ("10:00:01.", "HH:mm:ss.FFF", D, "2021-08-25T10:00:01.0000000"),
+            ("10:00:01.1234", "HH:mm:ss.FFF", D, "invalid-date"),
+            ("10:00:01", "HH:mm:ss\\.FFF", D, "invalid-date"),
+            ("10:00:01.5", "HH:mm:ss.f", D, "2021-08-25T10:00:01.5000000"),
+            ("10:00:01", "HH:mm:ss.f", D, "invalid-date"),
+            ("10:00:01.1234567", "HH:mm:ss.fffffff", D, "2021-08-25T10:00:01.1234567"),
+            ("A.D. 2009", "g yyyy", D, "2009-01-01T00:00:00.0000000"),
+            ("ad 2009", "g yyyy", D, "2009-01-01T00:00:00.0000000"),
+            ("3 3", "d d", D, "2021-01-03T00:00:00.0000000"),
+            ("3 4", "d d", D, "invalid-date"),
+            ("2021yyyy", "yyyy'yyyy'", D, "2021-01-01T00:00:00.0000000"),
+            ("2021YYYY", "yyyy'yyyy'", D, "invalid-date"),
+            ("d2021", "\\dyyyy", D, "2021-01-01T00:00:00.0000000"),
+            ("7", "%d", D, "2021-01-07T00:00:00.0000000"),
+            ("2021-08-18Z", "yyyy-MM-ddZ", D, "2021-08-18T00:00:00.0000000"),
+            ("2021-08-18Z+01:00", "yyyy-MM-ddZzzz", D, "invalid-date"),
+            ("2021-08-18 GMT", "yyyy-MM-dd GMT", D, "2021-08-18T00:00:00.0000000"),
+            ("0001-01-01T00:00:00+01:00", "yyyy-MM-ddTHH:mm:sszzz", D, "date-out-of-range"),
+            ("9999-12-31T23:00:00-01:00", "yyyy-MM-ddTHH:mm:sszzz", D, "date-out-of-range"),
+            ("", "yyyy", D, "invalid-date"),
+            ("2021-01-01x", "yyyy-MM-dd", D, "invalid-date"),
+            ("2021-01", "yyyy-MM-dd", D, "invalid-date"),
+            ("２０２１", "yyyy", D, "invalid-date"),
+        ];
+        for (text, f, styles, want) in cases {
+            assert_eq!(parse(text, f, *styles), *want, "ParseExact({text:?}, {f:?}, {styles})");
+        }
+    }
+
+    #[test]
+    fn columns_of_tokens() {
+        let f = Format::parse("yyyy-'T'%d\\x").map(|f| f.tokens().iter().map(|t| t.column).collect::<Vec<_>>());
+        assert_eq!(f, Ok(vec![0, 4, 5, 9, 10]));
+    }
+
+    fn arb_date() -> impl proptest::strategy::Strategy<Value = DateTime> {
+        use proptest::strategy::Strategy;
+        (0..=DateTime::MAX.ticks()).prop_map(|t| DateTime::from_ticks(t).unwrap_or(DateTime::MIN))
+    }
+
+    proptest::proptest! {
+        /// Formats that carry every field round-trip exactly.
+        #[test]
+        fn round_trip_full(d in arb_date(), k in 0usize..8) {
+            let formats = [
+                "yyyy-MM-ddTHH:mm:ss.fffffffK",
+                "O",
+                "dddd, dd MMMM yyyy hh:mm:ss.fffffff tt",
+                "ddd d MMM yyyy h:m:s.FFFFFFF t zzz",
+                "yyyyMMddHHmmssfffffff",
+                "'y'yyyy\\-M/d H:%m:ss.FFFFFFF 'Z'z",
+                "g yyyyy MM dd HH mm ss fffffff",
+                "yyyy-MM-dd HH:mm:ss.FFFFFFFZ",
+            ];
+            let f = Format::parse(formats[k]).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let text = f.format(d);
+            proptest::prop_assert_eq!(f.parse_exact(&text, Styles::DEFAULT, today), Ok(d), "{}", text);
+        }
+
+        /// Formats that drop fields round-trip to the truncated value.
+        #[test]
+        fn round_trip_truncated(d in arb_date()) {
+            let f = Format::parse("yyyyMMddHHmmss.fZ").map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let text = f.format(d);
+            let back = f.parse_exact(&text, Styles::DEFAULT, today);
+            proptest::prop_assert_eq!(back.map(|b| b.ticks()), Ok(d.ticks() - d.ticks() % 1_000_000));
+        }
+
+        /// Neither direction panics on arbitrary formats and text.
+        #[test]
+        fn never_panics(f in "\\PC{0,12}", text in "\\PC{0,20}", styles in 0u8..=255, d in arb_date()) {
+            if let Ok(f) = Format::parse(&f) {
+                let _ = f.format(d);
+                let _ = f.parse_exact(&text, Styles(styles), today);
+                let formatted = f.format(d);
+                let _ = f.parse_exact(&formatted, Styles(styles), today);
+            }
+        }
+
+        /// Random specifier sequences after a four-digit year, each followed by a separator,
+        /// parse back to the same value truncated to milliseconds.
+        #[test]
+        fn specifier_combinations(d in arb_date(), picks in proptest::collection::vec(0usize..12, 1..6)) {
+            let parts = ["MM", "dd", "HH", "mm", "ss", "fff", "MMMM", "dddd", "HH|tt", "d", "M", "MMM"];
+            let fmt: String = std::iter::once("yyyy|".to_owned()).chain(picks.iter().map(|&p| format!("{}|", parts[p]))).collect();
+            let f = Format::parse(&fmt).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let text = f.format(d);
+            let back = f.parse_exact(&text, Styles::DEFAULT, today);
+            let has_day = picks.iter().any(|&p| matches!(p, 1 | 9));
+            let has_month = picks.iter().any(|&p| matches!(p, 0 | 6 | 10 | 11));
+            if picks.contains(&7) && !(has_day && has_month) {
+                // The day name must agree with a date defaulted to the 1st or January.
+                return Ok(());
+            }
+            proptest::prop_assert!(back.is_ok(), "{} {:?}", text, back);
+            let c = d.civil();
+            let b = back.map(|b| b.civil()).unwrap_or(c);
+            proptest::prop_assert_eq!(b.year, c.year);
+            if picks.iter().any(|&p| matches!(p, 0 | 6 | 10 | 11)) {
+                proptest::prop_assert_eq!(b.month, c.month);
+            }
+            if picks.iter().any(|&p| matches!(p, 1 | 9)) {
+                proptest::prop_assert_eq!(b.day, c.day);
+            }
+        }
+    }
+}
