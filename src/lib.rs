@@ -6,4 +6,5 @@ pub mod datetime;
 pub mod error;
 pub mod functions;
 pub mod syntax;
+pub mod text;
 pub mod value;
