@@ -19,6 +19,7 @@ pub mod convert;
 pub mod logic;
 pub mod multivalue;
 pub mod string;
+pub mod text;
 
 pub use registry::{lookup, REGISTRY};
 
