@@ -31,6 +31,7 @@ pub mod error;
 pub mod functions;
 pub mod graph;
 pub mod syntax;
+pub mod text;
 pub mod value;
 pub mod vm;
 

@@ -22,6 +22,7 @@ pub mod generate;
 pub mod logic;
 pub mod multivalue;
 pub mod string;
+pub mod text;
 
 pub use registry::{lookup, REGISTRY};
 

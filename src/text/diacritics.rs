@@ -1,0 +1,408 @@
+//! NormalizeDiacritics: table-driven diacritic removal (spec §5 NormalizeDiacritics, F10).
+//!
+//! Entra does not decompose arbitrary text: it replaces the 261 sequences of its table and
+//! leaves everything else alone. Input is scanned as clusters (a base character and the
+//! combining marks after it); a cluster whose NFC form is a table key is replaced, any other
+//! cluster is copied byte for byte, so text outside the table is never normalised.
+
+use std::borrow::Cow;
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// Removes the diacritics of the table; borrowed when nothing is replaced (always for ASCII).
+pub fn normalize(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        return Cow::Borrowed(s);
+    }
+    let mut out: Option<String> = None;
+    let mut copied = 0usize;
+    let mut iter = s.char_indices().peekable();
+    while let Some((start, first)) = iter.next() {
+        let mut end = start + first.len_utf8();
+        while let Some(&(i, c)) = iter.peek() {
+            if !is_combining_mark(c) {
+                break;
+            }
+            end = i + c.len_utf8();
+            iter.next();
+        }
+        if first.is_ascii() && end == start + 1 {
+            continue;
+        }
+        let Some(cluster) = s.get(start..end) else { continue };
+        if let Some(replacement) = lookup(cluster) {
+            let buf = out.get_or_insert_with(|| String::with_capacity(s.len()));
+            buf.push_str(s.get(copied..start).unwrap_or(""));
+            buf.push_str(replacement);
+            copied = end;
+        }
+    }
+    match out {
+        None => Cow::Borrowed(s),
+        Some(mut buf) => {
+            buf.push_str(s.get(copied..).unwrap_or(""));
+            Cow::Owned(buf)
+        }
+    }
+}
+
+/// The replacement of one cluster, matched by canonical equivalence (its NFC form).
+pub fn lookup(cluster: &str) -> Option<&'static str> {
+    // Every key has at most 3 code points in NFC; a small stack buffer avoids allocating.
+    let mut buf = [0u8; 16];
+    let mut len = 0usize;
+    for (n, c) in cluster.nfc().enumerate() {
+        if n >= 3 {
+            return None;
+        }
+        let w = c.encode_utf8(buf.get_mut(len..)?).len();
+        len += w;
+    }
+    let key = std::str::from_utf8(buf.get(..len)?).ok()?;
+    TABLE.binary_search_by(|(k, _)| (*k).cmp(key)).ok().and_then(|i| TABLE.get(i)).map(|(_, v)| *v)
+}
+
+/// The table of spec §5 NormalizeDiacritics: NFC keys sorted by code point, generated from
+/// the spec's table (each sequence NFC-normalised).
+pub static TABLE: &[(&str, &str)] = &[
+    ("\u{41}\u{331}", "A"), // A̱
+    ("\u{43}\u{304}", "C"), // C̄
+    ("\u{43}\u{331}", "C"), // C̱
+    ("\u{44}\u{304}", "D"), // D̄
+    ("\u{45}\u{30A}\u{304}", "E"), // E̊̄
+    ("\u{45}\u{331}", "E"), // E̱
+    ("\u{47}\u{331}", "G"), // G̱
+    ("\u{49}\u{331}", "I"), // I̱
+    ("\u{4C}\u{304}", "L"), // L̄
+    ("\u{4E}\u{304}", "N"), // N̄
+    ("\u{4F}\u{331}", "O"), // O̱
+    ("\u{52}\u{304}", "R"), // R̄
+    ("\u{53}\u{304}", "S"), // S̄
+    ("\u{53}\u{331}", "S"), // S̱
+    ("\u{54}\u{304}", "T"), // T̄
+    ("\u{55}\u{307}\u{304}", "U"), // U̇̄
+    ("\u{55}\u{331}", "U"), // U̱
+    ("\u{59}\u{331}", "Y"), // Y̱
+    ("\u{5A}\u{304}", "Z"), // Z̄
+    ("\u{61}\u{331}", "a"), // a̱
+    ("\u{63}\u{304}", "c"), // c̄
+    ("\u{63}\u{331}", "c"), // c̱
+    ("\u{64}\u{304}", "d"), // d̄
+    ("\u{65}\u{30A}\u{304}", "e"), // e̊̄
+    ("\u{65}\u{331}", "e"), // e̱
+    ("\u{67}\u{331}", "g"), // g̱
+    ("\u{69}\u{331}", "i"), // i̱
+    ("\u{6C}\u{304}", "l"), // l̄
+    ("\u{6E}\u{304}", "n"), // n̄
+    ("\u{6F}\u{331}", "o"), // o̱
+    ("\u{72}\u{304}", "r"), // r̄
+    ("\u{73}\u{304}", "s"), // s̄
+    ("\u{73}\u{331}", "s"), // s̱
+    ("\u{74}\u{304}", "t"), // t̄
+    ("\u{75}\u{307}\u{304}", "u"), // u̇̄
+    ("\u{75}\u{331}", "u"), // u̱
+    ("\u{79}\u{331}", "y"), // y̱
+    ("\u{7A}\u{304}", "z"), // z̄
+    ("\u{C0}", "A"), // À
+    ("\u{C1}", "A"), // Á
+    ("\u{C2}", "A"), // Â
+    ("\u{C3}", "A"), // Ã
+    ("\u{C4}", "A"), // Ä
+    ("\u{C5}", "A"), // Å
+    ("\u{C5}\u{304}", "A"), // Å̄
+    ("\u{C6}", "AE"), // Æ
+    ("\u{C7}", "C"), // Ç
+    ("\u{C8}", "E"), // È
+    ("\u{C9}", "E"), // É
+    ("\u{CA}", "E"), // Ê
+    ("\u{CA}\u{304}", "E"), // Ê̄
+    ("\u{CB}", "E"), // Ë
+    ("\u{CB}\u{304}", "E"), // Ë̄
+    ("\u{CC}", "I"), // Ì
+    ("\u{CD}", "I"), // Í
+    ("\u{CE}", "I"), // Î
+    ("\u{CF}", "I"), // Ï
+    ("\u{D1}", "N"), // Ñ
+    ("\u{D2}", "O"), // Ò
+    ("\u{D3}", "O"), // Ó
+    ("\u{D4}", "O"), // Ô
+    ("\u{D5}", "O"), // Õ
+    ("\u{D6}", "O"), // Ö
+    ("\u{D8}", "OE"), // Ø
+    ("\u{D8}\u{304}", "OE"), // Ø̄
+    ("\u{D9}", "U"), // Ù
+    ("\u{DA}", "U"), // Ú
+    ("\u{DB}", "U"), // Û
+    ("\u{DC}", "U"), // Ü
+    ("\u{DD}", "Y"), // Ý
+    ("\u{DF}", "ss"), // ß
+    ("\u{E0}", "a"), // à
+    ("\u{E1}", "a"), // á
+    ("\u{E2}", "a"), // â
+    ("\u{E3}", "a"), // ã
+    ("\u{E4}", "a"), // ä
+    ("\u{E5}", "a"), // å
+    ("\u{E5}\u{304}", "a"), // å̄
+    ("\u{E6}", "ae"), // æ
+    ("\u{E7}", "c"), // ç
+    ("\u{E8}", "e"), // è
+    ("\u{E9}", "e"), // é
+    ("\u{EA}", "e"), // ê
+    ("\u{EA}\u{304}", "e"), // ê̄
+    ("\u{EB}", "e"), // ë
+    ("\u{EB}\u{304}", "e"), // ë̄
+    ("\u{EC}", "i"), // ì
+    ("\u{ED}", "i"), // í
+    ("\u{EE}", "i"), // î
+    ("\u{EF}", "i"), // ï
+    ("\u{F1}", "n"), // ñ
+    ("\u{F2}", "o"), // ò
+    ("\u{F3}", "o"), // ó
+    ("\u{F4}", "o"), // ô
+    ("\u{F5}", "o"), // õ
+    ("\u{F6}", "o"), // ö
+    ("\u{F8}", "oe"), // ø
+    ("\u{F8}\u{304}", "oe"), // ø̄
+    ("\u{F9}", "u"), // ù
+    ("\u{FA}", "u"), // ú
+    ("\u{FB}", "u"), // û
+    ("\u{FC}", "u"), // ü
+    ("\u{FD}", "y"), // ý
+    ("\u{FF}", "y"), // ÿ
+    ("\u{100}", "A"), // Ā
+    ("\u{100}\u{300}", "A"), // Ā̀
+    ("\u{100}\u{301}", "A"), // Ā́
+    ("\u{100}\u{302}", "A"), // Ā̂
+    ("\u{100}\u{303}", "A"), // Ā̃
+    ("\u{100}\u{308}", "A"), // Ā̈
+    ("\u{101}", "a"), // ā
+    ("\u{101}\u{300}", "a"), // ā̀
+    ("\u{101}\u{301}", "a"), // ā́
+    ("\u{101}\u{302}", "a"), // ā̂
+    ("\u{101}\u{303}", "a"), // ā̃
+    ("\u{101}\u{308}", "a"), // ā̈
+    ("\u{102}", "A"), // Ă
+    ("\u{103}", "a"), // ă
+    ("\u{104}", "A"), // Ą
+    ("\u{105}", "a"), // ą
+    ("\u{106}", "C"), // Ć
+    ("\u{107}", "c"), // ć
+    ("\u{10C}", "C"), // Č
+    ("\u{10D}", "c"), // č
+    ("\u{10E}", "D"), // Ď
+    ("\u{10F}", "d"), // ď
+    ("\u{112}", "E"), // Ē
+    ("\u{112}\u{302}", "E"), // Ē̂
+    ("\u{112}\u{303}", "E"), // Ē̃
+    ("\u{113}", "e"), // ē
+    ("\u{113}\u{302}", "e"), // ē̂
+    ("\u{113}\u{303}", "e"), // ē̃
+    ("\u{116}", "E"), // Ė
+    ("\u{117}", "e"), // ė
+    ("\u{118}", "E"), // Ę
+    ("\u{119}", "e"), // ę
+    ("\u{11A}", "E"), // Ě
+    ("\u{11B}", "e"), // ě
+    ("\u{11E}", "G"), // Ğ
+    ("\u{11F}", "g"), // ğ
+    ("\u{12A}", "I"), // Ī
+    ("\u{12A}\u{300}", "I"), // Ī̀
+    ("\u{12A}\u{301}", "I"), // Ī́
+    ("\u{12A}\u{302}", "I"), // Ī̂
+    ("\u{12A}\u{303}", "I"), // Ī̃
+    ("\u{12B}", "i"), // ī
+    ("\u{12B}\u{300}", "i"), // ī̀
+    ("\u{12B}\u{301}", "i"), // ī́
+    ("\u{12B}\u{302}", "i"), // ī̂
+    ("\u{12B}\u{303}", "i"), // ī̃
+    ("\u{130}", "I"), // İ
+    ("\u{131}", "i"), // ı
+    ("\u{13D}", "L"), // Ľ
+    ("\u{13E}", "l"), // ľ
+    ("\u{141}", "L"), // Ł
+    ("\u{142}", "l"), // ł
+    ("\u{143}", "N"), // Ń
+    ("\u{144}", "n"), // ń
+    ("\u{147}", "N"), // Ň
+    ("\u{148}", "n"), // ň
+    ("\u{14C}", "O"), // Ō
+    ("\u{14C}\u{302}", "O"), // Ō̂
+    ("\u{14C}\u{303}", "O"), // Ō̃
+    ("\u{14C}\u{308}", "O"), // Ō̈
+    ("\u{14D}", "o"), // ō
+    ("\u{14D}\u{302}", "o"), // ō̂
+    ("\u{14D}\u{303}", "o"), // ō̃
+    ("\u{14D}\u{308}", "o"), // ō̈
+    ("\u{150}", "O"), // Ő
+    ("\u{151}", "o"), // ő
+    ("\u{152}\u{304}", "OE"), // Œ̄
+    ("\u{153}\u{304}", "oe"), // œ̄
+    ("\u{158}", "R"), // Ř
+    ("\u{159}", "r"), // ř
+    ("\u{15A}", "S"), // Ś
+    ("\u{15B}", "s"), // ś
+    ("\u{15E}", "S"), // Ş
+    ("\u{15F}", "s"), // ş
+    ("\u{160}", "S"), // Š
+    ("\u{161}", "s"), // š
+    ("\u{164}", "T"), // Ť
+    ("\u{165}", "t"), // ť
+    ("\u{16A}", "U"), // Ū
+    ("\u{16A}\u{300}", "U"), // Ū̀
+    ("\u{16A}\u{301}", "U"), // Ū́
+    ("\u{16A}\u{302}", "U"), // Ū̂
+    ("\u{16A}\u{303}", "U"), // Ū̃
+    ("\u{16B}", "u"), // ū
+    ("\u{16B}\u{300}", "u"), // ū̀
+    ("\u{16B}\u{301}", "u"), // ū́
+    ("\u{16B}\u{302}", "u"), // ū̂
+    ("\u{16B}\u{303}", "u"), // ū̃
+    ("\u{16E}", "U"), // Ů
+    ("\u{16F}", "u"), // ů
+    ("\u{170}", "U"), // Ű
+    ("\u{171}", "u"), // ű
+    ("\u{178}", "Y"), // Ÿ
+    ("\u{179}", "Z"), // Ź
+    ("\u{17A}", "z"), // ź
+    ("\u{17B}", "Z"), // Ż
+    ("\u{17C}", "z"), // ż
+    ("\u{17D}", "Z"), // Ž
+    ("\u{17E}", "z"), // ž
+    ("\u{1D5}", "U"), // Ǖ
+    ("\u{1D6}", "u"), // ǖ
+    ("\u{1DE}", "A"), // Ǟ
+    ("\u{1DF}", "a"), // ǟ
+    ("\u{1E0}", "A"), // Ǡ
+    ("\u{1E1}", "a"), // ǡ
+    ("\u{1E2}", "AE"), // Ǣ
+    ("\u{1E3}", "ae"), // ǣ
+    ("\u{1EC}", "O"), // Ǭ
+    ("\u{1ED}", "o"), // ǭ
+    ("\u{218}", "S"), // Ș
+    ("\u{219}", "s"), // ș
+    ("\u{21A}", "T"), // Ț
+    ("\u{21B}", "t"), // ț
+    ("\u{22A}", "O"), // Ȫ
+    ("\u{22B}", "o"), // ȫ
+    ("\u{22C}", "O"), // Ȭ
+    ("\u{22D}", "o"), // ȭ
+    ("\u{230}", "O"), // Ȱ
+    ("\u{231}", "o"), // ȱ
+    ("\u{232}", "Y"), // Ȳ
+    ("\u{232}\u{300}", "Y"), // Ȳ̀
+    ("\u{232}\u{301}", "Y"), // Ȳ́
+    ("\u{232}\u{303}", "Y"), // Ȳ̃
+    ("\u{233}", "y"), // ȳ
+    ("\u{233}\u{300}", "y"), // ȳ̀
+    ("\u{233}\u{301}", "y"), // ȳ́
+    ("\u{233}\u{303}", "y"), // ȳ̃
+    ("\u{1E0E}", "D"), // Ḏ
+    ("\u{1E0F}", "d"), // ḏ
+    ("\u{1E14}", "E"), // Ḕ
+    ("\u{1E15}", "e"), // ḕ
+    ("\u{1E16}", "E"), // Ḗ
+    ("\u{1E17}", "e"), // ḗ
+    ("\u{1E20}", "G"), // Ḡ
+    ("\u{1E21}", "g"), // ḡ
+    ("\u{1E38}", "L"), // Ḹ
+    ("\u{1E39}", "l"), // ḹ
+    ("\u{1E3A}", "L"), // Ḻ
+    ("\u{1E3B}", "l"), // ḻ
+    ("\u{1E48}", "N"), // Ṉ
+    ("\u{1E49}", "n"), // ṉ
+    ("\u{1E50}", "O"), // Ṑ
+    ("\u{1E51}", "o"), // ṑ
+    ("\u{1E52}", "O"), // Ṓ
+    ("\u{1E53}", "o"), // ṓ
+    ("\u{1E5C}", "R"), // Ṝ
+    ("\u{1E5D}", "r"), // ṝ
+    ("\u{1E5E}", "R"), // Ṟ
+    ("\u{1E5F}", "r"), // ṟ
+    ("\u{1E6E}", "T"), // Ṯ
+    ("\u{1E6F}", "t"), // ṯ
+    ("\u{1E72}\u{304}", "U"), // Ṳ̄
+    ("\u{1E73}\u{304}", "u"), // ṳ̄
+    ("\u{1E7A}", "U"), // Ṻ
+    ("\u{1E7B}", "u"), // ṻ
+    ("\u{1E94}", "Z"), // Ẕ
+    ("\u{1E95}", "z"), // ẕ
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn table_has_261_sorted_nfc_keys() {
+        assert_eq!(TABLE.len(), 261);
+        for pair in TABLE.windows(2) {
+            if let [a, b] = pair {
+                assert!(a.0 < b.0, "{:?} before {:?}", a.0, b.0);
+            }
+        }
+        for (k, v) in TABLE {
+            let nfc: String = k.nfc().collect();
+            assert_eq!(&nfc, k);
+            assert!(v.is_ascii() && !v.is_empty());
+        }
+    }
+
+    #[test]
+    fn every_key_in_every_spelling() {
+        use unicode_normalization::UnicodeNormalization;
+        for (k, v) in TABLE {
+            assert_eq!(normalize(k), *v, "{k:?}");
+            let nfd: String = k.nfd().collect();
+            assert_eq!(normalize(&nfd), *v, "nfd {nfd:?}");
+            let wrapped = format!("x{nfd}y");
+            assert_eq!(normalize(&wrapped), format!("x{v}y"));
+        }
+    }
+
+    #[test]
+    fn examples() {
+        let cases: &[(&str, &str)] = &[
+            ("Zoë", "Zoe"),
+            ("Zoe\u{308}", "Zoe"),
+            ("Æsir Øster Straße Łódź", "AEsir OEster Strasse Lodz"),
+            ("Müller", "Muller"),
+            ("a\u{304}\u{301}", "a"),
+            ("\u{101}\u{301}", "a"),
+            ("\u{113}\u{301}", "e"),
+            ("ễ ồ", "ễ ồ"),
+            ("e\u{302}\u{303} o\u{302}\u{300}", "e\u{302}\u{303} o\u{302}\u{300}"),
+            ("œ Œ ẞ", "œ Œ ẞ"),
+            ("œ\u{304}", "oe"),
+            ("ı İ ł Ł ß", "i I l L ss"),
+            ("\u{212B}", "A"),
+            ("😀é", "😀e"),
+            ("\u{301}e", "\u{301}e"),
+            ("e\u{301}\u{301}", "e\u{301}\u{301}"),
+            ("日本", "日本"),
+        ];
+        for &(s, want) in cases {
+            assert_eq!(normalize(s), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn misses_borrow() {
+        assert!(matches!(normalize("John Smith"), Cow::Borrowed(_)));
+        assert!(matches!(normalize("日本 ễ"), Cow::Borrowed(_)));
+    }
+
+    proptest! {
+        #[test]
+        fn idempotent(s in "\\PC*") {
+            let once = normalize(&s).into_owned();
+            prop_assert_eq!(normalize(&once).into_owned(), once);
+        }
+
+        #[test]
+        fn identity_outside_table(s in "[a-zA-Z0-9 .@\u{4E00}-\u{4E10}\u{1EBF}\u{1EC5}]*") {
+            prop_assert_eq!(normalize(&s), s.as_str());
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Pure text algorithms with .NET fidelity, used by the text functions in
+//! [`crate::functions::text`].
+//!
+//! Nothing here knows about [`crate::value::Value`] or the VM: every function takes and
+//! returns plain strings, which keeps the .NET rules testable on their own.
+
+pub mod case;
+pub mod diacritics;
+pub mod regex_dotnet;
+pub mod titlecase;
+pub mod utf16;

@@ -1,0 +1,912 @@
+//! .NET regular expressions on the `regex` crate (spec §5 Replace, F14).
+//!
+//! Entra's Replace runs `System.Text.RegularExpressions`. The `regex` crate is a different
+//! dialect, so a pattern is first translated ([`translate`]): constructs that mean something
+//! else in the crate are rewritten (`\<` is a literal in .NET, a word boundary in the crate),
+//! constructs the crate cannot run (lookaround, backreferences, …) are rejected by name, and
+//! crate-only syntax is rejected with a hint. Matching then follows .NET's iteration
+//! ([`Matches`]) and replacement strings follow .NET's substitution rules ([`Expander`]):
+//! the crate's own `replace_all` and `$name` expansion differ on empty matches and `$1a`.
+
+use std::borrow::Cow;
+
+use regex::{Captures, Regex, RegexBuilder};
+
+/// What kind of pattern error this is (maps to `invalid-regex` / `dotnet-only-regex`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegexErrorKind {
+    /// A syntax error, or syntax of another dialect.
+    Invalid,
+    /// A .NET construct the `regex` crate cannot run.
+    DotnetOnly,
+}
+
+/// A pattern that cannot be used, with a message naming the construct and its position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegexError {
+    /// Invalid or .NET-only.
+    pub kind: RegexErrorKind,
+    /// A lowercase phrase with backticked inputs.
+    pub message: String,
+    /// How to fix it, when we know.
+    pub help: Option<String>,
+}
+
+impl RegexError {
+    #[cold]
+    fn invalid(message: String) -> RegexError {
+        RegexError { kind: RegexErrorKind::Invalid, message, help: None }
+    }
+
+    #[cold]
+    fn dotnet_only(construct: &str, pos: usize) -> RegexError {
+        RegexError {
+            kind: RegexErrorKind::DotnetOnly,
+            message: format!("{construct} at position {} is a .NET-only regex construct that mapexpr cannot run", pos + 1),
+            help: None,
+        }
+    }
+
+    fn help(mut self, help: &str) -> RegexError {
+        self.help = Some(help.to_owned());
+        self
+    }
+}
+
+/// A compiled .NET pattern.
+#[derive(Debug)]
+pub struct DotnetRegex {
+    /// The translated pattern, compiled.
+    pub re: Regex,
+    /// The crate's group index for each .NET group number (.NET numbers unnamed groups first,
+    /// then named groups; the crate numbers all groups left to right).
+    numbers: Vec<usize>,
+}
+
+impl DotnetRegex {
+    /// Translates and compiles a .NET pattern.
+    pub fn new(pattern: &str) -> Result<DotnetRegex, RegexError> {
+        let tr = translate(pattern)?;
+        let re = RegexBuilder::new(&tr.pattern).build().map_err(|e| crate_error(pattern, &tr, &e))?;
+        let mut unnamed = Vec::new();
+        let mut named = Vec::new();
+        for (i, name) in re.capture_names().enumerate().skip(1) {
+            if name.is_some() {
+                named.push(i);
+            } else {
+                unnamed.push(i);
+            }
+        }
+        let mut numbers = Vec::with_capacity(1 + unnamed.len() + named.len());
+        numbers.push(0);
+        numbers.extend(unnamed);
+        numbers.extend(named);
+        Ok(DotnetRegex { re, numbers })
+    }
+
+    /// The crate group index of a .NET group reference: a group number written in decimal,
+    /// or a group name.
+    pub fn group(&self, reference: &str) -> Option<usize> {
+        if !reference.is_empty() && reference.bytes().all(|b| b.is_ascii_digit()) {
+            let n: usize = reference.parse().ok()?;
+            return self.numbers.get(n).copied();
+        }
+        self.re.capture_names().position(|n| n == Some(reference))
+    }
+
+    /// The crate index of the highest-numbered .NET group (`$+`).
+    pub fn last_group(&self) -> usize {
+        self.numbers.last().copied().unwrap_or(0)
+    }
+
+    /// The .NET matches of this pattern in `hay`.
+    pub fn matches<'r, 'h>(&'r self, hay: &'h str) -> Matches<'r, 'h> {
+        Matches { re: &self.re, hay, pos: 0 }
+    }
+}
+
+/// .NET match iteration: the search resumes where the last match ended, an empty match is
+/// allowed right after a non-empty one, and after an empty match the search moves on one
+/// code point (`x*` on `xab` matches `x`, then empty at 1, 2 and 3).
+pub struct Matches<'r, 'h> {
+    re: &'r Regex,
+    hay: &'h str,
+    pos: usize,
+}
+
+impl<'h> Iterator for Matches<'_, 'h> {
+    type Item = Captures<'h>;
+
+    fn next(&mut self) -> Option<Captures<'h>> {
+        if self.pos > self.hay.len() {
+            return None;
+        }
+        let caps = self.re.captures_at(self.hay, self.pos)?;
+        let m = caps.get(0)?;
+        if m.is_empty() {
+            let step = self.hay.get(m.end()..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
+            self.pos = m.end() + step;
+        } else {
+            self.pos = m.end();
+        }
+        Some(caps)
+    }
+}
+
+/// One piece of a parsed replacement string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Piece {
+    Lit(String),
+    Group(usize),
+    Before,
+    After,
+    Input,
+}
+
+/// A replacement string parsed with .NET's substitution rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expander {
+    pieces: Vec<Piece>,
+}
+
+impl Expander {
+    /// Parses `replacement` for `re`: `$$`, `$n` (maximal digit run), `${name}`, `$&`,
+    /// `` $` ``, `$'`, `$+`, `$_`; a reference to a group that does not exist, and `$`
+    /// before anything else, is literal text.
+    pub fn new(replacement: &str, re: &DotnetRegex) -> Expander {
+        let mut pieces = Vec::new();
+        let mut lit = String::new();
+        let mut rest = replacement;
+        while let Some(at) = rest.find('$') {
+            lit.push_str(rest.get(..at).unwrap_or(""));
+            let after = rest.get(at + 1..).unwrap_or("");
+            let mut piece = None;
+            let mut consumed = 0usize;
+            match after.chars().next() {
+                Some('$') => {
+                    lit.push('$');
+                    consumed = 1;
+                }
+                Some('&') => (piece, consumed) = (Some(Piece::Group(0)), 1),
+                Some('`') => (piece, consumed) = (Some(Piece::Before), 1),
+                Some('\'') => (piece, consumed) = (Some(Piece::After), 1),
+                Some('_') => (piece, consumed) = (Some(Piece::Input), 1),
+                Some('+') => (piece, consumed) = (Some(Piece::Group(re.last_group())), 1),
+                Some(d) if d.is_ascii_digit() => {
+                    let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+                    if let Some(g) = after.get(..digits).and_then(|n| re.group(n)) {
+                        (piece, consumed) = (Some(Piece::Group(g)), digits);
+                    } else {
+                        lit.push('$');
+                    }
+                }
+                Some('{') => {
+                    let group = after.find('}').and_then(|close| {
+                        let name = after.get(1..close)?;
+                        re.group(name).map(|g| (g, close + 1))
+                    });
+                    match group {
+                        Some((g, len)) => (piece, consumed) = (Some(Piece::Group(g)), len),
+                        None => lit.push('$'),
+                    }
+                }
+                _ => lit.push('$'),
+            }
+            if let Some(p) = piece {
+                if !lit.is_empty() {
+                    pieces.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                pieces.push(p);
+            }
+            rest = after.get(consumed..).unwrap_or("");
+        }
+        lit.push_str(rest);
+        if !lit.is_empty() {
+            pieces.push(Piece::Lit(lit));
+        }
+        Expander { pieces }
+    }
+
+    /// The replacement text when it has no substitutions.
+    pub fn literal(&self) -> Option<&str> {
+        match self.pieces.as_slice() {
+            [] => Some(""),
+            [Piece::Lit(s)] => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Appends the expansion for one match of `hay`.
+    pub fn expand(&self, caps: &Captures<'_>, hay: &str, out: &mut String) {
+        let (start, end) = caps.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+        for piece in &self.pieces {
+            match piece {
+                Piece::Lit(s) => out.push_str(s),
+                Piece::Group(g) => out.push_str(caps.get(*g).map_or("", |m| m.as_str())),
+                Piece::Before => out.push_str(hay.get(..start).unwrap_or("")),
+                Piece::After => out.push_str(hay.get(end..).unwrap_or("")),
+                Piece::Input => out.push_str(hay),
+            }
+        }
+    }
+}
+
+/// Deletion of every character of one class: what `Replace(x, , "[()\s-]+", , "", , )`
+/// amounts to, done without the regex engine.
+#[derive(Debug)]
+pub struct CharFilter {
+    ascii: [bool; 128],
+    one: Regex,
+}
+
+impl CharFilter {
+    /// A filter when `pattern` is a single character-class atom (`[…]`, `\s`, `\p{…}`, …),
+    /// optionally followed by `+` or `*`, so that deleting its matches deletes exactly the
+    /// characters of the class.
+    pub fn for_pattern(pattern: &str) -> Option<CharFilter> {
+        let atom = pattern.strip_suffix(['+', '*']).unwrap_or(pattern);
+        let src: Vec<char> = atom.chars().collect();
+        let mut tr = Tr::new(&src);
+        match src.as_slice() {
+            ['[', ..] => {
+                tr.class().ok()?;
+                if tr.i != src.len() {
+                    return None;
+                }
+            }
+            ['\\', 'd' | 'D' | 'w' | 'W' | 's' | 'S'] => tr.emit(atom, 0),
+            ['\\', 'p' | 'P', '{', ..] if atom.ends_with('}') && atom.matches('}').count() == 1 => {
+                tr.emit(atom, 0);
+            }
+            _ => return None,
+        }
+        let one = Regex::new(&format!(r"\A(?:{})\z", tr.out)).ok()?;
+        let mut ascii = [false; 128];
+        let mut buf = [0u8; 4];
+        for (b, slot) in ascii.iter_mut().enumerate() {
+            let c = char::from(b as u8);
+            *slot = one.is_match(c.encode_utf8(&mut buf));
+        }
+        Some(CharFilter { ascii, one })
+    }
+
+    /// True when `c` is in the class.
+    pub fn contains(&self, c: char) -> bool {
+        if c.is_ascii() {
+            return self.ascii.get(c as usize).copied().unwrap_or(false);
+        }
+        let mut buf = [0u8; 4];
+        self.one.is_match(c.encode_utf8(&mut buf))
+    }
+
+    /// `s` without the characters of the class; borrowed when none occurs.
+    pub fn remove<'s>(&self, s: &'s str) -> Cow<'s, str> {
+        let Some(first) = s.char_indices().find(|&(_, c)| self.contains(c)) else {
+            return Cow::Borrowed(s);
+        };
+        let mut out = String::with_capacity(s.len());
+        out.push_str(s.get(..first.0).unwrap_or(""));
+        out.extend(s.get(first.0..).unwrap_or("").chars().filter(|&c| !self.contains(c)));
+        Cow::Owned(out)
+    }
+}
+
+/// A translated pattern and, for each of its characters, the position of the source
+/// character it came from (to report crate errors at the user's position).
+#[derive(Clone, Debug)]
+pub struct Translated {
+    /// The pattern in `regex` crate syntax.
+    pub pattern: String,
+    map: Vec<usize>,
+}
+
+/// Translates a .NET pattern to `regex` crate syntax (spec §5 Replace, regex dialect table).
+pub fn translate(pattern: &str) -> Result<Translated, RegexError> {
+    let src: Vec<char> = pattern.chars().collect();
+    let mut tr = Tr::new(&src);
+    tr.run()?;
+    Ok(Translated { pattern: tr.out, map: tr.map })
+}
+
+struct Tr<'p> {
+    src: &'p [char],
+    i: usize,
+    out: String,
+    map: Vec<usize>,
+    x_mode: bool,
+}
+
+/// An element of a character class.
+enum Item {
+    Char(char),
+    Set(String),
+}
+
+impl<'p> Tr<'p> {
+    fn new(src: &'p [char]) -> Self {
+        Tr { src, i: 0, out: String::new(), map: Vec::new(), x_mode: false }
+    }
+
+    fn at(&self, k: usize) -> Option<char> {
+        self.src.get(k).copied()
+    }
+
+    fn emit(&mut self, s: &str, pos: usize) {
+        for c in s.chars() {
+            self.out.push(c);
+            self.map.push(pos);
+        }
+    }
+
+    /// A character that must match itself, written so that the crate cannot misread it
+    /// (in a class, in `(?x)` mode, or as an operator).
+    fn emit_literal(&mut self, c: char, pos: usize) {
+        if c.is_alphanumeric() {
+            let mut buf = [0u8; 4];
+            self.emit(c.encode_utf8(&mut buf), pos);
+        } else {
+            self.emit(&format!("\\x{{{:X}}}", c as u32), pos);
+        }
+    }
+
+    fn run(&mut self) -> Result<(), RegexError> {
+        while let Some(c) = self.at(self.i) {
+            let pos = self.i;
+            match c {
+                '\\' => {
+                    if let Some(item) = self.escape(false)? {
+                        match item {
+                            Item::Char(ch) => self.emit_literal(ch, pos),
+                            Item::Set(s) => self.emit(&s, pos),
+                        }
+                    }
+                }
+                '[' => self.class()?,
+                '(' => self.group()?,
+                '{' => self.brace(),
+                '}' => {
+                    self.emit("\\}", pos);
+                    self.i += 1;
+                }
+                '#' if self.x_mode => {
+                    // A comment to the end of the line in (?x) mode: copied for the crate,
+                    // which reads it the same way, but not interpreted.
+                    while let Some(ch) = self.at(self.i) {
+                        let mut buf = [0u8; 4];
+                        self.emit(ch.encode_utf8(&mut buf), self.i);
+                        self.i += 1;
+                        if ch == '\n' {
+                            break;
+                        }
+                    }
+                }
+                _ => {
+                    let mut buf = [0u8; 4];
+                    self.emit(c.encode_utf8(&mut buf), pos);
+                    self.i += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the escape at `self.i` (a backslash). Returns `None` when it emitted the
+    /// translation itself (anchors and assertions outside classes).
+    fn escape(&mut self, in_class: bool) -> Result<Option<Item>, RegexError> {
+        let pos = self.i;
+        let Some(c) = self.at(pos + 1) else {
+            return Err(RegexError::invalid(format!("the pattern ends with a lone `\\` at position {}", pos + 1)));
+        };
+        self.i += 2;
+        let ch = |v: u32| Ok(Some(Item::Char(char::from_u32(v).unwrap_or('\u{FFFD}'))));
+        match c {
+            'a' => ch(7),
+            'b' if in_class => ch(8),
+            'e' => ch(0x1B),
+            'f' => ch(0xC),
+            'n' => ch(0xA),
+            'r' => ch(0xD),
+            't' => ch(9),
+            'v' => ch(0xB),
+            'c' => {
+                let Some(x) = self.at(self.i).filter(|x| x.is_ascii_alphabetic() || "@[\\]^_".contains(*x)) else {
+                    return Err(RegexError::invalid(format!("`\\c` at position {} must be followed by a letter", pos + 1)));
+                };
+                self.i += 1;
+                ch(u32::from(x.to_ascii_uppercase() as u8 ^ 0x40))
+            }
+            'x' => {
+                let v = self.hex(2).ok_or_else(|| {
+                    RegexError::invalid(format!("`\\x` at position {} needs exactly two hex digits", pos + 1))
+                        .help("write `\\xHH`, e.g. `\\x41`")
+                })?;
+                ch(v)
+            }
+            'u' => {
+                let v = self.hex(4).ok_or_else(|| {
+                    RegexError::invalid(format!("`\\u` at position {} needs exactly four hex digits", pos + 1))
+                })?;
+                if (0xD800..0xDC00).contains(&v) && self.at(self.i) == Some('\\') && self.at(self.i + 1) == Some('u') {
+                    let save = self.i;
+                    self.i += 2;
+                    if let Some(low) = self.hex(4).filter(|l| (0xDC00..0xE000).contains(l)) {
+                        return ch(0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00));
+                    }
+                    self.i = save;
+                }
+                if (0xD800..0xE000).contains(&v) {
+                    return Err(RegexError::invalid(format!(
+                        "`\\u{v:04X}` at position {} is a lone surrogate, which cannot match UTF-8 text",
+                        pos + 1
+                    )));
+                }
+                ch(v)
+            }
+            '0' => Err(RegexError::dotnet_only("the octal escape `\\0`", pos)),
+            '1'..='9' => {
+                let digits: String = self.src.get(pos + 1..).unwrap_or(&[]).iter().take_while(|d| d.is_ascii_digit()).collect();
+                if in_class {
+                    Err(RegexError::dotnet_only(&format!("the octal escape `\\{digits}`"), pos))
+                } else {
+                    Err(RegexError::dotnet_only(&format!("the backreference `\\{digits}`"), pos)
+                        .help("backreferences cannot run on mapexpr's regex engine; match the text explicitly"))
+                }
+            }
+            'k' if !in_class => Err(RegexError::dotnet_only("the named backreference `\\k<…>`", pos)),
+            'G' if !in_class => Err(RegexError::dotnet_only("the anchor `\\G`", pos)),
+            'Z' if !in_class => Err(RegexError::dotnet_only("the anchor `\\Z`", pos).help("use `\\z` or `$`")),
+            'A' | 'z' | 'b' | 'B' if !in_class => {
+                self.emit(&format!("\\{c}"), pos);
+                Ok(None)
+            }
+            'd' | 'D' | 'w' | 'W' | 's' | 'S' => Ok(Some(Item::Set(format!("\\{c}")))),
+            'p' | 'P' => {
+                if self.at(self.i) != Some('{') {
+                    return Err(RegexError::invalid(format!(
+                        "`\\{c}` at position {} must be followed by a `{{name}}`",
+                        pos + 1
+                    ))
+                    .help("write `\\p{L}` (the one-letter `\\pL` form is not .NET syntax)"));
+                }
+                let start = self.i;
+                while let Some(x) = self.at(self.i) {
+                    self.i += 1;
+                    if x == '}' {
+                        let name: String = self.src.get(start + 1..self.i - 1).unwrap_or(&[]).iter().collect();
+                        return Ok(Some(Item::Set(format!("\\{c}{{{name}}}"))));
+                    }
+                }
+                Err(RegexError::invalid(format!("`\\{c}{{` at position {} is not closed", pos + 1)))
+            }
+            _ if c.is_alphanumeric() || c == '_' => Err(RegexError::invalid(format!(
+                "unrecognized escape `\\{c}` at position {}",
+                pos + 1
+            ))),
+            // `\<`, `\>`, `\.` and every other escaped symbol are literals in .NET.
+            _ => Ok(Some(Item::Char(c))),
+        }
+    }
+
+    fn hex(&mut self, n: usize) -> Option<u32> {
+        let digits: String = self.src.get(self.i..self.i + n)?.iter().collect();
+        if !digits.chars().all(|d| d.is_ascii_hexdigit()) {
+            return None;
+        }
+        self.i += n;
+        u32::from_str_radix(&digits, 16).ok()
+    }
+
+    /// A character class `[…]`, re-emitted item by item: .NET has no nested classes and no
+    /// set operators, so `[`, `&&`, `~~` and `--` are literals there and are written as
+    /// escapes for the crate.
+    fn class(&mut self) -> Result<(), RegexError> {
+        let open = self.i;
+        self.i += 1;
+        self.emit("[", open);
+        if self.at(self.i) == Some('^') {
+            self.emit("^", self.i);
+            self.i += 1;
+        }
+        let mut first = true;
+        loop {
+            let pos = self.i;
+            let Some(c) = self.at(pos) else {
+                return Err(RegexError::invalid(format!("the character class `[` at position {} is not closed", open + 1)));
+            };
+            if c == ']' && !first {
+                self.emit("]", pos);
+                self.i += 1;
+                return Ok(());
+            }
+            if c == '-' && !first && self.at(pos + 1) == Some('[') {
+                return Err(RegexError::dotnet_only("the class subtraction `-[…]`", pos));
+            }
+            first = false;
+            let item = self.class_item()?;
+            match item {
+                Item::Set(s) => {
+                    self.emit(&s, pos);
+                }
+                Item::Char(lo) => {
+                    let dash = self.i;
+                    if self.at(dash) == Some('-') && self.at(dash + 1).is_some_and(|n| n != ']') {
+                        if self.at(dash + 1) == Some('[') {
+                            return Err(RegexError::dotnet_only("the class subtraction `-[…]`", dash));
+                        }
+                        self.i += 1;
+                        match self.class_item()? {
+                            Item::Char(hi) if hi >= lo => {
+                                self.emit_literal(lo, pos);
+                                self.emit("-", dash);
+                                self.emit_literal(hi, dash + 1);
+                            }
+                            Item::Char(_) => {
+                                return Err(RegexError::invalid(format!(
+                                    "the range at position {} is in reverse order",
+                                    pos + 1
+                                )));
+                            }
+                            Item::Set(_) => {
+                                return Err(RegexError::invalid(format!(
+                                    "a range at position {} cannot end in a class like `\\d`",
+                                    pos + 1
+                                )));
+                            }
+                        }
+                    } else {
+                        self.emit_literal(lo, pos);
+                    }
+                }
+            }
+        }
+    }
+
+    fn class_item(&mut self) -> Result<Item, RegexError> {
+        let pos = self.i;
+        match self.at(pos) {
+            Some('\\') => match self.escape(true)? {
+                Some(item) => Ok(item),
+                None => Err(RegexError::invalid(format!("unexpected escape at position {}", pos + 1))),
+            },
+            Some('[') if self.at(pos + 1) == Some(':') && self.posix_class_end(pos).is_some() => {
+                Err(RegexError::invalid(format!("`[:…:]` at position {} is POSIX class syntax, not .NET", pos + 1))
+                    .help("use a Unicode class such as `\\p{L}` or `\\d`"))
+            }
+            Some(c) => {
+                self.i += 1;
+                Ok(Item::Char(c))
+            }
+            None => Err(RegexError::invalid("the character class is not closed".to_owned())),
+        }
+    }
+
+    fn posix_class_end(&self, pos: usize) -> Option<usize> {
+        let mut k = pos + 2;
+        while self.at(k)?.is_ascii_alphabetic() {
+            k += 1;
+        }
+        (k > pos + 2 && self.at(k)? == ':' && self.at(k + 1)? == ']').then_some(k + 2)
+    }
+
+    /// `(`: groups, options and the .NET-only group kinds.
+    fn group(&mut self) -> Result<(), RegexError> {
+        let pos = self.i;
+        if self.at(pos + 1) != Some('?') {
+            self.emit("(", pos);
+            self.i += 1;
+            return Ok(());
+        }
+        let next = self.at(pos + 2);
+        match next {
+            Some('#') => {
+                let mut k = pos + 3;
+                while let Some(c) = self.at(k) {
+                    if c == ')' {
+                        self.i = k + 1;
+                        return Ok(());
+                    }
+                    k += 1;
+                }
+                Err(RegexError::invalid(format!("the comment `(?#` at position {} is not closed", pos + 1)))
+            }
+            Some('=') => Err(RegexError::dotnet_only("the lookahead `(?=…)`", pos)),
+            Some('!') => Err(RegexError::dotnet_only("the negative lookahead `(?!…)`", pos)),
+            Some('>') => Err(RegexError::dotnet_only("the atomic group `(?>…)`", pos)),
+            Some('(') => Err(RegexError::dotnet_only("the conditional `(?(…)…)`", pos)),
+            Some('<') if self.at(pos + 3) == Some('=') => Err(RegexError::dotnet_only("the lookbehind `(?<=…)`", pos)),
+            Some('<') if self.at(pos + 3) == Some('!') => {
+                Err(RegexError::dotnet_only("the negative lookbehind `(?<!…)`", pos))
+            }
+            Some(open @ ('<' | '\'')) => {
+                let close = if open == '<' { '>' } else { '\'' };
+                let start = pos + 3;
+                let mut k = start;
+                while let Some(c) = self.at(k) {
+                    if c == close {
+                        break;
+                    }
+                    k += 1;
+                }
+                if self.at(k).is_none() {
+                    return Err(RegexError::invalid(format!("the group name at position {} is not closed", pos + 1)));
+                }
+                let name: String = self.src.get(start..k).unwrap_or(&[]).iter().collect();
+                if name.contains('-') {
+                    return Err(RegexError::dotnet_only(&format!("the balancing group `(?{open}{name}{close}…)`"), pos));
+                }
+                if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    return Err(RegexError::invalid(format!("invalid group name `{name}` at position {}", pos + 1)));
+                }
+                if name.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                    return Err(RegexError::invalid(format!(
+                        "the numbered group `(?<{name}>…)` at position {} is not supported",
+                        pos + 1
+                    ))
+                    .help("give the group a name that starts with a letter"));
+                }
+                self.emit(&format!("(?<{name}>"), pos);
+                self.i = k + 1;
+                Ok(())
+            }
+            Some('P') => Err(RegexError::invalid(format!(
+                "`(?P` at position {} is Python/Rust syntax, not .NET",
+                pos + 1
+            ))
+            .help("write named groups as `(?<name>…)`")),
+            Some(':') => {
+                self.emit("(?:", pos);
+                self.i = pos + 3;
+                Ok(())
+            }
+            _ => {
+                let mut k = pos + 2;
+                let mut negated = false;
+                let mut flags = String::new();
+                loop {
+                    match self.at(k) {
+                        Some(c @ ('i' | 'm' | 's' | 'x')) => {
+                            if c == 'x' && !negated {
+                                self.x_mode = true;
+                            }
+                            flags.push(c);
+                        }
+                        Some('-') => {
+                            negated = true;
+                            flags.push('-');
+                        }
+                        Some('n') => {
+                            return Err(RegexError::dotnet_only("the option `n` (explicit capture)", pos)
+                                .help("use non-capturing groups `(?:…)` instead"));
+                        }
+                        Some(c @ ('U' | 'R' | 'u')) => {
+                            return Err(RegexError::invalid(format!(
+                                "`{c}` at position {} is not a .NET regex option",
+                                k + 1
+                            ))
+                            .help(".NET options are `i`, `m`, `s`, `x` and `n`"));
+                        }
+                        Some(end @ (':' | ')')) => {
+                            self.emit(&format!("(?{flags}{end}"), pos);
+                            self.i = k + 1;
+                            return Ok(());
+                        }
+                        _ => {
+                            return Err(RegexError::invalid(format!(
+                                "unrecognized group construct at position {}",
+                                pos + 1
+                            )));
+                        }
+                    }
+                    k += 1;
+                }
+            }
+        }
+    }
+
+    /// `{`: a quantifier when it reads `{n}`, `{n,}` or `{n,m}`, else a literal in .NET.
+    fn brace(&mut self) {
+        let pos = self.i;
+        let mut k = pos + 1;
+        let digits = |k: &mut usize, tr: &Tr<'_>| {
+            let s = *k;
+            while tr.at(*k).is_some_and(|c| c.is_ascii_digit()) {
+                *k += 1;
+            }
+            *k > s
+        };
+        let mut ok = digits(&mut k, self);
+        if ok && self.at(k) == Some(',') {
+            k += 1;
+            digits(&mut k, self);
+        }
+        ok = ok && self.at(k) == Some('}');
+        if ok {
+            let text: String = self.src.get(pos..=k).unwrap_or(&[]).iter().collect();
+            self.emit(&text, pos);
+            self.i = k + 1;
+        } else {
+            self.emit("\\{", pos);
+            self.i += 1;
+        }
+    }
+}
+
+/// Turns a crate compile error into `invalid-regex` at the user's position.
+fn crate_error(pattern: &str, tr: &Translated, err: &regex::Error) -> RegexError {
+    match err {
+        regex::Error::Syntax(text) => {
+            let lines: Vec<&str> = text.lines().collect();
+            let what = lines
+                .iter()
+                .rev()
+                .find_map(|l| l.strip_prefix("error: "))
+                .unwrap_or("syntax error")
+                .to_owned();
+            // The caret line is the pattern's column plus four spaces of indentation.
+            let column = lines
+                .iter()
+                .find(|l| l.trim_start().starts_with('^') && l.trim().chars().all(|c| c == '^'))
+                .map(|l| l.chars().take_while(|c| *c == ' ').count().saturating_sub(4));
+            let pos = column.and_then(|c| tr.map.get(c).copied()).or(column.map(|_| pattern.chars().count()));
+            let message = match pos {
+                Some(p) if !pattern.contains('\n') => format!("{what} at position {} in `{pattern}`", p + 1),
+                _ => format!("{what} in `{pattern}`"),
+            };
+            RegexError::invalid(message)
+        }
+        regex::Error::CompiledTooBig(limit) => {
+            RegexError::invalid(format!("the pattern `{pattern}` compiles to more than {limit} bytes"))
+        }
+        other => RegexError::invalid(format!("the pattern `{pattern}` is invalid: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replace(pattern: &str, replacement: &str, hay: &str) -> String {
+        let re = DotnetRegex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e:?}"));
+        let ex = Expander::new(replacement, &re);
+        let mut out = String::new();
+        let mut last = 0;
+        for caps in re.matches(hay) {
+            let Some(m) = caps.get(0) else { continue };
+            out.push_str(&hay[last..m.start()]);
+            ex.expand(&caps, hay, &mut out);
+            last = m.end();
+        }
+        out.push_str(&hay[last..]);
+        out
+    }
+
+    #[test]
+    fn translations() {
+        let cases: &[(&str, &str)] = &[
+            (r"\+(?<isd>\d* )", r"\x{2B}(?<isd>\d* )"),
+            (r"(?'n'a)", "(?<n>a)"),
+            (r"a\<b\>", r"a\x{3C}b\x{3E}"),
+            (r"[\b]\e\cA", r"[\x{8}]\x{1B}\x{1}"),
+            ("a(?#note)b", "ab"),
+            ("a{b", r"a\{b"),
+            ("a{2}b{1,}c{1,3}", "a{2}b{1,}c{1,3}"),
+            ("a{,3}", r"a\{,3\}"),
+            ("[a&&b~~c]", r"[a\x{26}\x{26}b\x{7E}\x{7E}c]"),
+            ("[--/]", r"[\x{2D}-\x{2F}]"),
+            ("[a-]", r"[a\x{2D}]"),
+            ("[a-c-e]", r"[a-c\x{2D}e]"),
+            ("[[a]", r"[\x{5B}a]"),
+            ("[]a]", r"[\x{5D}a]"),
+            ("[^a-z0-9]", "[^a-z0-9]"),
+            (r"[()\s-]+", r"[\x{28}\x{29}\s\x{2D}]+"),
+            (r"(?i)ab(?-i:c)", "(?i)ab(?-i:c)"),
+            (r"\uD83D\uDE00", r"\x{1F600}"),
+            (r"\p{Lu}\P{L}", r"\p{Lu}\P{L}"),
+        ];
+        for &(net, want) in cases {
+            assert_eq!(translate(net).map(|t| t.pattern), Ok(want.to_owned()), "{net}");
+        }
+    }
+
+    #[test]
+    fn rejections() {
+        use RegexErrorKind::{DotnetOnly, Invalid};
+        let cases: &[(&str, RegexErrorKind, &str)] = &[
+            ("a(?=b)", DotnetOnly, "lookahead `(?=…)` at position 2"),
+            ("a(?!b)", DotnetOnly, "negative lookahead"),
+            ("(?<=a)b", DotnetOnly, "lookbehind `(?<=…)` at position 1"),
+            ("(?<!a)b", DotnetOnly, "negative lookbehind"),
+            (r"(a)\1", DotnetOnly, "backreference `\\1`"),
+            (r"(?<x>a)\k<x>", DotnetOnly, "named backreference"),
+            ("(?<a-b>x)", DotnetOnly, "balancing group"),
+            ("(?'a-b'x)", DotnetOnly, "balancing group"),
+            ("(?>a)", DotnetOnly, "atomic group"),
+            ("(?(a)b|c)", DotnetOnly, "conditional"),
+            (r"\Ga", DotnetOnly, "`\\G`"),
+            (r"a\Z", DotnetOnly, "`\\Z`"),
+            (r"\012", DotnetOnly, "octal"),
+            ("(?n)a", DotnetOnly, "option `n`"),
+            ("[a-z-[aeiou]]", DotnetOnly, "class subtraction"),
+            ("(?P<n>a)", Invalid, "`(?P`"),
+            ("(?U)a", Invalid, "not a .NET regex option"),
+            ("[[:alpha:]]", Invalid, "POSIX"),
+            (r"\pL", Invalid, "`\\p`"),
+            ("(abc", Invalid, "unclosed group"),
+            ("a)", Invalid, "unopened group"),
+            ("*a", Invalid, "position 1"),
+            (r"\q", Invalid, "unrecognized escape `\\q`"),
+            ("a\\", Invalid, "lone `\\`"),
+            ("[abc", Invalid, "not closed"),
+            ("[z-a]", Invalid, "reverse order"),
+            ("[a--b]", Invalid, "reverse order"),
+            (r"\x4", Invalid, "two hex digits"),
+        ];
+        for &(net, kind, needle) in cases {
+            match DotnetRegex::new(net) {
+                Ok(_) => panic!("{net} compiled"),
+                Err(e) => {
+                    assert_eq!(e.kind, kind, "{net}: {e:?}");
+                    assert!(e.message.contains(needle), "{net}: {:?} lacks {needle:?}", e.message);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dotnet_iteration_and_substitution() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            ("x*", "-", "xab", "--a-b-"),
+            ("a*", "-", "baaac", "-b--c-"),
+            ("", "-", "ab", "-a-b-"),
+            ("", "-", "😀", "-😀-"),
+            (r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})", "${phoneNumber}", "+91 9998887777", "9998887777"),
+            ("[a-zA-Z_]*", "", "john_doe72", "72"),
+            ("(a)(b)", "$2$1", "ab", "ba"),
+            ("(a)", "$1x", "a", "ax"),
+            ("(a)", "$12", "a", "$12"),
+            ("(a)", "${1}2", "a", "a2"),
+            ("(a)", "${nope}", "a", "${nope}"),
+            ("(a)", "${1", "a", "${1"),
+            ("b", "$$", "abc", "a$c"),
+            ("b", "[$&]", "abc", "a[b]c"),
+            ("b", "[$`]", "abc", "a[a]c"),
+            ("b", "[$']", "abc", "a[c]c"),
+            ("b", "[$_]", "abc", "a[abc]c"),
+            ("(?<n>a)(b)", "$+", "ab", "a"),
+            ("(?<n>a)(b)", "$1$2", "ab", "ba"),
+            ("b", "$", "abc", "a$c"),
+            ("b", "$x", "abc", "a$xc"),
+            ("b", "$0$0", "abc", "abbc"),
+            ("(a)|(b)", "[$2]", "ab", "[][b]"),
+            (r"a\<b\>", "!", "a<b>", "!"),
+            ("a{b", "!", "a{b", "!"),
+            ("(?i)X", "y", "xX", "yy"),
+            ("^", ">", "ab", ">ab"),
+            ("$", "<", "ab", "ab<"),
+        ];
+        for &(pat, rep, hay, want) in cases {
+            assert_eq!(replace(pat, rep, hay), want, "{pat} / {rep} / {hay}");
+        }
+    }
+
+    #[test]
+    fn char_filters() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            (r"[()\s-]+", "+1 (999) 888-7777", Some("+19998887777")),
+            (r"\s", "a b\tc", Some("abc")),
+            (r"\s+", "a b\tc", Some("abc")),
+            ("[^0-9]*", "+1 (999)", Some("1999")),
+            (r"\p{L}", "a1é2", Some("12")),
+            ("[a-z]+x", "abc", None),
+            ("(a)", "abc", None),
+            ("a+", "abc", None),
+        ];
+        for &(pat, hay, want) in cases {
+            let filter = CharFilter::for_pattern(pat);
+            assert_eq!(filter.as_ref().map(|f| f.remove(hay).into_owned()), want.map(str::to_owned), "{pat}");
+            if want.is_some() {
+                assert_eq!(replace(pat, "", hay), want.unwrap_or(""), "{pat} via regex");
+            }
+        }
+    }
+}
