@@ -1054,7 +1054,7 @@ fn slot_params(spec: &FnSpec, n: usize) -> Vec<Option<&'static functions::Param>
 }
 
 /// The parameter index that written argument `i` fills.
-pub(crate) fn param_index(spec: &FnSpec, n: usize, i: usize) -> usize {
+pub fn param_index(spec: &FnSpec, n: usize, i: usize) -> usize {
     if spec.name == "FormatDateTime" && n == 3 && i > 0 { i + 1 } else { i }
 }
 

@@ -1,0 +1,100 @@
+//! `mapexpr explain`: the parsed tree with every argument's parameter name, and the bytecode.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use mapexpr::CompileOptions;
+use mapexpr::syntax::ast::{Expr, ExprKind};
+
+/// Arguments of `explain`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The expression.
+    expr: Option<String>,
+    /// Read the expression from a file.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Also print the bytecode disassembly.
+    #[arg(long)]
+    bytecode: bool,
+}
+
+/// Runs `explain`: exit 0, or 2 when the expression does not compile.
+pub fn run(a: Args) -> i32 {
+    let (src, origin) = match super::expression_source(a.expr, a.file) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let parsed = match mapexpr::syntax::parse(&src) {
+        Ok(p) => p,
+        Err(diags) => {
+            super::print_diagnostics(&diags, &src, &origin);
+            return 2;
+        }
+    };
+    println!("{}", parsed.expr);
+    let mut out = String::new();
+    tree(&parsed.expr, "", "", false, &mut out);
+    print!("{out}");
+    if a.bytecode {
+        match mapexpr::compile_with(&src, &CompileOptions::default()) {
+            Ok(c) => {
+                println!();
+                print!("{}", c.program.disassemble());
+            }
+            Err(e) => {
+                super::print_diagnostics(&e.diagnostics, &src, &origin);
+                return 2;
+            }
+        }
+    }
+    0
+}
+
+/// Writes one node and its children as an indented tree. Values under `Redact` are shown as
+/// `[Redact]` (F20).
+fn tree(e: &Expr, label: &str, indent: &str, redacted: bool, out: &mut String) {
+    let text = match &e.kind {
+        ExprKind::Call(c) => format!("{}(…)", mapexpr::syntax::ast::canonical_name(&c.name)),
+        ExprKind::Binary { op, .. } => format!("operator {}", op.as_str()),
+        ExprKind::Str(_) | ExprKind::Int { .. } if redacted => "[Redact]".to_owned(),
+        _ => e.to_string(),
+    };
+    let _ = writeln!(out, "{indent}{label}{text}");
+    let child_indent = format!("{indent}    ");
+    match &e.kind {
+        ExprKind::Call(c) => {
+            let spec = mapexpr::functions::lookup(&c.name);
+            let n = c.args.len();
+            let redact_here = redacted || spec.is_some_and(|s| s.name == "Redact");
+            for (i, a) in c.args.iter().enumerate() {
+                let key = spec
+                    .and_then(|s| s.param_for(mapexpr::check::param_index(s, n, i)))
+                    .map_or("argument".to_owned(), |p| p.key.to_owned());
+                let label = format!("{key}: ");
+                match &a.expr {
+                    Some(x) => tree(x, &label, &child_indent, redact_here, out),
+                    None => {
+                        let _ = writeln!(out, "{child_indent}{label}(empty)");
+                    }
+                }
+            }
+            if let Some(spec) = spec {
+                // Show the optional slots the call leaves out, so Replace's seven are visible.
+                for p in spec.params.iter().skip(n) {
+                    if p.arity == mapexpr::functions::Arity::Optional {
+                        let _ = writeln!(out, "{child_indent}{}: (omitted)", p.key);
+                    }
+                }
+            }
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
+            tree(lhs, "left: ", &child_indent, redacted, out);
+            tree(rhs, "right: ", &child_indent, redacted, out);
+        }
+        _ => {}
+    }
+}
