@@ -124,6 +124,8 @@ pub struct Program {
     pub(crate) spans: Vec<(u32, Span)>,
     pub(crate) source: String,
     pub(crate) max_stack: usize,
+    /// Per constant: it stands under `Redact(…)` and is displayed as `[Redact]` (F20).
+    pub(crate) redacted: Vec<bool>,
 }
 
 impl Program {
@@ -159,7 +161,11 @@ impl Program {
     /// Human-readable disassembly with the source text of each call's span.
     pub fn disassemble(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "; {}", self.source.replace('\n', " "));
+        if self.redacted.iter().any(|r| *r) {
+            let _ = writeln!(out, "; (source hidden: it holds redacted values)");
+        } else {
+            let _ = writeln!(out, "; {}", self.source.replace('\n', " "));
+        }
         let _ = writeln!(
             out,
             "; {} ops, {} constants, {} calls, {} attributes, max stack {}",
@@ -171,6 +177,9 @@ impl Program {
         );
         for (pc, op) in self.code.iter().enumerate() {
             let text = match op {
+                Op::Const(c) if self.redacted.get(c.get()).copied().unwrap_or(false) => {
+                    "const     [Redact]".to_owned()
+                }
                 Op::Const(c) => format!("const     {}", show_const(self.consts.get(c.get()))),
                 Op::Attr(s) => format!(
                     "attr      #{} [{}]",
@@ -179,7 +188,7 @@ impl Program {
                 ),
                 Op::Call(c) => match self.calls.get(c.get()) {
                     Some(site) => {
-                        let src = site.span.text(&self.source);
+                        let src = if self.redacted.iter().any(|r| *r) { "…" } else { site.span.text(&self.source) };
                         format!(
                             "call      {}/{}{}   ; {}",
                             site.spec.name,

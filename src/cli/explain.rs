@@ -35,7 +35,7 @@ pub fn run(a: Args) -> i32 {
             return 2;
         }
     };
-    println!("{}", parsed.expr);
+    println!("{}", redacted(&parsed.expr));
     let mut out = String::new();
     tree(&parsed.expr, "", "", false, &mut out);
     print!("{out}");
@@ -94,6 +94,32 @@ fn tree(e: &Expr, label: &str, indent: &str, redacted: bool, out: &mut String) {
         ExprKind::Binary { lhs, rhs, .. } => {
             tree(lhs, "left: ", &child_indent, redacted, out);
             tree(rhs, "right: ", &child_indent, redacted, out);
+        }
+        _ => {}
+    }
+}
+
+/// The expression with every constant under `Redact(…)` replaced by `"[Redact]"` (F20).
+fn redacted(e: &Expr) -> Expr {
+    let mut out = e.clone();
+    mask(&mut out, false);
+    out
+}
+
+fn mask(e: &mut Expr, under: bool) {
+    match &mut e.kind {
+        ExprKind::Str(_) | ExprKind::Int { .. } if under => e.kind = ExprKind::Str("[Redact]".to_owned()),
+        ExprKind::Call(c) => {
+            let here = under || c.name.eq_ignore_ascii_case("Redact");
+            for a in &mut c.args {
+                if let Some(x) = &mut a.expr {
+                    mask(x, here);
+                }
+            }
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
+            mask(lhs, under);
+            mask(rhs, under);
         }
         _ => {}
     }

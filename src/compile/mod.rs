@@ -75,6 +75,8 @@ pub fn compile_in(expr: &Expr, source: &str, limits: &Limits, layout: &mut Layou
         limits,
         depth: 0,
         max_depth: 0,
+        redacting: 0,
+        redacted: Vec::new(),
     };
     c.fold(expr);
     c.emit(expr)?;
@@ -89,6 +91,7 @@ pub fn compile_in(expr: &Expr, source: &str, limits: &Limits, layout: &mut Layou
         spans: c.spans,
         source: source.to_owned(),
         max_stack: c.max_depth.max(1) as usize,
+        redacted: c.redacted,
     })
 }
 
@@ -105,6 +108,10 @@ struct Compiler<'l> {
     limits: &'l Limits,
     depth: i64,
     max_depth: i64,
+    /// Inside a `Redact(…)` call: constants emitted now are hidden in displays (F20).
+    redacting: u32,
+    /// Per constant: shown as `[Redact]` by the disassembler.
+    redacted: Vec<bool>,
 }
 
 fn key(e: &Expr) -> usize {
@@ -238,10 +245,17 @@ impl Compiler<'_> {
     }
 
     fn push_const(&mut self, v: Value<'static>) {
+        let redact = self.redacting > 0;
         let idx = match self.consts.iter().position(|c| same_const(c, &v)) {
-            Some(i) => i,
+            Some(i) => {
+                if let Some(r) = self.redacted.get_mut(i) {
+                    *r |= redact;
+                }
+                i
+            }
             None => {
                 self.consts.push(v);
+                self.redacted.push(redact);
                 self.consts.len() - 1
             }
         };
@@ -249,6 +263,14 @@ impl Compiler<'_> {
     }
 
     fn emit(&mut self, e: &Expr) -> Result<(), Diagnostic> {
+        let redact = e.as_call().is_some_and(|c| c.name.eq_ignore_ascii_case("Redact"));
+        self.redacting += u32::from(redact);
+        let r = self.emit_inner(e);
+        self.redacting -= u32::from(redact);
+        r
+    }
+
+    fn emit_inner(&mut self, e: &Expr) -> Result<(), Diagnostic> {
         if let Some(v) = self.konst(e).cloned() {
             self.push_const(v);
             return Ok(());

@@ -265,7 +265,7 @@ fn pest_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         InputLocation::Span((s, _)) => s,
     };
     let (found, span) = token_at(src, pos);
-    let expected: Vec<&str> = match &e.variant {
+    let mut expected: Vec<&str> = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut v: Vec<&str> = positives.iter().map(|r| rule_name(*r)).collect();
             v.sort_unstable();
@@ -274,6 +274,14 @@ fn pest_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         }
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
+    // pest names the rules it tried, not the literal `,` and `)` of an argument list: after
+    // a complete operand inside an open call, those are what the author most likely missed.
+    let inside_call = open_parens(src, pos) > 0;
+    if inside_call && expected.contains(&"`&`") {
+        expected.retain(|x| *x != "end of input");
+        expected.insert(0, "`)`");
+        expected.insert(0, "`,`");
+    }
     let message = if expected.is_empty() {
         format!("unexpected {found}")
     } else {
@@ -312,6 +320,36 @@ fn rule_name(r: Rule) -> &'static str {
         Rule::EOI => "end of input",
         Rule::WHITESPACE => "white space",
     }
+}
+
+/// The number of `(` not yet closed before `pos`, outside strings and attribute names.
+fn open_parens(src: &str, pos: usize) -> usize {
+    let mut depth = 0usize;
+    let mut it = src.get(..pos).unwrap_or(src).chars();
+    while let Some(c) = it.next() {
+        match c {
+            '"' => {
+                while let Some(d) = it.next() {
+                    match d {
+                        '\\' => {
+                            it.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '[' => for d in it.by_ref() {
+                if d == ']' {
+                    break;
+                }
+            },
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    depth
 }
 
 /// Describes the token at `pos` and its span.
