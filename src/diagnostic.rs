@@ -62,19 +62,40 @@ impl Diagnostic {
     /// An error.
     #[cold]
     pub fn error(code: ErrorCode, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code, severity: Severity::Error, span, message: message.into(), help: None, fix: None }
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            span,
+            message: message.into(),
+            help: None,
+            fix: None,
+        }
     }
 
     /// A warning.
     #[cold]
     pub fn warning(code: ErrorCode, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code, severity: Severity::Warning, span, message: message.into(), help: None, fix: None }
+        Diagnostic {
+            code,
+            severity: Severity::Warning,
+            span,
+            message: message.into(),
+            help: None,
+            fix: None,
+        }
     }
 
     /// A hint.
     #[cold]
     pub fn hint(code: ErrorCode, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code, severity: Severity::Hint, span, message: message.into(), help: None, fix: None }
+        Diagnostic {
+            code,
+            severity: Severity::Hint,
+            span,
+            message: message.into(),
+            help: None,
+            fix: None,
+        }
     }
 
     /// Adds a help line.
@@ -133,7 +154,9 @@ fn locate(source: &str, span: Span) -> (usize, usize, String, usize, usize) {
     let start = clamp_boundary(source, span.start as usize);
     let end = clamp_boundary(source, (span.end as usize).max(start));
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+    let line_end = source[start..]
+        .find('\n')
+        .map_or(source.len(), |i| start + i);
     let line_no = source[..start].matches('\n').count() + 1;
     let line = &source[line_start..line_end];
     let col_chars = source[line_start..start].chars().count();
@@ -151,7 +174,13 @@ fn locate(source: &str, span: Span) -> (usize, usize, String, usize, usize) {
     if line.chars().count() > skip + take {
         text.push('…');
     }
-    (line_no, col_chars + 1, text, caret_start, span_chars.min(200))
+    (
+        line_no,
+        col_chars + 1,
+        text,
+        caret_start,
+        span_chars.min(200),
+    )
 }
 
 fn printable(c: char) -> char {

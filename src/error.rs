@@ -204,7 +204,10 @@ impl FnError {
     /// Builds an error; `#[cold]` keeps message formatting off the hot path.
     #[cold]
     pub fn new(code: ErrorCode, message: impl Into<String>) -> FnError {
-        FnError { code, message: message.into() }
+        FnError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -224,6 +227,10 @@ impl EvalError {
     /// Locates a function error at `span`.
     #[cold]
     pub fn at(err: FnError, span: Span) -> EvalError {
-        EvalError { code: err.code, message: err.message, span }
+        EvalError {
+            code: err.code,
+            message: err.message,
+            span,
+        }
     }
 }

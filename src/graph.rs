@@ -1,7 +1,7 @@
 //! Microsoft Graph compatibility (spec §7): the `attributeMappingSource` tree of a parsed
 //! expression, as Graph's `parseExpression` returns it and exported schemas store it.
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 
 use crate::functions;
 use crate::syntax::ast::{Expr, ExprKind, write_string_literal};
@@ -16,8 +16,18 @@ pub fn tree(e: &Expr) -> Json {
             let _ = write_string_literal(&mut lit, s);
             node(lit, s.clone(), Vec::new(), "Constant")
         }
-        ExprKind::Int { value, .. } => node(format!("\"{value}\""), value.to_string(), Vec::new(), "Constant"),
-        ExprKind::Const(c) => node(c.name().to_owned(), c.name().to_owned(), Vec::new(), "Constant"),
+        ExprKind::Int { value, .. } => node(
+            format!("\"{value}\""),
+            value.to_string(),
+            Vec::new(),
+            "Constant",
+        ),
+        ExprKind::Const(c) => node(
+            c.name().to_owned(),
+            c.name().to_owned(),
+            Vec::new(),
+            "Constant",
+        ),
         ExprKind::Binary { op, lhs, rhs } => node(
             e.to_string(),
             op.as_str().to_owned(),

@@ -37,7 +37,9 @@ pub mod vm;
 
 pub use bytecode::Program;
 pub use check::{CheckOptions, Schema, Ty};
-pub use context::{Clock, FixedClock, Limits, RandomSource, SystemClock, TakenSet, UniquenessOracle};
+pub use context::{
+    Clock, FixedClock, Limits, RandomSource, SystemClock, TakenSet, UniquenessOracle,
+};
 pub use datetime::DateTime;
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::{ErrorCode, EvalError, FnError};
@@ -80,7 +82,10 @@ fn first_error(diags: &[Diagnostic]) -> String {
 impl CompileError {
     /// The first error's code.
     pub fn code(&self) -> Option<ErrorCode> {
-        self.diagnostics.iter().find(|d| d.is_error()).map(|d| d.code)
+        self.diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| d.code)
     }
 }
 
@@ -89,7 +94,13 @@ pub fn diagnose(src: &str, opts: &CompileOptions<'_>) -> Vec<Diagnostic> {
     match syntax::parse_with(src, &opts.limits) {
         Err(errors) => errors,
         Ok(parsed) => {
-            let checked = check::check(&parsed.expr, &CheckOptions { schema: opts.schema, limits: opts.limits.clone() });
+            let checked = check::check(
+                &parsed.expr,
+                &CheckOptions {
+                    schema: opts.schema,
+                    limits: opts.limits.clone(),
+                },
+            );
             let mut all = parsed.warnings;
             all.extend(checked.diagnostics);
             all.sort_by_key(|d| d.span.start);
@@ -116,15 +127,27 @@ pub fn compile_in_layout(
     opts: &CompileOptions<'_>,
     layout: &mut compile::Layout,
 ) -> Result<Compiled, CompileError> {
-    let parsed = syntax::parse_with(src, &opts.limits).map_err(|diagnostics| CompileError { diagnostics })?;
-    let checked = check::check(&parsed.expr, &CheckOptions { schema: opts.schema, limits: opts.limits.clone() });
+    let parsed = syntax::parse_with(src, &opts.limits)
+        .map_err(|diagnostics| CompileError { diagnostics })?;
+    let checked = check::check(
+        &parsed.expr,
+        &CheckOptions {
+            schema: opts.schema,
+            limits: opts.limits.clone(),
+        },
+    );
     let mut all = parsed.warnings;
     all.extend(checked.diagnostics);
     all.sort_by_key(|d| d.span.start);
     if diagnostic::has_errors(&all) {
         return Err(CompileError { diagnostics: all });
     }
-    let program = compile::compile_in(&parsed.expr, src, &opts.limits, layout)
-        .map_err(|d| CompileError { diagnostics: vec![d] })?;
-    Ok(Compiled { program, warnings: all })
+    let program =
+        compile::compile_in(&parsed.expr, src, &opts.limits, layout).map_err(|d| CompileError {
+            diagnostics: vec![d],
+        })?;
+    Ok(Compiled {
+        program,
+        warnings: all,
+    })
 }

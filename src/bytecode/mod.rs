@@ -108,7 +108,11 @@ impl SwitchTable {
     pub fn lookup(&self, key: &str) -> CodeIdx {
         match &self.index {
             Some(map) => map.get(key).copied().unwrap_or(self.default),
-            None => self.keys.iter().find(|(k, _)| k == key).map_or(self.default, |(_, c)| *c),
+            None => self
+                .keys
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or(self.default, |(_, c)| *c),
         }
     }
 }
@@ -188,12 +192,20 @@ impl Program {
                 ),
                 Op::Call(c) => match self.calls.get(c.get()) {
                     Some(site) => {
-                        let src = if self.redacted.iter().any(|r| *r) { "…" } else { site.span.text(&self.source) };
+                        let src = if self.redacted.iter().any(|r| *r) {
+                            "…"
+                        } else {
+                            site.span.text(&self.source)
+                        };
                         format!(
                             "call      {}/{}{}   ; {}",
                             site.spec.name,
                             site.argc,
-                            if site.site.is_some() { " +prepared" } else { "" },
+                            if site.site.is_some() {
+                                " +prepared"
+                            } else {
+                                ""
+                            },
                             crate::value::truncate_for_message(src)
                         )
                     }
@@ -205,13 +217,20 @@ impl Program {
                 Op::Jump(t) => format!("jump      @{}", t.0),
                 Op::SwitchTable(t) => match self.tables.get(t.get()) {
                     Some(table) => {
-                        let keys: Vec<String> =
-                            table.keys.iter().map(|(k, c)| format!("{k:?}=>@{}", c.0)).collect();
+                        let keys: Vec<String> = table
+                            .keys
+                            .iter()
+                            .map(|(k, c)| format!("{k:?}=>@{}", c.0))
+                            .collect();
                         format!(
                             "switch    {{{}}} default @{}{}",
                             keys.join(", "),
                             table.default.0,
-                            if table.index.is_some() { " (hashed)" } else { "" }
+                            if table.index.is_some() {
+                                " (hashed)"
+                            } else {
+                                ""
+                            }
                         )
                     }
                     None => "switch    ?".to_owned(),

@@ -11,7 +11,9 @@ use crate::context::{FixedClock, Limits, TakenSet};
 use crate::datetime::DateTime;
 use crate::diagnostic::Diagnostic;
 use crate::error::ErrorCode;
-use crate::functions::{self, Arity, ConstArgs, ConstSlot, Doc, Env, FnSpec, Imp, LazyKind, ParamKind, Returns};
+use crate::functions::{
+    self, Arity, ConstArgs, ConstSlot, Doc, Env, FnSpec, Imp, LazyKind, ParamKind, Returns,
+};
 use crate::syntax::Span;
 use crate::syntax::ast::{BinOp, Call, Constant, Expr, ExprKind};
 use crate::value::Value;
@@ -90,11 +92,17 @@ impl Checked {
 
 /// Checks a parsed expression.
 pub fn check(expr: &Expr, opts: &CheckOptions<'_>) -> Checked {
-    let mut c = Checker { opts, diags: Vec::new() };
+    let mut c = Checker {
+        opts,
+        diags: Vec::new(),
+    };
     let info = c.expr(expr, Ctx::default());
     let mut diagnostics = c.diags;
     diagnostics.sort_by_key(|d| (d.span.start, std::cmp::Reverse(d.severity)));
-    Checked { ty: info.ty, diagnostics }
+    Checked {
+        ty: info.ty,
+        diagnostics,
+    }
 }
 
 /// Where a node stands.
@@ -115,7 +123,11 @@ struct Ctx {
 
 impl Ctx {
     fn nested(self) -> Ctx {
-        Ctx { depth: self.depth + 1, concat_child: false, ..self }
+        Ctx {
+            depth: self.depth + 1,
+            concat_child: false,
+            ..self
+        }
     }
 }
 
@@ -130,7 +142,11 @@ struct Info {
 
 impl Info {
     fn of(ty: Ty) -> Info {
-        Info { ty, konst: None, failed: false }
+        Info {
+            ty,
+            konst: None,
+            failed: false,
+        }
     }
     fn konst(v: Value<'static>) -> Info {
         let ty = match &v {
@@ -142,10 +158,18 @@ impl Info {
             Value::Multi(_) => Ty::Multi,
             Value::Role(_) => Ty::Any,
         };
-        Info { ty, konst: Some(v), failed: false }
+        Info {
+            ty,
+            konst: Some(v),
+            failed: false,
+        }
     }
     fn failed(ty: Ty) -> Info {
-        Info { ty, konst: None, failed: true }
+        Info {
+            ty,
+            konst: None,
+            failed: true,
+        }
     }
 }
 
@@ -161,7 +185,10 @@ const OTHER_DIALECT: &[(&str, &str)] = &[
     ("Right", "there is no Right; combine `Mid(…)` with `Len(…)`"),
     ("LTrim", "use `Trim(…)`"),
     ("RTrim", "use `Trim(…)`"),
-    ("Error", "raise no errors from expressions; use `IgnoreFlowIfNullOrEmpty(…)` to skip a value"),
+    (
+        "Error",
+        "raise no errors from expressions; use `IgnoreFlowIfNullOrEmpty(…)` to skip a value",
+    ),
     ("DNComponent", "not available in app provisioning"),
     ("EscapeDNComponent", "not available in app provisioning"),
     ("ConvertFromBase64", "not available in app provisioning"),
@@ -169,7 +196,10 @@ const OTHER_DIALECT: &[(&str, &str)] = &[
     ("StringFromSid", "not available in app provisioning"),
     ("StringFromGuid", "not available in app provisioning"),
     ("CGuid", "not available in app provisioning"),
-    ("CNum", "not available in app provisioning; integer text is accepted where integers are"),
+    (
+        "CNum",
+        "not available in app provisioning; integer text is accepted where integers are",
+    ),
     ("CRef", "not available in app provisioning"),
     ("IsBitSet", "use `BitAnd(…)` and compare the result"),
     ("BitOr", "not available in app provisioning"),
@@ -186,16 +216,36 @@ const OTHER_DIALECT: &[(&str, &str)] = &[
     ("ReplaceChars", "use `Replace(…)`"),
     ("Select", "not available in app provisioning"),
     ("Where", "not available in app provisioning"),
-    ("DefaultDomain", "seen only in Graph's function list; not usable in mappings"),
-    ("AppRoleAssignments", "use `AppRoleAssignmentsComplex([appRoleAssignments])` or `SingleAppRoleAssignment(…)`"),
-    ("AssertiveAppRoleAssignmentsComplex", "use `AppRoleAssignmentsComplex([appRoleAssignments])`"),
-    ("Prepend", "use `Join(\"\", prefix, value)` or `Append(prefix, value)`"),
+    (
+        "DefaultDomain",
+        "seen only in Graph's function list; not usable in mappings",
+    ),
+    (
+        "AppRoleAssignments",
+        "use `AppRoleAssignmentsComplex([appRoleAssignments])` or `SingleAppRoleAssignment(…)`",
+    ),
+    (
+        "AssertiveAppRoleAssignmentsComplex",
+        "use `AppRoleAssignmentsComplex([appRoleAssignments])`",
+    ),
+    (
+        "Prepend",
+        "use `Join(\"\", prefix, value)` or `Append(prefix, value)`",
+    ),
     ("Concat", "use `Join(\"\", a, b)`"),
     ("Substring", "use `Mid(source, start, length)`"),
 ];
 
 /// Calls whose presence in an IIF branch makes Entra fail even when that branch is not chosen.
-const EAGER_FAILERS: &[&str] = &["FormatDateTime", "CDate", "NumFromDate", "DateAdd", "DateDiff", "DateFromNum", "Item"];
+const EAGER_FAILERS: &[&str] = &[
+    "FormatDateTime",
+    "CDate",
+    "NumFromDate",
+    "DateAdd",
+    "DateDiff",
+    "DateFromNum",
+    "Item",
+];
 
 impl Checker<'_, '_> {
     fn push(&mut self, d: Diagnostic) {
@@ -241,7 +291,9 @@ impl Checker<'_, '_> {
             format!("attribute `[{name}]` is not defined on the source object"),
         );
         if let Some(best) = did_you_mean(name, schema.names()) {
-            d = d.with_fix(span, format!("[{best}]")).with_help(format!("did you mean `[{best}]`?"));
+            d = d
+                .with_fix(span, format!("[{best}]"))
+                .with_help(format!("did you mean `[{best}]`?"));
         }
         self.push(d);
         Info::failed(Ty::Any)
@@ -249,7 +301,13 @@ impl Checker<'_, '_> {
 
     fn binary(&mut self, e: &Expr, op: BinOp, lhs: &Expr, rhs: &Expr, ctx: Ctx) -> Info {
         let inner = ctx.nested();
-        let l = self.expr(lhs, Ctx { concat_child: op == BinOp::Concat, ..inner });
+        let l = self.expr(
+            lhs,
+            Ctx {
+                concat_child: op == BinOp::Concat,
+                ..inner
+            },
+        );
         let r = self.expr(rhs, inner);
         let failed = l.failed || r.failed;
         for (side, info) in [(lhs, &l), (rhs, &r)] {
@@ -258,7 +316,10 @@ impl Checker<'_, '_> {
                     Diagnostic::error(
                         ErrorCode::MultiValuedArgument,
                         side.span,
-                        format!("`{}` needs single values; this operand is multi-valued", op.as_str()),
+                        format!(
+                            "`{}` needs single values; this operand is multi-valued",
+                            op.as_str()
+                        ),
                     )
                     .with_help("pick one value with `Item(…, 1)` or combine them with `Join(…)`"),
                 ),
@@ -271,7 +332,14 @@ impl Checker<'_, '_> {
             if !ctx.concat_child {
                 let mut parts = Vec::new();
                 collect_concat(e, &mut parts);
-                let fix = format!("Join(\"\", {})", parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
+                let fix = format!(
+                    "Join(\"\", {})",
+                    parts
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
                 self.push(
                     Diagnostic::warning(
                         ErrorCode::AmpersandOperator,
@@ -291,14 +359,22 @@ impl Checker<'_, '_> {
                 .with_help("wrap it in `CBool(…)` or use it as an `IIF` condition"),
             );
         }
-        let ty = if op == BinOp::Concat { Ty::Str } else { Ty::Bool };
+        let ty = if op == BinOp::Concat {
+            Ty::Str
+        } else {
+            Ty::Bool
+        };
         if failed {
             return Info::failed(ty);
         }
         if let (Some(a), Some(b)) = (&l.konst, &r.konst) {
             let folded = match op {
                 BinOp::Concat => match (a.text(), b.text()) {
-                    (Ok(x), Ok(y)) => Ok(Value::string(format!("{}{}", x.unwrap_or_default(), y.unwrap_or_default()))),
+                    (Ok(x), Ok(y)) => Ok(Value::string(format!(
+                        "{}{}",
+                        x.unwrap_or_default(),
+                        y.unwrap_or_default()
+                    ))),
                     (Err(e), _) | (_, Err(e)) => Err(e),
                 },
                 BinOp::Eq => crate::value::equals(a, b).map(Value::Bool),
@@ -327,8 +403,12 @@ impl Checker<'_, '_> {
     fn fold_failure(&mut self, code: ErrorCode, message: String, span: Span, ctx: Ctx) {
         if ctx.lazy {
             self.push(
-                Diagnostic::warning(ErrorCode::AlwaysFails, span, format!("this always fails when evaluated: {code}: {message}"))
-                    .with_help("the branch holding it can never succeed"),
+                Diagnostic::warning(
+                    ErrorCode::AlwaysFails,
+                    span,
+                    format!("this always fails when evaluated: {code}: {message}"),
+                )
+                .with_help("the branch holding it can never succeed"),
             );
         } else {
             self.push(Diagnostic::error(code, span, message));
@@ -344,7 +424,10 @@ impl Checker<'_, '_> {
                 Diagnostic::hint(
                     ErrorCode::FunctionNameCase,
                     call.name_span,
-                    format!("function names are case-insensitive, but the canonical spelling is `{}`", spec.name),
+                    format!(
+                        "function names are case-insensitive, but the canonical spelling is `{}`",
+                        spec.name
+                    ),
                 )
                 .with_fix(call.name_span, spec.name),
             );
@@ -354,7 +437,10 @@ impl Checker<'_, '_> {
                 Diagnostic::warning(
                     ErrorCode::UndocumentedFunction,
                     call.name_span,
-                    format!("`{}` is not in the app-provisioning reference; Entra may reject it", spec.name),
+                    format!(
+                        "`{}` is not in the app-provisioning reference; Entra may reject it",
+                        spec.name
+                    ),
                 )
                 .with_help("it is documented for Entra cloud sync"),
             );
@@ -364,7 +450,10 @@ impl Checker<'_, '_> {
             self.push(Diagnostic::error(
                 ErrorCode::NotYetSupported,
                 call.name_span,
-                format!("`{}` is not supported by this build of mapexpr yet", spec.name),
+                format!(
+                    "`{}` is not supported by this build of mapexpr yet",
+                    spec.name
+                ),
             ));
             failed = true;
         }
@@ -431,7 +520,10 @@ impl Checker<'_, '_> {
         self.call_lints(spec, call, &infos, e);
 
         // The result type.
-        let source_multi = infos.first().and_then(|i| i.as_ref()).is_some_and(|i| i.ty == Ty::Multi);
+        let source_multi = infos
+            .first()
+            .and_then(|i| i.as_ref())
+            .is_some_and(|i| i.ty == Ty::Multi);
         let ty = match spec.returns {
             Returns::Str if spec.maps_multi && source_multi => Ty::Multi,
             Returns::Str => Ty::Str,
@@ -440,9 +532,10 @@ impl Checker<'_, '_> {
             Returns::Date => Ty::Date,
             Returns::Multi => Ty::Multi,
             Returns::Any => match spec.name {
-                "Redact" | "IgnoreFlowIfNullOrEmpty" | "RemoveDuplicates" => {
-                    infos.first().and_then(|i| i.as_ref()).map_or(Ty::Any, |i| i.ty)
-                }
+                "Redact" | "IgnoreFlowIfNullOrEmpty" | "RemoveDuplicates" => infos
+                    .first()
+                    .and_then(|i| i.as_ref())
+                    .map_or(Ty::Any, |i| i.ty),
                 _ => Ty::Any,
             },
         };
@@ -451,7 +544,12 @@ impl Checker<'_, '_> {
         }
 
         // Static validation of constant arguments, then folding.
-        let Imp::Native { eval, prepare, pure } = spec.imp else {
+        let Imp::Native {
+            eval,
+            prepare,
+            pure,
+        } = spec.imp
+        else {
             return Info::of(ty);
         };
         let (slots, present) = normalise_slots(spec, call, &infos);
@@ -476,8 +574,10 @@ impl Checker<'_, '_> {
         };
         let all_const = slots.iter().all(|s| !s.present || s.value.is_some());
         if pure && all_const {
-            let mut vals: Vec<Value<'static>> =
-                slots.iter().map(|s| s.value.cloned().unwrap_or(Value::Null)).collect();
+            let mut vals: Vec<Value<'static>> = slots
+                .iter()
+                .map(|s| s.value.cloned().unwrap_or(Value::Null))
+                .collect();
             let clock = FixedClock(DateTime::MIN);
             let mut rng = functions::NoRandom;
             let oracle = TakenSet::new();
@@ -494,12 +594,17 @@ impl Checker<'_, '_> {
     }
 
     fn unknown_call(&mut self, call: &Call, ctx: Ctx) -> Info {
-        if let Some((name, hint)) = OTHER_DIALECT.iter().find(|(n, _)| n.eq_ignore_ascii_case(&call.name)) {
+        if let Some((name, hint)) = OTHER_DIALECT
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&call.name))
+        {
             self.push(
                 Diagnostic::error(
                     ErrorCode::UnsupportedFunction,
                     call.name_span,
-                    format!("`{name}` belongs to another Entra expression dialect, not app provisioning"),
+                    format!(
+                        "`{name}` belongs to another Entra expression dialect, not app provisioning"
+                    ),
                 )
                 .with_help(*hint),
             );
@@ -509,8 +614,11 @@ impl Checker<'_, '_> {
                 call.name_span,
                 format!("unknown function `{}`", call.name),
             );
-            if let Some(best) = did_you_mean(&call.name, functions::REGISTRY.iter().map(|f| f.name)) {
-                d = d.with_fix(call.name_span, best).with_help(format!("did you mean `{best}`?"));
+            if let Some(best) = did_you_mean(&call.name, functions::REGISTRY.iter().map(|f| f.name))
+            {
+                d = d
+                    .with_fix(call.name_span, best)
+                    .with_help(format!("did you mean `{best}`?"));
             } else {
                 d = d.with_help("`mapexpr functions` lists every function");
             }
@@ -542,14 +650,20 @@ impl Checker<'_, '_> {
                 return false;
             }
             "Switch" if n < 3 => {
-                self.push(count_error("at least 3 arguments (source, default, key, value)".to_owned()));
+                self.push(count_error(
+                    "at least 3 arguments (source, default, key, value)".to_owned(),
+                ));
                 return false;
             }
             "Switch" if n % 2 == 1 => {
                 let last = call.args.last().map_or(span, |a| a.span);
                 self.push(
-                    Diagnostic::error(ErrorCode::SwitchUnpaired, last, "this Switch key has no value")
-                        .with_help("Switch takes a source, a default, then key/value pairs"),
+                    Diagnostic::error(
+                        ErrorCode::SwitchUnpaired,
+                        last,
+                        "this Switch key has no value",
+                    )
+                    .with_help("Switch takes a source, a default, then key/value pairs"),
                 );
                 return false;
             }
@@ -579,9 +693,17 @@ impl Checker<'_, '_> {
             if a.expr.is_some() {
                 continue;
             }
-            let optional = params.get(i).copied().flatten().is_some_and(|p| p.arity == Arity::Optional);
+            let optional = params
+                .get(i)
+                .copied()
+                .flatten()
+                .is_some_and(|p| p.arity == Arity::Optional);
             if !optional {
-                let key = params.get(i).copied().flatten().map_or("argument", |p| p.key);
+                let key = params
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map_or("argument", |p| p.key);
                 self.push(
                     Diagnostic::error(
                         ErrorCode::EmptyRequiredArg,
@@ -597,17 +719,36 @@ impl Checker<'_, '_> {
     }
 
     /// Checks one argument against its slot kind; false on error.
-    fn slot(&mut self, spec: &FnSpec, index: usize, kind: ParamKind, info: &Info, x: &Expr) -> bool {
+    fn slot(
+        &mut self,
+        spec: &FnSpec,
+        index: usize,
+        kind: ParamKind,
+        info: &Info,
+        x: &Expr,
+    ) -> bool {
         let mapping_source = spec.maps_multi && index == 0;
         let mismatch = |what: &str| {
             Diagnostic::error(
                 ErrorCode::TypeMismatch,
                 x.span,
-                format!("`{}` expects {what} here, found a {} value", spec.name, info.ty.name()),
+                format!(
+                    "`{}` expects {what} here, found a {} value",
+                    spec.name,
+                    info.ty.name()
+                ),
             )
         };
         match (kind, info.ty) {
-            (ParamKind::List | ParamKind::Any, Ty::Enum) | (ParamKind::Str | ParamKind::Int | ParamKind::IntFix | ParamKind::Bool | ParamKind::Date, Ty::Enum) => {
+            (ParamKind::List | ParamKind::Any, Ty::Enum)
+            | (
+                ParamKind::Str
+                | ParamKind::Int
+                | ParamKind::IntFix
+                | ParamKind::Bool
+                | ParamKind::Date,
+                Ty::Enum,
+            ) => {
                 self.push(enum_misplaced(x.span));
                 false
             }
@@ -618,7 +759,10 @@ impl Checker<'_, '_> {
                     Diagnostic::error(
                         ErrorCode::MultiValuedArgument,
                         x.span,
-                        format!("`{}` expects a single value here, found a multi-valued one", spec.name),
+                        format!(
+                            "`{}` expects a single value here, found a multi-valued one",
+                            spec.name
+                        ),
                     )
                     .with_help("pick one value with `Item(…, 1)` or combine them with `Join(…)`"),
                 );
@@ -633,31 +777,37 @@ impl Checker<'_, '_> {
                     self.push(Diagnostic::error(
                         ErrorCode::InvalidInteger,
                         x.span,
-                        format!("`{}` is not an integer", crate::value::truncate_for_message(s)),
+                        format!(
+                            "`{}` is not an integer",
+                            crate::value::truncate_for_message(s)
+                        ),
                     ));
                     false
                 }
                 _ => true,
             },
             (ParamKind::Bool, Ty::Int | Ty::Date) => {
-                self.push(mismatch("a Boolean").with_help("compare it to get a Boolean, e.g. `InStr(…) > 0`"));
+                self.push(
+                    mismatch("a Boolean")
+                        .with_help("compare it to get a Boolean, e.g. `InStr(…) > 0`"),
+                );
                 false
             }
             (ParamKind::Date, Ty::Int | Ty::Bool) => {
-                self.push(mismatch("a date").with_help("dates come from `CDate(…)`, `Now()`, `DateFromNum(…)` or date text"));
+                self.push(mismatch("a date").with_help(
+                    "dates come from `CDate(…)`, `Now()`, `DateFromNum(…)` or date text",
+                ));
                 false
             }
             (ParamKind::Enum, _) => match &info.konst {
                 None if info.ty == Ty::Enum || info.ty == Ty::Any || info.ty == Ty::Int => true,
                 Some(Value::Int(0 | 1)) => true,
                 _ => {
-                    self.push(
-                        Diagnostic::error(
-                            ErrorCode::InvalidCompareType,
-                            x.span,
-                            "the compare type must be `vbBinaryCompare` (0) or `vbTextCompare` (1)",
-                        ),
-                    );
+                    self.push(Diagnostic::error(
+                        ErrorCode::InvalidCompareType,
+                        x.span,
+                        "the compare type must be `vbBinaryCompare` (0) or `vbTextCompare` (1)",
+                    ));
                     false
                 }
             },
@@ -669,7 +819,11 @@ impl Checker<'_, '_> {
     fn call_lints(&mut self, spec: &FnSpec, call: &Call, infos: &[Option<Info>], e: &Expr) {
         match spec.name {
             "Item" => {
-                if let Some(Some(Info { konst: Some(Value::Int(i)), .. })) = infos.get(1) {
+                if let Some(Some(Info {
+                    konst: Some(Value::Int(i)),
+                    ..
+                })) = infos.get(1)
+                {
                     if *i <= 0 {
                         let span = call.args.get(1).map_or(e.span, |a| a.span);
                         self.push(
@@ -685,7 +839,11 @@ impl Checker<'_, '_> {
             }
             "Replace" => {
                 if let Some(a) = call.args.get(5) {
-                    if let Some(Expr { kind: ExprKind::Str(s), span }) = &a.expr {
+                    if let Some(Expr {
+                        kind: ExprKind::Str(s),
+                        span,
+                    }) = &a.expr
+                    {
                         self.push(
                             Diagnostic::warning(
                                 ErrorCode::ReplacementAttributeLiteral,
@@ -700,10 +858,17 @@ impl Checker<'_, '_> {
             }
             "FormatDateTime" => {
                 let n = call.args.len();
-                let source_is_date = infos.first().and_then(|i| i.as_ref()).is_some_and(|i| i.ty == Ty::Date);
+                let source_is_date = infos
+                    .first()
+                    .and_then(|i| i.as_ref())
+                    .is_some_and(|i| i.ty == Ty::Date);
                 let input_idx = if n == 3 { 1 } else { 2 };
                 if source_is_date {
-                    if let Some(Some(Info { konst: Some(Value::Str(f)), .. })) = infos.get(input_idx) {
+                    if let Some(Some(Info {
+                        konst: Some(Value::Str(f)),
+                        ..
+                    })) = infos.get(input_idx)
+                    {
                         if !format_parses_entra_text(f) {
                             let span = call.args.get(input_idx).map_or(e.span, |a| a.span);
                             self.push(
@@ -722,16 +887,30 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn lazy_call(&mut self, _e: &Expr, spec: &FnSpec, call: &Call, kind: LazyKind, ctx: Ctx, mut failed: bool) -> Info {
+    fn lazy_call(
+        &mut self,
+        _e: &Expr,
+        spec: &FnSpec,
+        call: &Call,
+        kind: LazyKind,
+        ctx: Ctx,
+        mut failed: bool,
+    ) -> Info {
         let inner = ctx.nested();
-        let lazy = Ctx { lazy: true, ..inner };
+        let lazy = Ctx {
+            lazy: true,
+            ..inner
+        };
         let args: Vec<Option<&Expr>> = call.args.iter().map(|a| a.expr.as_ref()).collect();
         match kind {
             LazyKind::Iif => {
                 if args.len() != 3 {
                     return Info::failed(Ty::Any);
                 }
-                let cond_ctx = Ctx { condition: true, ..inner };
+                let cond_ctx = Ctx {
+                    condition: true,
+                    ..inner
+                };
                 let cond = args[0].map(|c| (c, self.expr(c, cond_ctx)));
                 let branch = |this: &mut Self, x: Option<&Expr>| x.map(|b| this.expr(b, lazy));
                 let t = branch(self, args[1]);
@@ -745,7 +924,10 @@ impl Checker<'_, '_> {
                                 Diagnostic::error(
                                     ErrorCode::TypeMismatch,
                                     c.span,
-                                    format!("an IIF condition must be a Boolean, found a {} value", info.ty.name()),
+                                    format!(
+                                        "an IIF condition must be a Boolean, found a {} value",
+                                        info.ty.name()
+                                    ),
                                 )
                                 .with_help("compare it to get a Boolean, e.g. `InStr(…) > 0`"),
                             );
@@ -767,12 +949,19 @@ impl Checker<'_, '_> {
                     }
                     match &info.konst {
                         Some(Value::Bool(b)) => chosen = Some(*b),
-                        Some(Value::Str(s)) if s.eq_ignore_ascii_case("true") => chosen = Some(true),
-                        Some(Value::Str(s)) if s.eq_ignore_ascii_case("false") => chosen = Some(false),
+                        Some(Value::Str(s)) if s.eq_ignore_ascii_case("true") => {
+                            chosen = Some(true)
+                        }
+                        Some(Value::Str(s)) if s.eq_ignore_ascii_case("false") => {
+                            chosen = Some(false)
+                        }
                         Some(other) if !failed => {
                             self.fold_failure(
                                 ErrorCode::InvalidCondition,
-                                format!("an IIF condition must be True or False, found `{}`", other.render_scalar()),
+                                format!(
+                                    "an IIF condition must be True or False, found `{}`",
+                                    other.render_scalar()
+                                ),
                                 c.span,
                                 ctx,
                             );
@@ -790,18 +979,33 @@ impl Checker<'_, '_> {
                         }
                     }
                 }
-                let ty = t.as_ref().map_or(Ty::Any, |i| i.ty).join(f.as_ref().map_or(Ty::Any, |i| i.ty));
+                let ty = t
+                    .as_ref()
+                    .map_or(Ty::Any, |i| i.ty)
+                    .join(f.as_ref().map_or(Ty::Any, |i| i.ty));
                 if failed {
                     return Info::failed(ty);
                 }
                 match chosen {
-                    Some(true) => t.map_or(Info::of(ty), |i| Info { ty: i.ty, konst: i.konst, failed: false }),
-                    Some(false) => f.map_or(Info::of(ty), |i| Info { ty: i.ty, konst: i.konst, failed: false }),
+                    Some(true) => t.map_or(Info::of(ty), |i| Info {
+                        ty: i.ty,
+                        konst: i.konst,
+                        failed: false,
+                    }),
+                    Some(false) => f.map_or(Info::of(ty), |i| Info {
+                        ty: i.ty,
+                        konst: i.konst,
+                        failed: false,
+                    }),
                     None => Info::of(ty),
                 }
             }
             LazyKind::Switch => {
-                let source = args.first().copied().flatten().map(|s| (s, self.expr(s, inner)));
+                let source = args
+                    .first()
+                    .copied()
+                    .flatten()
+                    .map(|s| (s, self.expr(s, inner)));
                 if let Some((s, info)) = &source {
                     failed |= info.failed;
                     match info.ty {
@@ -843,7 +1047,11 @@ impl Checker<'_, '_> {
                         }
                     }
                 }
-                if failed { Info::failed(ty) } else { Info::of(ty) }
+                if failed {
+                    Info::failed(ty)
+                } else {
+                    Info::of(ty)
+                }
             }
             LazyKind::Coalesce => {
                 let mut ty = Ty::Null;
@@ -857,7 +1065,10 @@ impl Checker<'_, '_> {
                             failed = true;
                         }
                         ty = ty.join(info.ty);
-                        if i + 1 < n && x.as_attr().is_some() && matches!(info.ty, Ty::Any | Ty::Str) {
+                        if i + 1 < n
+                            && x.as_attr().is_some()
+                            && matches!(info.ty, Ty::Any | Ty::Str)
+                        {
                             self.push(
                                 Diagnostic::hint(
                                     ErrorCode::CoalesceEmptyString,
@@ -869,7 +1080,11 @@ impl Checker<'_, '_> {
                         }
                     }
                 }
-                if failed { Info::failed(ty) } else { Info::of(ty) }
+                if failed {
+                    Info::failed(ty)
+                } else {
+                    Info::of(ty)
+                }
             }
             LazyKind::IgnoreFlow => {
                 let Some(x) = args.first().copied().flatten() else {
@@ -880,7 +1095,11 @@ impl Checker<'_, '_> {
                     self.push(enum_misplaced(x.span));
                     failed = true;
                 }
-                if failed || info.failed { Info::failed(info.ty) } else { Info::of(info.ty) }
+                if failed || info.failed {
+                    Info::failed(info.ty)
+                } else {
+                    Info::of(info.ty)
+                }
             }
             LazyKind::SelectUniqueValue => {
                 for (i, a) in args.iter().enumerate() {
@@ -904,7 +1123,9 @@ impl Checker<'_, '_> {
                         }
                         let mut normalised = false;
                         x.walk(&mut |n| {
-                            if n.as_call().is_some_and(|c| c.name.eq_ignore_ascii_case("NormalizeDiacritics")) {
+                            if n.as_call()
+                                .is_some_and(|c| c.name.eq_ignore_ascii_case("NormalizeDiacritics"))
+                            {
                                 normalised = true;
                             }
                         });
@@ -921,14 +1142,22 @@ impl Checker<'_, '_> {
                     }
                 }
                 let _ = spec;
-                if failed { Info::failed(Ty::Str) } else { Info::of(Ty::Str) }
+                if failed {
+                    Info::failed(Ty::Str)
+                } else {
+                    Info::of(Ty::Str)
+                }
             }
         }
     }
 
     fn iif_null_condition(&mut self, cond: &Expr) {
         let nullable = |x: &Expr| match x.as_attr() {
-            Some(name) => !self.opts.schema.and_then(|s| s.get(name)).is_some_and(|d| d.required),
+            Some(name) => !self
+                .opts
+                .schema
+                .and_then(|s| s.get(name))
+                .is_some_and(|d| d.required),
             None => false,
         };
         let attr = match &cond.kind {
@@ -942,9 +1171,14 @@ impl Checker<'_, '_> {
                 }
             }
             ExprKind::Call(c)
-                if ["IsNull", "IsNullOrEmpty", "IsPresent"].iter().any(|n| c.name.eq_ignore_ascii_case(n)) =>
+                if ["IsNull", "IsNullOrEmpty", "IsPresent"]
+                    .iter()
+                    .any(|n| c.name.eq_ignore_ascii_case(n)) =>
             {
-                c.args.first().and_then(|a| a.expr.as_ref()).filter(|x| nullable(x))
+                c.args
+                    .first()
+                    .and_then(|a| a.expr.as_ref())
+                    .filter(|x| nullable(x))
             }
             _ => None,
         };
@@ -968,7 +1202,8 @@ impl Checker<'_, '_> {
             }
             if let Some(c) = n.as_call() {
                 let eager = EAGER_FAILERS.iter().any(|f| c.name.eq_ignore_ascii_case(f))
-                    || (c.name.eq_ignore_ascii_case("Replace") && c.args.get(2).is_some_and(|a| a.expr.is_some()));
+                    || (c.name.eq_ignore_ascii_case("Replace")
+                        && c.args.get(2).is_some_and(|a| a.expr.is_some()));
                 if eager {
                     found = Some(n);
                 }
@@ -989,20 +1224,29 @@ impl Checker<'_, '_> {
 
     fn switch_lints(&mut self, source: &Expr) {
         if let Some(c) = source.as_call() {
-            if ["IsPresent", "IsNull", "IsNullOrEmpty"].iter().any(|n| c.name.eq_ignore_ascii_case(n)) {
+            if ["IsPresent", "IsNull", "IsNullOrEmpty"]
+                .iter()
+                .any(|n| c.name.eq_ignore_ascii_case(n))
+            {
                 self.push(
                     Diagnostic::warning(
                         ErrorCode::SwitchPredicateSource,
                         source.span,
                         "Microsoft cautions against switching on IsPresent/IsNull/IsNullOrEmpty",
                     )
-                    .with_help("switch on the attribute itself with a `\"\"` key for the empty case"),
+                    .with_help(
+                        "switch on the attribute itself with a `\"\"` key for the empty case",
+                    ),
                 );
             }
         }
         if let Some(name) = source.as_attr() {
             let reference = name == "manager"
-                || self.opts.schema.and_then(|s| s.get(name)).is_some_and(|d| d.reference);
+                || self
+                    .opts
+                    .schema
+                    .and_then(|s| s.get(name))
+                    .is_some_and(|d| d.reference);
             if reference {
                 self.push(Diagnostic::warning(
                     ErrorCode::SwitchReferenceAttribute,
@@ -1030,12 +1274,19 @@ fn format_parses_entra_text(format: &str) -> bool {
     // Samples with one- and two-digit fields, morning and afternoon.
     ["1/2/2021 3:04:05 AM", "12/31/2021 11:59:59 PM"]
         .iter()
-        .all(|sample| f.parse_exact(sample, Styles::DEFAULT, || DateTime::MIN).is_ok())
+        .all(|sample| {
+            f.parse_exact(sample, Styles::DEFAULT, || DateTime::MIN)
+                .is_ok()
+        })
 }
 
 fn collect_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match &e.kind {
-        ExprKind::Binary { op: BinOp::Concat, lhs, rhs } => {
+        ExprKind::Binary {
+            op: BinOp::Concat,
+            lhs,
+            rhs,
+        } => {
             collect_concat(lhs, out);
             out.push(rhs);
         }
@@ -1052,18 +1303,28 @@ fn enum_misplaced(span: Span) -> Diagnostic {
 }
 
 fn plural(n: usize) -> String {
-    if n == 1 { "1 argument".to_owned() } else { format!("{n} arguments") }
+    if n == 1 {
+        "1 argument".to_owned()
+    } else {
+        format!("{n} arguments")
+    }
 }
 
 /// For each written argument, the parameter it fills (`None` past the signature). The
 /// 3-argument FormatDateTime has no styles slot: its arguments fill slots 0, 2 and 3.
 fn slot_params(spec: &FnSpec, n: usize) -> Vec<Option<&'static functions::Param>> {
-    (0..n).map(|i| spec.param_for(param_index(spec, n, i))).collect()
+    (0..n)
+        .map(|i| spec.param_for(param_index(spec, n, i)))
+        .collect()
 }
 
 /// The parameter index that written argument `i` fills.
 pub fn param_index(spec: &FnSpec, n: usize, i: usize) -> usize {
-    if spec.name == "FormatDateTime" && n == 3 && i > 0 { i + 1 } else { i }
+    if spec.name == "FormatDateTime" && n == 3 && i > 0 {
+        i + 1
+    } else {
+        i
+    }
 }
 
 /// The written argument index that fills parameter slot `p` (inverse of `param_index`).
@@ -1081,10 +1342,20 @@ fn written_index(spec: &FnSpec, n: usize, p: usize) -> Option<usize> {
 
 /// The slots a native body sees: FormatDateTime always gets 4 (styles absent in the
 /// 3-argument form); other functions get the slots as written. Returns the presence mask.
-fn normalise_slots<'i>(spec: &FnSpec, call: &Call, infos: &'i [Option<Info>]) -> (Vec<ConstSlot<'i>>, u64) {
+fn normalise_slots<'i>(
+    spec: &FnSpec,
+    call: &Call,
+    infos: &'i [Option<Info>],
+) -> (Vec<ConstSlot<'i>>, u64) {
     let n = call.args.len();
     let total = if spec.name == "FormatDateTime" { 4 } else { n };
-    let mut slots = vec![ConstSlot { present: false, value: None }; total];
+    let mut slots = vec![
+        ConstSlot {
+            present: false,
+            value: None
+        };
+        total
+    ];
     let mut present = 0u64;
     for (i, info) in infos.iter().enumerate() {
         let p = param_index(spec, n, i);

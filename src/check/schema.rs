@@ -53,14 +53,23 @@ impl Schema {
         };
         let ty = if multivalued { Ty::Multi } else { base };
         let reference = type_name.eq_ignore_ascii_case("reference");
-        self.attrs.insert(name.to_owned(), AttrDef { name: name.to_owned(), ty, required, reference });
+        self.attrs.insert(
+            name.to_owned(),
+            AttrDef {
+                name: name.to_owned(),
+                ty,
+                required,
+                reference,
+            },
+        );
     }
 
     /// Reads a schema file. Accepted shapes: `{"attributes": [{"name", "type", "multivalued",
     /// "required"}]}` (an Entra directory object), a bare array of such objects, or a map
     /// `{"name": "String", "proxyAddresses": "String[]"}` (a `[]` suffix marks multi-valued).
     pub fn from_json_str(text: &str) -> Result<Schema, String> {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("invalid schema JSON: {e}"))?;
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("invalid schema JSON: {e}"))?;
         Schema::from_json(&v)
     }
 
@@ -80,7 +89,12 @@ impl Schema {
                 for item in items {
                     let a: RawAttr = serde_json::from_value(item.clone())
                         .map_err(|e| format!("invalid attribute definition: {e}"))?;
-                    s.add(&a.name, a.ty.as_deref().unwrap_or("String"), a.multivalued, a.required);
+                    s.add(
+                        &a.name,
+                        a.ty.as_deref().unwrap_or("String"),
+                        a.multivalued,
+                        a.required,
+                    );
                 }
             }
             None => {
@@ -88,7 +102,9 @@ impl Schema {
                     return Err("a schema must be a JSON object or array".to_owned());
                 };
                 for (name, t) in obj {
-                    let t = t.as_str().ok_or_else(|| format!("the type of `{name}` must be text"))?;
+                    let t = t
+                        .as_str()
+                        .ok_or_else(|| format!("the type of `{name}` must be text"))?;
                     let (t, multi) = match t.strip_suffix("[]") {
                         Some(base) => (base, true),
                         None => (t, false),
@@ -107,7 +123,10 @@ impl Schema {
 
     /// A defined name equal to `name` ignoring case.
     pub fn find_case_insensitive(&self, name: &str) -> Option<&str> {
-        self.attrs.keys().find(|k| k.eq_ignore_ascii_case(name)).map(String::as_str)
+        self.attrs
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(name))
+            .map(String::as_str)
     }
 
     /// All names.

@@ -41,10 +41,17 @@ pub fn run(a: Args) -> i32 {
             return 2;
         }
     };
-    let opts = CompileOptions { schema: schema.as_ref(), ..Default::default() };
+    let opts = CompileOptions {
+        schema: schema.as_ref(),
+        ..Default::default()
+    };
     let diags = mapexpr::diagnose(&src, &opts);
     let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
-    let (errors, warnings, hints) = (count(Severity::Error), count(Severity::Warning), count(Severity::Hint));
+    let (errors, warnings, hints) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Hint),
+    );
     match a.format {
         Format::Json | Format::Graph => {
             let out = serde_json::json!({

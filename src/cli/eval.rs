@@ -3,8 +3,11 @@
 use std::path::PathBuf;
 
 use mapexpr::functions::generate::SeededRng;
-use mapexpr::{CompileOptions, Diagnostic, EvalContext, FixedClock, JsonRecord, Limits, Outcome, SystemClock, TakenSet, Value};
-use serde_json::{json, Value as Json};
+use mapexpr::{
+    CompileOptions, Diagnostic, EvalContext, FixedClock, JsonRecord, Limits, Outcome, SystemClock,
+    TakenSet, Value,
+};
+use serde_json::{Value as Json, json};
 
 use super::Format;
 
@@ -87,7 +90,10 @@ fn evaluate(a: &Args, src: &str) -> (End, Vec<Diagnostic>, Option<mapexpr::synta
         Err(e) => return (End::Input(e), Vec::new(), None),
     };
     let parsed = mapexpr::syntax::parse(src).ok().map(|p| p.expr);
-    let opts = CompileOptions { schema: schema.as_ref(), ..Default::default() };
+    let opts = CompileOptions {
+        schema: schema.as_ref(),
+        ..Default::default()
+    };
     let compiled = match mapexpr::compile_with(src, &opts) {
         Ok(c) => c,
         Err(e) => return (End::Compile(e.diagnostics), Vec::new(), parsed),
@@ -107,14 +113,24 @@ fn evaluate(a: &Args, src: &str) -> (End, Vec<Diagnostic>, Option<mapexpr::synta
     let clock: Box<dyn mapexpr::Clock> = match &a.now {
         Some(t) => match mapexpr::datetime::parse_rfc3339(t) {
             Some(d) => Box::new(FixedClock(d)),
-            None => return (End::Input(format!("--now `{t}` is not an RFC 3339 instant")), compiled.warnings, parsed),
+            None => {
+                return (
+                    End::Input(format!("--now `{t}` is not an RFC 3339 instant")),
+                    compiled.warnings,
+                    parsed,
+                );
+            }
         },
         None => Box::new(SystemClock),
     };
     let mut oracle: TakenSet = a.taken.iter().collect();
     if let Some(path) = &a.taken_file {
         match super::read_text(path) {
-            Ok(t) => t.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty()).for_each(|l| oracle.insert(l)),
+            Ok(t) => t
+                .lines()
+                .map(|l| l.trim_end_matches('\r'))
+                .filter(|l| !l.is_empty())
+                .for_each(|l| oracle.insert(l)),
             Err(e) => return (End::Input(e), compiled.warnings, parsed),
         }
     }
@@ -151,7 +167,8 @@ fn evaluate(a: &Args, src: &str) -> (End, Vec<Diagnostic>, Option<mapexpr::synta
 
 fn attr_span(src: &str, name: &str) -> Option<mapexpr::syntax::Span> {
     let needle = format!("[{name}]");
-    src.find(&needle).map(|i| mapexpr::syntax::Span::new(i, i + needle.len()))
+    src.find(&needle)
+        .map(|i| mapexpr::syntax::Span::new(i, i + needle.len()))
 }
 
 /// The JSON form of a value: strings, integers, Booleans, lists of strings, null.
@@ -191,7 +208,9 @@ fn human(end: &End, src: &str, origin: &str) {
             }
         }
         End::Done(Outcome::Value(v)) => println!("{}", v.render_scalar()),
-        End::Done(Outcome::Ignore) => println!("(ignored: IgnoreFlowIfNullOrEmpty leaves the attribute out)"),
+        End::Done(Outcome::Ignore) => {
+            println!("(ignored: IgnoreFlowIfNullOrEmpty leaves the attribute out)")
+        }
         End::Input(m) => eprintln!("error[invalid-input]: {m}"),
         End::Eval(e) => {
             let d = Diagnostic::error(e.code, e.span, e.message.clone());
@@ -204,15 +223,16 @@ fn human(end: &End, src: &str, origin: &str) {
 /// Graph's `parseExpressionResponse` (spec §7.1).
 fn graph_output(end: &End, parsed: Option<&mapexpr::syntax::ast::Expr>, src: &str) -> Json {
     let tree = parsed.map(mapexpr::graph::tree);
-    let graph_error = |code: &str, message: &str, span: Option<mapexpr::syntax::Span>, details: Vec<Json>| {
-        json!({
-            "code": code,
-            "message": message,
-            "target": span.map(|s| s.text(src).to_owned()),
-            "details": details,
-            "innerError": null,
-        })
-    };
+    let graph_error =
+        |code: &str, message: &str, span: Option<mapexpr::syntax::Span>, details: Vec<Json>| {
+            json!({
+                "code": code,
+                "message": message,
+                "target": span.map(|s| s.text(src).to_owned()),
+                "details": details,
+                "innerError": null,
+            })
+        };
     match end {
         End::Compile(diags) => {
             let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
@@ -251,9 +271,10 @@ fn graph_output(end: &End, parsed: Option<&mapexpr::syntax::ast::Expr>, src: &st
             let (result, kind): (Vec<Json>, &str) = match outcome {
                 Outcome::Ignore => (Vec::new(), "ignore"),
                 Outcome::Value(Value::Null) => (Vec::new(), "null"),
-                Outcome::Value(Value::Multi(m)) => {
-                    (m.iter().map(|v| Json::String(v.render_scalar())).collect(), "value")
-                }
+                Outcome::Value(Value::Multi(m)) => (
+                    m.iter().map(|v| Json::String(v.render_scalar())).collect(),
+                    "value",
+                ),
                 Outcome::Value(v) => (vec![Json::String(v.render_scalar())], "value"),
             };
             json!({

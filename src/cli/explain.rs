@@ -108,7 +108,9 @@ fn redacted(e: &Expr) -> Expr {
 
 fn mask(e: &mut Expr, under: bool) {
     match &mut e.kind {
-        ExprKind::Str(_) | ExprKind::Int { .. } if under => e.kind = ExprKind::Str("[Redact]".to_owned()),
+        ExprKind::Str(_) | ExprKind::Int { .. } if under => {
+            e.kind = ExprKind::Str("[Redact]".to_owned())
+        }
         ExprKind::Call(c) => {
             let here = under || c.name.eq_ignore_ascii_case("Redact");
             for a in &mut c.args {

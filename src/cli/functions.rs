@@ -27,7 +27,11 @@ pub fn run(a: Args) -> i32 {
                 if let Imp::NotYet = f.imp {
                     notes.push("not supported by this build yet");
                 }
-                let notes = if notes.is_empty() { String::new() } else { format!("  [{}]", notes.join("; ")) };
+                let notes = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", notes.join("; "))
+                };
                 println!("{}\n    {}{notes}", f.signature(), f.summary);
             }
         }

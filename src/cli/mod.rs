@@ -60,23 +60,37 @@ pub fn main() -> i32 {
 
 /// Reads a file as UTF-8 text, with a message naming the file on failure.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!("`{}` is not valid UTF-8 (first bad byte at offset {})", path.display(), e.utf8_error().valid_up_to())
+        format!(
+            "`{}` is not valid UTF-8 (first bad byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 
 /// The expression from a positional argument or `--file`.
-pub fn expression_source(expr: Option<String>, file: Option<PathBuf>) -> Result<(String, String), String> {
+pub fn expression_source(
+    expr: Option<String>,
+    file: Option<PathBuf>,
+) -> Result<(String, String), String> {
     match (expr, file) {
         (Some(e), None) => Ok((e, "<expr>".to_owned())),
         (None, Some(f)) => {
             let text = read_text(&f)?;
             // A trailing newline from an editor is not part of the expression.
-            let text = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text).to_owned();
+            let text = text
+                .strip_suffix('\n')
+                .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                .unwrap_or(&text)
+                .to_owned();
             Ok((text, f.display().to_string()))
         }
-        (Some(_), Some(_)) => Err("give the expression either as an argument or with --file, not both".to_owned()),
+        (Some(_), Some(_)) => {
+            Err("give the expression either as an argument or with --file, not both".to_owned())
+        }
         (None, None) => Err("give an expression, or --file FILE".to_owned()),
     }
 }
@@ -87,7 +101,9 @@ pub fn load_schema(path: Option<&Path>) -> Result<Option<mapexpr::Schema>, Strin
         None => Ok(None),
         Some(p) => {
             let text = read_text(p)?;
-            mapexpr::Schema::from_json_str(&text).map(Some).map_err(|e| format!("`{}`: {e}", p.display()))
+            mapexpr::Schema::from_json_str(&text)
+                .map(Some)
+                .map_err(|e| format!("`{}`: {e}", p.display()))
         }
     }
 }

@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 
-use crate::bytecode::{CallIdx, CallSite, CodeIdx, ConstIdx, Op, Program, SlotIdx, SwitchTable, TableIdx};
+use crate::bytecode::{
+    CallIdx, CallSite, CodeIdx, ConstIdx, Op, Program, SlotIdx, SwitchTable, TableIdx,
+};
 use crate::check::param_index;
 use crate::context::{FixedClock, Limits, TakenSet};
 use crate::datetime::DateTime;
@@ -63,7 +65,12 @@ pub fn compile(expr: &Expr, source: &str, limits: &Limits) -> Result<Program, Di
 /// Compiles a checked expression, allocating attribute slots in a shared layout. The
 /// program's attribute table is the layout's names at the time of compilation (a prefix of
 /// the final layout), so slot numbers are valid for records laid out by the final layout.
-pub fn compile_in(expr: &Expr, source: &str, limits: &Limits, layout: &mut Layout) -> Result<Program, Diagnostic> {
+pub fn compile_in(
+    expr: &Expr,
+    source: &str,
+    limits: &Limits,
+    layout: &mut Layout,
+) -> Result<Program, Diagnostic> {
     let mut c = Compiler {
         code: Vec::new(),
         consts: Vec::new(),
@@ -120,7 +127,11 @@ fn key(e: &Expr) -> usize {
 
 #[cold]
 fn internal(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::error(ErrorCode::UnexpectedToken, span, format!("internal compiler error: {what}"))
+    Diagnostic::error(
+        ErrorCode::UnexpectedToken,
+        span,
+        format!("internal compiler error: {what}"),
+    )
 }
 
 impl Compiler<'_> {
@@ -152,12 +163,25 @@ impl Compiler<'_> {
                 binary(*op, &l, &r).ok()
             }
             ExprKind::Call(call) => {
-                let vals: Vec<Option<Value<'static>>> =
-                    call.args.iter().map(|a| a.expr.as_ref().and_then(|x| self.fold(x))).collect();
+                let vals: Vec<Option<Value<'static>>> = call
+                    .args
+                    .iter()
+                    .map(|a| a.expr.as_ref().and_then(|x| self.fold(x)))
+                    .collect();
                 let spec = functions::lookup(&call.name)?;
                 match spec.imp {
-                    Imp::Native { eval, prepare, pure } => {
-                        if !pure || call.args.iter().zip(&vals).any(|(a, v)| a.expr.is_some() && v.is_none()) {
+                    Imp::Native {
+                        eval,
+                        prepare,
+                        pure,
+                    } => {
+                        if !pure
+                            || call
+                                .args
+                                .iter()
+                                .zip(&vals)
+                                .any(|(a, v)| a.expr.is_some() && v.is_none())
+                        {
                             return None;
                         }
                         let (slots, present) = normalise(spec, call, &vals);
@@ -165,8 +189,10 @@ impl Compiler<'_> {
                             Some(p) => p(&ConstArgs { slots: &slots }).ok()?,
                             None => None,
                         };
-                        let mut args: Vec<Value<'static>> =
-                            slots.iter().map(|s| s.value.cloned().unwrap_or(Value::Null)).collect();
+                        let mut args: Vec<Value<'static>> = slots
+                            .iter()
+                            .map(|s| s.value.cloned().unwrap_or(Value::Null))
+                            .collect();
                         let clock = FixedClock(DateTime::MIN);
                         let mut rng = functions::NoRandom;
                         let oracle = TakenSet::new();
@@ -193,10 +219,21 @@ impl Compiler<'_> {
                         Some(Value::Null)
                     }
                     Imp::Lazy(LazyKind::Switch) => {
-                        let source = vals.first()?.as_ref()?.text().ok()?.map(|s| s.into_owned()).unwrap_or_default();
+                        let source = vals
+                            .first()?
+                            .as_ref()?
+                            .text()
+                            .ok()?
+                            .map(|s| s.into_owned())
+                            .unwrap_or_default();
                         let mut i = 2;
                         while i + 1 < vals.len() {
-                            let k = vals[i].as_ref()?.text().ok()?.map(|s| s.into_owned()).unwrap_or_default();
+                            let k = vals[i]
+                                .as_ref()?
+                                .text()
+                                .ok()?
+                                .map(|s| s.into_owned())
+                                .unwrap_or_default();
                             if k == source {
                                 return vals[i + 1].clone();
                             }
@@ -263,7 +300,9 @@ impl Compiler<'_> {
     }
 
     fn emit(&mut self, e: &Expr) -> Result<(), Diagnostic> {
-        let redact = e.as_call().is_some_and(|c| c.name.eq_ignore_ascii_case("Redact"));
+        let redact = e
+            .as_call()
+            .is_some_and(|c| c.name.eq_ignore_ascii_case("Redact"));
         self.redacting += u32::from(redact);
         let r = self.emit_inner(e);
         self.redacting -= u32::from(redact);
@@ -276,13 +315,17 @@ impl Compiler<'_> {
             return Ok(());
         }
         match &e.kind {
-            ExprKind::Str(_) | ExprKind::Int { .. } | ExprKind::Const(_) => Err(internal(e.span, "unfolded constant")),
+            ExprKind::Str(_) | ExprKind::Int { .. } | ExprKind::Const(_) => {
+                Err(internal(e.span, "unfolded constant"))
+            }
             ExprKind::Attr(name) => {
                 let slot = self.layout.slot(name);
                 self.op(Op::Attr(slot), 1);
                 Ok(())
             }
-            ExprKind::Binary { op: BinOp::Concat, .. } => {
+            ExprKind::Binary {
+                op: BinOp::Concat, ..
+            } => {
                 let mut parts = Vec::new();
                 flatten_concat(e, &mut parts);
                 for p in &parts {
@@ -301,14 +344,18 @@ impl Compiler<'_> {
                 Ok(())
             }
             ExprKind::Call(call) => {
-                let spec = functions::lookup(&call.name).ok_or_else(|| internal(e.span, "unknown function"))?;
+                let spec = functions::lookup(&call.name)
+                    .ok_or_else(|| internal(e.span, "unknown function"))?;
                 match spec.imp {
                     Imp::Native { eval, prepare, .. } => self.native(e, call, spec, eval, prepare),
                     Imp::Lazy(kind) => self.lazy(e, call, kind),
                     Imp::NotYet => Err(Diagnostic::error(
                         ErrorCode::NotYetSupported,
                         call.name_span,
-                        format!("`{}` is not supported by this build of mapexpr yet", spec.name),
+                        format!(
+                            "`{}` is not supported by this build of mapexpr yet",
+                            spec.name
+                        ),
                     )),
                 }
             }
@@ -332,12 +379,17 @@ impl Compiler<'_> {
                 *slot = a.expr.as_ref();
             }
         }
-        let vals: Vec<Option<Value<'static>>> =
-            by_slot.iter().map(|x| x.and_then(|x| self.konst(x).cloned())).collect();
+        let vals: Vec<Option<Value<'static>>> = by_slot
+            .iter()
+            .map(|x| x.and_then(|x| self.konst(x).cloned()))
+            .collect();
         let mut slots = Vec::with_capacity(total);
         let mut present = 0u64;
         for (i, x) in by_slot.iter().enumerate() {
-            slots.push(ConstSlot { present: x.is_some(), value: vals[i].as_ref() });
+            slots.push(ConstSlot {
+                present: x.is_some(),
+                value: vals[i].as_ref(),
+            });
             if x.is_some() && i < 64 {
                 present |= 1 << i;
             }
@@ -359,7 +411,14 @@ impl Compiler<'_> {
             }
         }
         let idx = CallIdx(self.calls.len() as u32);
-        self.calls.push(CallSite { spec, eval, argc: total as u32, present, site, span: e.span });
+        self.calls.push(CallSite {
+            spec,
+            eval,
+            argc: total as u32,
+            present,
+            site,
+            span: e.span,
+        });
         self.op(Op::Call(idx), 1 - total as i64);
         Ok(())
     }
@@ -447,7 +506,9 @@ impl Compiler<'_> {
             .iter()
             .map(|(k, _)| {
                 let v = self.konst(k)?;
-                v.text().ok().map(|t| t.map(|s| s.into_owned()).unwrap_or_default())
+                v.text()
+                    .ok()
+                    .map(|t| t.map(|s| s.into_owned()).unwrap_or_default())
             })
             .collect();
         self.emit(source)?;
@@ -456,7 +517,11 @@ impl Compiler<'_> {
         match const_keys {
             Some(keys) => {
                 let table = TableIdx(self.tables.len() as u32);
-                self.tables.push(SwitchTable { keys: Vec::new(), index: None, default: CodeIdx(0) });
+                self.tables.push(SwitchTable {
+                    keys: Vec::new(),
+                    index: None,
+                    default: CodeIdx(0),
+                });
                 self.op(Op::SwitchTable(table), -1);
                 let base = self.depth;
                 let mut entries: Vec<(String, CodeIdx)> = Vec::new();
@@ -478,7 +543,11 @@ impl Compiler<'_> {
                 }
                 let index = (entries.len() > 8).then(|| entries.iter().cloned().collect());
                 if let Some(t) = self.tables.get_mut(table.get()) {
-                    *t = SwitchTable { keys: entries, index, default: default_at };
+                    *t = SwitchTable {
+                        keys: entries,
+                        index,
+                        default: default_at,
+                    };
                 }
             }
             None => {
@@ -534,13 +603,19 @@ pub(crate) fn condition(v: &Value<'_>) -> Option<bool> {
 }
 
 /// Evaluates `a op b` (shared with the VM so both agree).
-pub(crate) fn binary<'a>(op: BinOp, a: &Value<'a>, b: &Value<'a>) -> Result<Value<'a>, crate::error::FnError> {
+pub(crate) fn binary<'a>(
+    op: BinOp,
+    a: &Value<'a>,
+    b: &Value<'a>,
+) -> Result<Value<'a>, crate::error::FnError> {
     use std::cmp::Ordering::*;
     Ok(match op {
         BinOp::Concat => {
             let x = a.text()?;
             let y = b.text()?;
-            let mut s = String::with_capacity(x.as_deref().map_or(0, str::len) + y.as_deref().map_or(0, str::len));
+            let mut s = String::with_capacity(
+                x.as_deref().map_or(0, str::len) + y.as_deref().map_or(0, str::len),
+            );
             s.push_str(x.as_deref().unwrap_or(""));
             s.push_str(y.as_deref().unwrap_or(""));
             Value::string(s)
@@ -556,7 +631,11 @@ pub(crate) fn binary<'a>(op: BinOp, a: &Value<'a>, b: &Value<'a>) -> Result<Valu
 
 fn flatten_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match &e.kind {
-        ExprKind::Binary { op: BinOp::Concat, lhs, rhs } => {
+        ExprKind::Binary {
+            op: BinOp::Concat,
+            lhs,
+            rhs,
+        } => {
             flatten_concat(lhs, out);
             out.push(rhs);
         }
@@ -575,10 +654,20 @@ fn same_const(a: &Value<'_>, b: &Value<'_>) -> bool {
 }
 
 /// Constant slots in parameter order (FormatDateTime always gets 4), and the presence mask.
-fn normalise<'v>(spec: &FnSpec, call: &Call, vals: &'v [Option<Value<'static>>]) -> (Vec<ConstSlot<'v>>, u64) {
+fn normalise<'v>(
+    spec: &FnSpec,
+    call: &Call,
+    vals: &'v [Option<Value<'static>>],
+) -> (Vec<ConstSlot<'v>>, u64) {
     let n = call.args.len();
     let total = if spec.name == "FormatDateTime" { 4 } else { n };
-    let mut slots = vec![ConstSlot { present: false, value: None }; total];
+    let mut slots = vec![
+        ConstSlot {
+            present: false,
+            value: None
+        };
+        total
+    ];
     let mut present = 0u64;
     for (i, a) in call.args.iter().enumerate() {
         let p = param_index(spec, n, i);

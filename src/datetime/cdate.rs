@@ -3,7 +3,7 @@
 //! The accepted grammar is deliberately narrow (spec §5 CDate) so that the same text parses the
 //! same way everywhere a Date slot converts text; anything else is `invalid-date`.
 
-use super::{invalid_date, out_of_range, DateTime, TICKS_PER_MINUTE};
+use super::{DateTime, TICKS_PER_MINUTE, invalid_date, out_of_range};
 use crate::error::FnError;
 
 /// Parses date text as CDate does (F15).
@@ -18,17 +18,26 @@ use crate::error::FnError;
 /// `date-out-of-range`.
 pub fn parse_cdate(s: &str) -> Result<DateTime, FnError> {
     let t = s.trim();
-    let mut c = Cursor { b: t.as_bytes(), i: 0 };
-    let fields = if t.contains('/') { entra(&mut c) } else { iso(&mut c) };
+    let mut c = Cursor {
+        b: t.as_bytes(),
+        i: 0,
+    };
+    let fields = if t.contains('/') {
+        entra(&mut c)
+    } else {
+        iso(&mut c)
+    };
     let Some(f) = fields.filter(|_| c.i == c.b.len()) else {
         return Err(invalid_date(s));
     };
-    let Some(local) = DateTime::from_civil(f.year, f.month, f.day, f.hour, f.minute, f.second, f.fraction)
-    else {
+    let Some(local) = DateTime::from_civil(
+        f.year, f.month, f.day, f.hour, f.minute, f.second, f.fraction,
+    ) else {
         return Err(invalid_date(s));
     };
     let utc = local.ticks() - i64::from(f.offset_minutes) * TICKS_PER_MINUTE;
-    DateTime::from_ticks(utc).ok_or_else(|| out_of_range(format_args!("`{}`", crate::value::truncate_for_message(s))))
+    DateTime::from_ticks(utc)
+        .ok_or_else(|| out_of_range(format_args!("`{}`", crate::value::truncate_for_message(s))))
 }
 
 struct Fields {
@@ -80,7 +89,16 @@ fn iso(c: &mut Cursor<'_>) -> Option<Fields> {
     let month = c.digits(2, 2)?;
     c.eat(b'-')?;
     let day = c.digits(2, 2)?;
-    let mut f = Fields { year, month, day, hour: 0, minute: 0, second: 0, fraction: 0, offset_minutes: 0 };
+    let mut f = Fields {
+        year,
+        month,
+        day,
+        hour: 0,
+        minute: 0,
+        second: 0,
+        fraction: 0,
+        offset_minutes: 0,
+    };
     if matches!(c.peek(), Some(b'T' | b't' | b' ')) {
         c.i += 1;
         f.hour = c.digits(2, 2)?;
@@ -127,7 +145,10 @@ fn entra(c: &mut Cursor<'_>) -> Option<Fields> {
     c.eat(b':')?;
     let second = c.digits(2, 2)?;
     c.eat(b' ')?;
-    let pm = match (c.peek()?.to_ascii_uppercase(), c.b.get(c.i + 1)?.to_ascii_uppercase()) {
+    let pm = match (
+        c.peek()?.to_ascii_uppercase(),
+        c.b.get(c.i + 1)?.to_ascii_uppercase(),
+    ) {
         (b'A', b'M') => false,
         (b'P', b'M') => true,
         _ => return None,
@@ -137,7 +158,16 @@ fn entra(c: &mut Cursor<'_>) -> Option<Fields> {
         return None;
     }
     let hour = h12 % 12 + if pm { 12 } else { 0 };
-    Some(Fields { year, month, day, hour, minute, second, fraction: 0, offset_minutes: 0 })
+    Some(Fields {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        fraction: 0,
+        offset_minutes: 0,
+    })
 }
 
 #[cfg(test)]
@@ -206,7 +236,10 @@ mod tests {
     #[test]
     fn error_messages_quote_input() {
         let e = parse_cdate("nope").err();
-        assert_eq!(e.map(|e| (e.code, e.message)), Some((ErrorCode::InvalidDate, "`nope` is not a date".to_owned())));
+        assert_eq!(
+            e.map(|e| (e.code, e.message)),
+            Some((ErrorCode::InvalidDate, "`nope` is not a date".to_owned()))
+        );
     }
 
     proptest::proptest! {

@@ -11,7 +11,11 @@ pub const MAX_FILETIME: i64 = DateTime::MAX.ticks() - FILETIME_EPOCH_TICKS;
 /// DateFromNum: the instant of a FILETIME, `None` outside 0..=[`MAX_FILETIME`] (which
 /// includes AD's "never" value `i64::MAX`).
 pub fn from_filetime(ft: i64) -> Option<DateTime> {
-    if (0..=MAX_FILETIME).contains(&ft) { DateTime::from_ticks(ft + FILETIME_EPOCH_TICKS) } else { None }
+    if (0..=MAX_FILETIME).contains(&ft) {
+        DateTime::from_ticks(ft + FILETIME_EPOCH_TICKS)
+    } else {
+        None
+    }
 }
 
 /// NumFromDate: the FILETIME of an instant, `None` before 1601.
@@ -28,8 +32,14 @@ mod tests {
     fn filetime_edges() {
         assert_eq!(FILETIME_EPOCH_TICKS, 504_911_232_000_000_000);
         assert_eq!(MAX_FILETIME, 2_650_467_743_999_999_999);
-        assert_eq!(from_filetime(0).map(|d| d.to_string()), Some("1/1/1601 12:00:00 AM".to_owned()));
-        assert_eq!(from_filetime(129_699_324_000_000_000).map(|d| d.to_string()), Some("1/1/2012 11:00:00 PM".to_owned()));
+        assert_eq!(
+            from_filetime(0).map(|d| d.to_string()),
+            Some("1/1/1601 12:00:00 AM".to_owned())
+        );
+        assert_eq!(
+            from_filetime(129_699_324_000_000_000).map(|d| d.to_string()),
+            Some("1/1/2012 11:00:00 PM".to_owned())
+        );
         assert_eq!(from_filetime(MAX_FILETIME), Some(DateTime::MAX));
         assert_eq!(from_filetime(MAX_FILETIME + 1), None);
         assert_eq!(from_filetime(-1), None);

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use super::styles::Styles;
-use super::{days_in_month, DateTime, TICKS_PER_MINUTE};
+use super::{DateTime, TICKS_PER_MINUTE, days_in_month};
 
 /// One element of a format string.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,7 +130,10 @@ impl Format {
     pub fn parse(format: &str) -> Result<Format, FormatError> {
         let chars: Vec<char> = format.chars().collect();
         match chars.as_slice() {
-            [] => Err(FormatError { column: 0, message: "the format is empty".to_owned() }),
+            [] => Err(FormatError {
+                column: 0,
+                message: "the format is empty".to_owned(),
+            }),
             [c] => match standard(*c) {
                 Some(expansion) => {
                     let inner: Vec<char> = expansion.chars().collect();
@@ -145,7 +148,9 @@ impl Format {
                     message: format!("`{c}` is not a standard date format"),
                 }),
             },
-            _ => Ok(Format { tokens: tokenize(&chars, 0)? }),
+            _ => Ok(Format {
+                tokens: tokenize(&chars, 0)?,
+            }),
         }
     }
 
@@ -157,7 +162,9 @@ impl Format {
     /// True when the format parses any part of the date (year, month, day); without one,
     /// ParseExact takes the date from the clock.
     pub fn has_date_part(&self) -> bool {
-        self.tokens.iter().any(|t| matches!(t.spec, Spec::Year(_) | Spec::Month(_) | Spec::Day(1 | 2)))
+        self.tokens
+            .iter()
+            .any(|t| matches!(t.spec, Spec::Year(_) | Spec::Month(_) | Spec::Day(1 | 2)))
     }
 
     /// Formats an instant (`DateTime.ToString(format, InvariantCulture)` on a UTC value).
@@ -177,7 +184,12 @@ impl Format {
         today: impl FnOnce() -> DateTime,
     ) -> Result<DateTime, ParseError> {
         let input: Vec<char> = text.chars().collect();
-        let mut p = Parser { s: &input, i: 0, styles, r: Parsed::default() };
+        let mut p = Parser {
+            s: &input,
+            i: 0,
+            styles,
+            r: Parsed::default(),
+        };
         p.run(&self.tokens)?;
         p.r.finish(styles, today)
     }
@@ -189,17 +201,28 @@ fn tokenize(f: &[char], base: usize) -> Result<Vec<Token>, FormatError> {
     let mut i = 0;
     while let Some(&c) = f.get(i) {
         let column = base + i;
-        let run = f.get(i..).map_or(0, |rest| rest.iter().take_while(|&&x| x == c).count());
+        let run = f
+            .get(i..)
+            .map_or(0, |rest| rest.iter().take_while(|&&x| x == c).count());
         let (spec, len) = match c {
             'd' => (Spec::Day(run.min(4) as u8), run),
             'f' | 'F' => {
                 if run > 7 {
                     return Err(FormatError {
                         column,
-                        message: format!("`{}` has more than 7 fraction digits", c.to_string().repeat(run)),
+                        message: format!(
+                            "`{}` has more than 7 fraction digits",
+                            c.to_string().repeat(run)
+                        ),
                     });
                 }
-                (Spec::Fraction { digits: run as u8, trim: c == 'F' }, run)
+                (
+                    Spec::Fraction {
+                        digits: run as u8,
+                        trim: c == 'F',
+                    },
+                    run,
+                )
             }
             'g' => (Spec::Era, run),
             'h' => (Spec::Hour12(run.min(2) as u8), run),
@@ -216,7 +239,9 @@ fn tokenize(f: &[char], base: usize) -> Result<Vec<Token>, FormatError> {
             'Z' => (Spec::UtcZ, 1),
             '.' => (Spec::Dot, 1),
             'G' if is_gmt(f.get(i..i + 3)) => {
-                let rest = f.get(i + 1..i + 3).map_or(Ok(Vec::new()), |r| tokenize(r, column + 1))?;
+                let rest = f
+                    .get(i + 1..i + 3)
+                    .map_or(Ok(Vec::new()), |r| tokenize(r, column + 1))?;
                 (Spec::Gmt { rest }, 3)
             }
             '\'' | '"' => {
@@ -225,7 +250,10 @@ fn tokenize(f: &[char], base: usize) -> Result<Vec<Token>, FormatError> {
                 loop {
                     match f.get(j) {
                         None => {
-                            return Err(FormatError { column, message: format!("unterminated `{c}` quote") });
+                            return Err(FormatError {
+                                column,
+                                message: format!("unterminated `{c}` quote"),
+                            });
                         }
                         Some(&q) if q == c => break,
                         Some('\\') => match f.get(j + 1) {
@@ -234,7 +262,10 @@ fn tokenize(f: &[char], base: usize) -> Result<Vec<Token>, FormatError> {
                                 j += 2;
                             }
                             None => {
-                                return Err(FormatError { column, message: format!("unterminated `{c}` quote") });
+                                return Err(FormatError {
+                                    column,
+                                    message: format!("unterminated `{c}` quote"),
+                                });
                             }
                         },
                         Some(&x) => {
@@ -247,7 +278,10 @@ fn tokenize(f: &[char], base: usize) -> Result<Vec<Token>, FormatError> {
             }
             '%' => match f.get(i + 1) {
                 Some('%') => {
-                    return Err(FormatError { column, message: "`%%` is not a valid format element".to_owned() });
+                    return Err(FormatError {
+                        column,
+                        message: "`%%` is not a valid format element".to_owned(),
+                    });
                 }
                 Some(&n) => {
                     let inner = tokenize(&[n], column + 1)?;
@@ -256,13 +290,19 @@ fn tokenize(f: &[char], base: usize) -> Result<Vec<Token>, FormatError> {
                     continue;
                 }
                 None => {
-                    return Err(FormatError { column, message: "a trailing `%` has no specifier after it".to_owned() });
+                    return Err(FormatError {
+                        column,
+                        message: "a trailing `%` has no specifier after it".to_owned(),
+                    });
                 }
             },
             '\\' => match f.get(i + 1) {
                 Some(&n) => (Spec::Literal(n), 2),
                 None => {
-                    return Err(FormatError { column, message: "a trailing `\\` has nothing to escape".to_owned() });
+                    return Err(FormatError {
+                        column,
+                        message: "a trailing `\\` has nothing to escape".to_owned(),
+                    });
                 }
             },
             other => (Spec::Literal(other), 1),
@@ -279,10 +319,28 @@ fn is_gmt(s: Option<&[char]>) -> bool {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
-const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 
 fn abbr(name: &str) -> &str {
     name.get(..3).unwrap_or(name)
@@ -329,7 +387,9 @@ fn format_tokens(tokens: &[Token], d: DateTime, out: &mut String) {
             Spec::Second(w) => push_num(out, c.second.into(), usize::from(*w)),
             Spec::Month(1) => push_num(out, c.month.into(), 1),
             Spec::Month(2) => push_num(out, c.month.into(), 2),
-            Spec::Month(3) => out.push_str(abbr(MONTHS[usize::from(c.month.saturating_sub(1) % 12)])),
+            Spec::Month(3) => {
+                out.push_str(abbr(MONTHS[usize::from(c.month.saturating_sub(1) % 12)]))
+            }
             Spec::Month(_) => out.push_str(MONTHS[usize::from(c.month.saturating_sub(1) % 12)]),
             Spec::AmPm(1) => out.push(if c.hour < 12 { 'A' } else { 'P' }),
             Spec::AmPm(_) => out.push_str(if c.hour < 12 { "AM" } else { "PM" }),
@@ -372,7 +432,9 @@ struct Parsed {
 /// Sets a field, failing when it was already given with another value (.NET `CheckNewValue`).
 fn set<T: PartialEq + Copy>(slot: &mut Option<T>, v: T, what: &str) -> Result<(), ParseError> {
     match slot {
-        Some(old) if *old != v => Err(ParseError::NoMatch(format!("the {what} is given twice with different values"))),
+        Some(old) if *old != v => Err(ParseError::NoMatch(format!(
+            "the {what} is given twice with different values"
+        ))),
         _ => {
             *slot = Some(v);
             Ok(())
@@ -385,11 +447,21 @@ fn no_match(msg: impl Into<String>) -> ParseError {
 }
 
 impl Parsed {
-    fn finish(self, styles: Styles, today: impl FnOnce() -> DateTime) -> Result<DateTime, ParseError> {
+    fn finish(
+        self,
+        styles: Styles,
+        today: impl FnOnce() -> DateTime,
+    ) -> Result<DateTime, ParseError> {
         let mut year = self.year;
         if self.two_digit_year {
             // Two-digit-year rule with TwoDigitYearMax 2049.
-            year = year.map(|y| if y < 100 { if y <= 49 { 2000 + y } else { 1900 + y } } else { y });
+            year = year.map(|y| {
+                if y < 100 {
+                    if y <= 49 { 2000 + y } else { 1900 + y }
+                } else {
+                    y
+                }
+            });
         }
         let (mut month, mut day) = (self.month, self.day);
         if year.is_none() || month.is_none() || day.is_none() {
@@ -399,7 +471,8 @@ impl Parsed {
                         (year, month, day) = (Some(1), Some(1), Some(1));
                     } else {
                         let c = today().civil();
-                        (year, month, day) = (Some(c.year), Some(c.month.into()), Some(c.day.into()));
+                        (year, month, day) =
+                            (Some(c.year), Some(c.month.into()), Some(c.day.into()));
                     }
                 } else {
                     (month, day) = (Some(1), Some(1));
@@ -416,7 +489,9 @@ impl Parsed {
         let mut hour = self.hour.unwrap_or(0);
         if self.hour12 {
             if hour > 12 {
-                return Err(no_match(format!("hour {hour} is above 12 in a 12-hour field")));
+                return Err(no_match(format!(
+                    "hour {hour} is above 12 in a 12-hour field"
+                )));
             }
             if self.pm == Some(true) {
                 if hour != 12 {
@@ -427,13 +502,19 @@ impl Parsed {
             }
         } else {
             match self.pm {
-                Some(false) if hour >= 12 => return Err(no_match(format!("hour {hour} contradicts AM"))),
-                Some(true) if hour < 12 => return Err(no_match(format!("hour {hour} contradicts PM"))),
+                Some(false) if hour >= 12 => {
+                    return Err(no_match(format!("hour {hour} contradicts AM")));
+                }
+                Some(true) if hour < 12 => {
+                    return Err(no_match(format!("hour {hour} contradicts PM")));
+                }
                 _ => {}
             }
         }
         if days_in_month(year, month) < day || day == 0 {
-            return Err(no_match(format!("{year:04}-{month:02}-{day:02} is not a calendar date")));
+            return Err(no_match(format!(
+                "{year:04}-{month:02}-{day:02} is not a calendar date"
+            )));
         }
         let local = DateTime::from_civil(
             year,
@@ -447,7 +528,9 @@ impl Parsed {
         .ok_or_else(|| no_match("a time field is out of range"))?;
         if let Some(w) = self.weekday {
             if local.civil().weekday != w {
-                return Err(no_match(format!("the day name does not match {year:04}-{month:02}-{day:02}")));
+                return Err(no_match(format!(
+                    "the day name does not match {year:04}-{month:02}-{day:02}"
+                )));
             }
         }
         let utc = local.ticks() - i64::from(self.offset_minutes.unwrap_or(0)) * TICKS_PER_MINUTE;
@@ -468,7 +551,8 @@ impl Parser<'_> {
         if self.styles.has(Styles::ALLOW_LEADING_WHITE) {
             self.skip_white();
             // .NET also skips white space at the start of the format.
-            while matches!(tokens.get(k), Some(Token { spec: Spec::Literal(c), .. }) if c.is_whitespace()) {
+            while matches!(tokens.get(k), Some(Token { spec: Spec::Literal(c), .. }) if c.is_whitespace())
+            {
                 k += 1;
             }
         }
@@ -481,7 +565,10 @@ impl Parser<'_> {
                 Spec::Dot => {
                     if !self.eat('.') {
                         match tokens.get(k) {
-                            Some(Token { spec: Spec::Fraction { trim: true, .. }, .. }) => k += 1,
+                            Some(Token {
+                                spec: Spec::Fraction { trim: true, .. },
+                                ..
+                            }) => k += 1,
                             _ => return Err(self.expected("`.`")),
                         }
                     }
@@ -493,7 +580,13 @@ impl Parser<'_> {
             self.skip_white();
         }
         if self.i < self.s.len() {
-            let rest: String = self.s.get(self.i..).unwrap_or(&[]).iter().take(20).collect();
+            let rest: String = self
+                .s
+                .get(self.i..)
+                .unwrap_or(&[])
+                .iter()
+                .take(20)
+                .collect();
             return Err(no_match(format!("unexpected `{rest}` after the date")));
         }
         Ok(())
@@ -506,8 +599,14 @@ impl Parser<'_> {
                 set(&mut self.r.day, v, "day")
             }
             Spec::Day(n) => {
-                let names: Vec<&str> = if *n == 3 { DAYS.iter().map(|d| abbr(d)).collect() } else { DAYS.to_vec() };
-                let w = self.name(&names).ok_or_else(|| self.expected("a day name"))?;
+                let names: Vec<&str> = if *n == 3 {
+                    DAYS.iter().map(|d| abbr(d)).collect()
+                } else {
+                    DAYS.to_vec()
+                };
+                let w = self
+                    .name(&names)
+                    .ok_or_else(|| self.expected("a day name"))?;
                 set(&mut self.r.weekday, w as u8, "day of the week")
             }
             Spec::Fraction { digits, trim } => {
@@ -515,7 +614,11 @@ impl Parser<'_> {
                 let mut v = 0u32;
                 let mut n = 0;
                 while n < max {
-                    match self.s.get(self.i).and_then(|c| c.to_digit(10).filter(|_| c.is_ascii_digit())) {
+                    match self
+                        .s
+                        .get(self.i)
+                        .and_then(|c| c.to_digit(10).filter(|_| c.is_ascii_digit()))
+                    {
                         Some(d) => {
                             v = v * 10 + d;
                             self.i += 1;
@@ -559,9 +662,14 @@ impl Parser<'_> {
                 set(&mut self.r.month, v, "month")
             }
             Spec::Month(n) => {
-                let names: Vec<&str> =
-                    if *n == 3 { MONTHS.iter().map(|m| abbr(m)).collect() } else { MONTHS.to_vec() };
-                let m = self.name(&names).ok_or_else(|| self.expected("a month name"))?;
+                let names: Vec<&str> = if *n == 3 {
+                    MONTHS.iter().map(|m| abbr(m)).collect()
+                } else {
+                    MONTHS.to_vec()
+                };
+                let m = self
+                    .name(&names)
+                    .ok_or_else(|| self.expected("a month name"))?;
                 set(&mut self.r.month, m as u32 + 1, "month")
             }
             Spec::AmPm(n) => {
@@ -660,14 +768,23 @@ impl Parser<'_> {
     }
 
     fn lit(&mut self, c: char) -> Result<(), ParseError> {
-        if self.eat(c) { Ok(()) } else { Err(self.expected(&format!("`{c}`"))) }
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.expected(&format!("`{c}`")))
+        }
     }
 
     /// Matches `word` ignoring ASCII case.
     fn eat_word(&mut self, word: &str) -> bool {
         let n = word.chars().count();
         match self.s.get(self.i..self.i + n) {
-            Some(got) if got.iter().zip(word.chars()).all(|(a, b)| a.eq_ignore_ascii_case(&b)) => {
+            Some(got)
+                if got
+                    .iter()
+                    .zip(word.chars())
+                    .all(|(a, b)| a.eq_ignore_ascii_case(&b)) =>
+            {
                 self.i += n;
                 true
             }
@@ -692,10 +809,11 @@ impl Parser<'_> {
         let mut best: Option<(usize, usize)> = None;
         for (k, n) in names.iter().enumerate() {
             let len = n.chars().count();
-            let matches = self
-                .s
-                .get(self.i..self.i + len)
-                .is_some_and(|got| got.iter().zip(n.chars()).all(|(a, b)| a.eq_ignore_ascii_case(&b)));
+            let matches = self.s.get(self.i..self.i + len).is_some_and(|got| {
+                got.iter()
+                    .zip(n.chars())
+                    .all(|(a, b)| a.eq_ignore_ascii_case(&b))
+            });
             if matches && best.is_none_or(|(_, l)| len > l) {
                 best = Some((k, len));
             }
@@ -712,7 +830,9 @@ impl Parser<'_> {
         while n < max {
             match self.s.get(self.i) {
                 Some(c) if c.is_ascii_digit() => {
-                    v = v.saturating_mul(10).saturating_add(u64::from(*c as u32 - '0' as u32));
+                    v = v
+                        .saturating_mul(10)
+                        .saturating_add(u64::from(*c as u32 - '0' as u32));
                     self.i += 1;
                     n += 1;
                 }
@@ -727,7 +847,11 @@ impl Parser<'_> {
         let (min, max) = if width == 1 { (1, 2) } else { (2, 2) };
         match self.digits(min, max) {
             Some(v) => Ok(v as u32),
-            None => Err(self.expected(if width == 1 { "1 or 2 digits" } else { "2 digits" })),
+            None => Err(self.expected(if width == 1 {
+                "1 or 2 digits"
+            } else {
+                "2 digits"
+            })),
         }
     }
 
@@ -740,16 +864,23 @@ impl Parser<'_> {
             _ => return Err(self.expected("an offset sign `+` or `-`")),
         };
         self.i += 1;
-        let hours = if n == 2 { self.digits(2, 2) } else { self.digits(1, 2) }
-            .ok_or_else(|| self.expected("offset hours"))?;
+        let hours = if n == 2 {
+            self.digits(2, 2)
+        } else {
+            self.digits(1, 2)
+        }
+        .ok_or_else(|| self.expected("offset hours"))?;
         let minutes = if n >= 3 {
             self.eat(':');
-            self.digits(2, 2).ok_or_else(|| self.expected("2-digit offset minutes"))?
+            self.digits(2, 2)
+                .ok_or_else(|| self.expected("2-digit offset minutes"))?
         } else {
             0
         };
         if hours > 14 || minutes > 59 {
-            return Err(no_match(format!("the offset {hours}:{minutes:02} is out of range")));
+            return Err(no_match(format!(
+                "the offset {hours}:{minutes:02} is out of range"
+            )));
         }
         Ok(sign * (hours * 60 + minutes) as i32)
     }
@@ -863,14 +994,29 @@ mod tests {
             ("y", "2009 June"),
             ("", "error: the format is empty at column 0"),
             ("x", "error: `x` is not a standard date format at column 0"),
-            ("ffffffff", "error: `ffffffff` has more than 7 fraction digits at column 0"),
-            ("yyyy FFFFFFFF", "error: `FFFFFFFF` has more than 7 fraction digits at column 5"),
+            (
+                "ffffffff",
+                "error: `ffffffff` has more than 7 fraction digits at column 0",
+            ),
+            (
+                "yyyy FFFFFFFF",
+                "error: `FFFFFFFF` has more than 7 fraction digits at column 5",
+            ),
             ("yyyy'MM", "error: unterminated `'` quote at column 4"),
             ("yy\"MM", "error: unterminated `\"` quote at column 2"),
             ("'ab\\'", "error: unterminated `'` quote at column 0"),
-            ("yyyy%", "error: a trailing `%` has no specifier after it at column 4"),
-            ("%%", "error: `%%` is not a valid format element at column 0"),
-            ("yy\\", "error: a trailing `\\` has nothing to escape at column 2"),
+            (
+                "yyyy%",
+                "error: a trailing `%` has no specifier after it at column 4",
+            ),
+            (
+                "%%",
+                "error: `%%` is not a valid format element at column 0",
+            ),
+            (
+                "yy\\",
+                "error: a trailing `\\` has nothing to escape at column 2",
+            ),
             ("%'", "error: unterminated `'` quote at column 1"),
         ];
         for (f, want) in cases {
@@ -892,7 +1038,11 @@ mod tests {
             (dt(2021, 1, 1, 0, 0, 0, 9_999_999), "ss.ffffff", "00.999999"),
             (dt(5, 1, 1, 0, 0, 0, 0), "y yy yyy yyyy", "5 05 005 0005"),
             (dt(2000, 1, 1, 0, 0, 0, 0), "%y", "0"),
-            (DateTime::MAX, "yyyy-MM-ddTHH:mm:ss.fffffff", "9999-12-31T23:59:59.9999999"),
+            (
+                DateTime::MAX,
+                "yyyy-MM-ddTHH:mm:ss.fffffff",
+                "9999-12-31T23:59:59.9999999",
+            ),
             (DateTime::MIN, "dddd d MMMM yyyy", "Monday 1 January 0001"),
         ];
         for (d, f, want) in cases {
@@ -922,31 +1072,101 @@ mod tests {
     fn parse_cases() {
         const D: u8 = 131;
         let cases: &[(&str, &str, u8, &str)] = &[
-            ("20150123105347.1Z", "yyyyMMddHHmmss.fZ", D, "2015-01-23T10:53:47.1000000"),
-            ("2021-08-18-07:00", "yyyy-MM-ddzzz", D, "2021-08-18T07:00:00.0000000"),
-            ("2021-08-18+0530", "yyyy-MM-ddzzz", D, "2021-08-17T18:30:00.0000000"),
-            ("2021-08-18+5:30", "yyyy-MM-ddzzz", D, "2021-08-17T18:30:00.0000000"),
-            ("2021-08-18+14:00", "yyyy-MM-ddzzz", D, "2021-08-17T10:00:00.0000000"),
+            (
+                "20150123105347.1Z",
+                "yyyyMMddHHmmss.fZ",
+                D,
+                "2015-01-23T10:53:47.1000000",
+            ),
+            (
+                "2021-08-18-07:00",
+                "yyyy-MM-ddzzz",
+                D,
+                "2021-08-18T07:00:00.0000000",
+            ),
+            (
+                "2021-08-18+0530",
+                "yyyy-MM-ddzzz",
+                D,
+                "2021-08-17T18:30:00.0000000",
+            ),
+            (
+                "2021-08-18+5:30",
+                "yyyy-MM-ddzzz",
+                D,
+                "2021-08-17T18:30:00.0000000",
+            ),
+            (
+                "2021-08-18+14:00",
+                "yyyy-MM-ddzzz",
+                D,
+                "2021-08-17T10:00:00.0000000",
+            ),
             ("2021-08-18+15:00", "yyyy-MM-ddzzz", D, "invalid-date"),
             ("2021-08-18+05:60", "yyyy-MM-ddzzz", D, "invalid-date"),
-            ("2021-08-18 -7", "yyyy-MM-dd z", D, "2021-08-18T07:00:00.0000000"),
-            ("2021-08-18 -07", "yyyy-MM-dd zz", D, "2021-08-18T07:00:00.0000000"),
+            (
+                "2021-08-18 -7",
+                "yyyy-MM-dd z",
+                D,
+                "2021-08-18T07:00:00.0000000",
+            ),
+            (
+                "2021-08-18 -07",
+                "yyyy-MM-dd zz",
+                D,
+                "2021-08-18T07:00:00.0000000",
+            ),
             ("2021-08-18 -7", "yyyy-MM-dd zz", D, "invalid-date"),
-            ("2021-08-18T10:00:00Z", "yyyy-MM-ddTHH:mm:ssK", D, "2021-08-18T10:00:00.0000000"),
-            ("2021-08-18T10:00:00+02:00", "yyyy-MM-ddTHH:mm:ssK", D, "2021-08-18T08:00:00.0000000"),
-            ("2021-08-18T10:00:00", "yyyy-MM-ddTHH:mm:ssK", D, "2021-08-18T10:00:00.0000000"),
-            ("25/08/2021", "dd/MM/yyyy", 32, "2021-08-25T00:00:00.0000000"),
+            (
+                "2021-08-18T10:00:00Z",
+                "yyyy-MM-ddTHH:mm:ssK",
+                D,
+                "2021-08-18T10:00:00.0000000",
+            ),
+            (
+                "2021-08-18T10:00:00+02:00",
+                "yyyy-MM-ddTHH:mm:ssK",
+                D,
+                "2021-08-18T08:00:00.0000000",
+            ),
+            (
+                "2021-08-18T10:00:00",
+                "yyyy-MM-ddTHH:mm:ssK",
+                D,
+                "2021-08-18T10:00:00.0000000",
+            ),
+            (
+                "25/08/2021",
+                "dd/MM/yyyy",
+                32,
+                "2021-08-25T00:00:00.0000000",
+            ),
             ("5/8/2021", "d/M/yyyy", 0, "2021-08-05T00:00:00.0000000"),
             ("5/8/2021", "dd/MM/yyyy", 0, "invalid-date"),
             ("123/8/2021", "d/M/yyyy", 0, "invalid-date"),
             ("31/04/2021", "dd/MM/yyyy", 0, "invalid-date"),
             ("29/02/2020", "dd/MM/yyyy", 0, "2020-02-29T00:00:00.0000000"),
             ("29/02/2021", "dd/MM/yyyy", 0, "invalid-date"),
-            ("  2021-01-02  ", "yyyy-MM-dd", D, "2021-01-02T00:00:00.0000000"),
+            (
+                "  2021-01-02  ",
+                "yyyy-MM-dd",
+                D,
+                "2021-01-02T00:00:00.0000000",
+            ),
             ("  2021-01-02", "yyyy-MM-dd", 0, "invalid-date"),
             ("2021-01-02  ", "yyyy-MM-dd", 1, "invalid-date"),
-            ("2021 - 01 -02", "yyyy-MM-dd", 4, "2021-01-02T00:00:00.0000000"),
-            ("2021  01 02", "yyyy MM dd", 4, "2021-01-02T00:00:00.0000000"),
+            (
+                "2021 - 01 -02",
+                "yyyy-MM-dd",
+                4,
+                "2021-01-02T00:00:00.0000000",
+            ),
+            (
+                "2021  01 02",
+                "yyyy MM dd",
+                4,
+                "2021-01-02T00:00:00.0000000",
+            ),
             ("202101 02", "yyyy MM dd", 4, "2021-01-02T00:00:00.0000000"),
             ("2021 01 02", "yyyy MM dd", 0, "2021-01-02T00:00:00.0000000"),
             ("2021  01 02", "yyyy MM dd", 0, "invalid-date"),
@@ -973,26 +1193,76 @@ mod tests {
             ("5-03-15", "y-MM-dd", D, "2005-03-15T00:00:00.0000000"),
             ("0021-03-15", "yyyy-MM-dd", D, "0021-03-15T00:00:00.0000000"),
             ("021-03-15", "yyy-MM-dd", D, "0021-03-15T00:00:00.0000000"),
-            ("02021-03-15", "yyyyy-MM-dd", D, "2021-03-15T00:00:00.0000000"),
+            (
+                "02021-03-15",
+                "yyyyy-MM-dd",
+                D,
+                "2021-03-15T00:00:00.0000000",
+            ),
             ("0000-03-15", "yyyy-MM-dd", D, "invalid-date"),
             ("10000-03-15", "yyyyy-MM-dd", D, "invalid-date"),
-            ("Mon, 01 Jun 2009 13:45:30 GMT", "R", D, "2009-06-01T13:45:30.0000000"),
+            (
+                "Mon, 01 Jun 2009 13:45:30 GMT",
+                "R",
+                D,
+                "2009-06-01T13:45:30.0000000",
+            ),
             ("Tue, 01 Jun 2009 13:45:30 GMT", "R", D, "invalid-date"),
-            ("monday 1 june 2009", "dddd d MMMM yyyy", D, "2009-06-01T00:00:00.0000000"),
-            ("MON 1 JUN 2009", "ddd d MMM yyyy", D, "2009-06-01T00:00:00.0000000"),
+            (
+                "monday 1 june 2009",
+                "dddd d MMMM yyyy",
+                D,
+                "2009-06-01T00:00:00.0000000",
+            ),
+            (
+                "MON 1 JUN 2009",
+                "ddd d MMM yyyy",
+                D,
+                "2009-06-01T00:00:00.0000000",
+            ),
             ("May 2009", "MMMM yyyy", D, "2009-05-01T00:00:00.0000000"),
             ("Sept 2009", "MMMM yyyy", D, "invalid-date"),
-            ("2009-06-01T13:45:30.0615000Z", "O", D, "2009-06-01T13:45:30.0615000"),
-            ("2009-06-01T13:45:30.0615000+01:00", "o", D, "2009-06-01T12:45:30.0615000"),
-            ("2009-06-01 13:45:30Z", "u", D, "2009-06-01T13:45:30.0000000"),
+            (
+                "2009-06-01T13:45:30.0615000Z",
+                "O",
+                D,
+                "2009-06-01T13:45:30.0615000",
+            ),
+            (
+                "2009-06-01T13:45:30.0615000+01:00",
+                "o",
+                D,
+                "2009-06-01T12:45:30.0615000",
+            ),
+            (
+                "2009-06-01 13:45:30Z",
+                "u",
+                D,
+                "2009-06-01T13:45:30.0000000",
+            ),
             ("10:00:01", "HH:mm:ss.FFF", D, "2021-08-25T10:00:01.0000000"),
-            ("10:00:01.5", "HH:mm:ss.FFF", D, "2021-08-25T10:00:01.5000000"),
-            ("10:00:01.", "HH:mm:ss.FFF", D, "2021-08-25T10:00:01.0000000"),
+            (
+                "10:00:01.5",
+                "HH:mm:ss.FFF",
+                D,
+                "2021-08-25T10:00:01.5000000",
+            ),
+            (
+                "10:00:01.",
+                "HH:mm:ss.FFF",
+                D,
+                "2021-08-25T10:00:01.0000000",
+            ),
             ("10:00:01.1234", "HH:mm:ss.FFF", D, "invalid-date"),
             ("10:00:01", "HH:mm:ss\\.FFF", D, "invalid-date"),
             ("10:00:01.5", "HH:mm:ss.f", D, "2021-08-25T10:00:01.5000000"),
             ("10:00:01", "HH:mm:ss.f", D, "invalid-date"),
-            ("10:00:01.1234567", "HH:mm:ss.fffffff", D, "2021-08-25T10:00:01.1234567"),
+            (
+                "10:00:01.1234567",
+                "HH:mm:ss.fffffff",
+                D,
+                "2021-08-25T10:00:01.1234567",
+            ),
             ("A.D. 2009", "g yyyy", D, "2009-01-01T00:00:00.0000000"),
             ("ad 2009", "g yyyy", D, "2009-01-01T00:00:00.0000000"),
             ("3 3", "d d", D, "2021-01-03T00:00:00.0000000"),
@@ -1001,24 +1271,49 @@ mod tests {
             ("2021YYYY", "yyyy'yyyy'", D, "invalid-date"),
             ("d2021", "\\dyyyy", D, "2021-01-01T00:00:00.0000000"),
             ("7", "%d", D, "2021-01-07T00:00:00.0000000"),
-            ("2021-08-18Z", "yyyy-MM-ddZ", D, "2021-08-18T00:00:00.0000000"),
+            (
+                "2021-08-18Z",
+                "yyyy-MM-ddZ",
+                D,
+                "2021-08-18T00:00:00.0000000",
+            ),
             ("2021-08-18Z+01:00", "yyyy-MM-ddZzzz", D, "invalid-date"),
-            ("2021-08-18 GMT", "yyyy-MM-dd GMT", D, "2021-08-18T00:00:00.0000000"),
-            ("0001-01-01T00:00:00+01:00", "yyyy-MM-ddTHH:mm:sszzz", D, "date-out-of-range"),
-            ("9999-12-31T23:00:00-01:00", "yyyy-MM-ddTHH:mm:sszzz", D, "date-out-of-range"),
+            (
+                "2021-08-18 GMT",
+                "yyyy-MM-dd GMT",
+                D,
+                "2021-08-18T00:00:00.0000000",
+            ),
+            (
+                "0001-01-01T00:00:00+01:00",
+                "yyyy-MM-ddTHH:mm:sszzz",
+                D,
+                "date-out-of-range",
+            ),
+            (
+                "9999-12-31T23:00:00-01:00",
+                "yyyy-MM-ddTHH:mm:sszzz",
+                D,
+                "date-out-of-range",
+            ),
             ("", "yyyy", D, "invalid-date"),
             ("2021-01-01x", "yyyy-MM-dd", D, "invalid-date"),
             ("2021-01", "yyyy-MM-dd", D, "invalid-date"),
             ("２０２１", "yyyy", D, "invalid-date"),
         ];
         for (text, f, styles, want) in cases {
-            assert_eq!(parse(text, f, *styles), *want, "ParseExact({text:?}, {f:?}, {styles})");
+            assert_eq!(
+                parse(text, f, *styles),
+                *want,
+                "ParseExact({text:?}, {f:?}, {styles})"
+            );
         }
     }
 
     #[test]
     fn columns_of_tokens() {
-        let f = Format::parse("yyyy-'T'%d\\x").map(|f| f.tokens().iter().map(|t| t.column).collect::<Vec<_>>());
+        let f = Format::parse("yyyy-'T'%d\\x")
+            .map(|f| f.tokens().iter().map(|t| t.column).collect::<Vec<_>>());
         assert_eq!(f, Ok(vec![0, 4, 5, 9, 10]));
     }
 

@@ -60,11 +60,15 @@ impl DateTime {
     /// 0001-01-01T00:00:00Z.
     pub const MIN: DateTime = DateTime { ticks: 0 };
     /// 9999-12-31T23:59:59.9999999Z.
-    pub const MAX: DateTime = DateTime { ticks: 3_155_378_975_999_999_999 };
+    pub const MAX: DateTime = DateTime {
+        ticks: 3_155_378_975_999_999_999,
+    };
 
     /// The instant `ticks` after 0001-01-01, if in range.
     pub fn from_ticks(ticks: i64) -> Option<DateTime> {
-        (0..=Self::MAX.ticks).contains(&ticks).then_some(DateTime { ticks })
+        (0..=Self::MAX.ticks)
+            .contains(&ticks)
+            .then_some(DateTime { ticks })
     }
 
     /// Ticks since 0001-01-01.
@@ -203,7 +207,10 @@ pub fn parse_rfc3339(s: &str) -> Option<DateTime> {
 /// The `invalid-date` error for text that is not a date.
 #[cold]
 pub(crate) fn invalid_date(text: &str) -> FnError {
-    FnError::new(ErrorCode::InvalidDate, format!("`{}` is not a date", truncate_for_message(text)))
+    FnError::new(
+        ErrorCode::InvalidDate,
+        format!("`{}` is not a date", truncate_for_message(text)),
+    )
 }
 
 /// The `date-out-of-range` error.
@@ -226,7 +233,10 @@ mod tests {
     #[test]
     fn rendering() {
         let cases: &[(DateTime, &str)] = &[
-            (dt(2021, 8, 25, 17, 41, 18, 9_999_999), "8/25/2021 5:41:18 PM"),
+            (
+                dt(2021, 8, 25, 17, 41, 18, 9_999_999),
+                "8/25/2021 5:41:18 PM",
+            ),
             (dt(1601, 1, 1, 0, 0, 0, 0), "1/1/1601 12:00:00 AM"),
             (dt(2021, 1, 1, 12, 0, 0, 0), "1/1/2021 12:00:00 PM"),
             (dt(2021, 1, 1, 11, 59, 59, 0), "1/1/2021 11:59:59 AM"),
@@ -255,7 +265,10 @@ mod tests {
 
     #[test]
     fn rfc3339() {
-        assert_eq!(parse_rfc3339("2021-08-25T17:41:18Z"), Some(dt(2021, 8, 25, 17, 41, 18, 0)));
+        assert_eq!(
+            parse_rfc3339("2021-08-25T17:41:18Z"),
+            Some(dt(2021, 8, 25, 17, 41, 18, 0))
+        );
         assert_eq!(
             parse_rfc3339("2021-08-25T17:41:18.1234567-01:00"),
             Some(dt(2021, 8, 25, 18, 41, 18, 1_234_567))

@@ -56,13 +56,17 @@ pub fn parse_styles(text: &str) -> Result<Styles, String> {
         return Ok(Styles::DEFAULT);
     }
     let bits = if let Some(n) = crate::value::parse_integer_text(t) {
-        u8::try_from(n).map_err(|_| format!("`{t}` is not a DateTimeStyles value; numbers run from 0 to 255"))?
+        u8::try_from(n).map_err(|_| {
+            format!("`{t}` is not a DateTimeStyles value; numbers run from 0 to 255")
+        })?
     } else {
         let mut bits = 0u8;
         for part in t.split(',') {
             let name = part.trim();
             let bare = match name.get(..15) {
-                Some(p) if p.eq_ignore_ascii_case("DateTimeStyles.") => name.get(15..).unwrap_or(""),
+                Some(p) if p.eq_ignore_ascii_case("DateTimeStyles.") => {
+                    name.get(15..).unwrap_or("")
+                }
                 _ => name,
             };
             let Some((_, v)) = NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(bare)) else {
@@ -81,10 +85,14 @@ pub fn parse_styles(text: &str) -> Result<Styles, String> {
 /// The combinations .NET rejects with an ArgumentException.
 pub fn check(s: Styles) -> Result<Styles, String> {
     if s.has(Styles::ASSUME_LOCAL) && s.has(Styles::ASSUME_UNIVERSAL) {
-        return Err(format!("DateTimeStyles {} combines AssumeLocal with AssumeUniversal", s.0));
+        return Err(format!(
+            "DateTimeStyles {} combines AssumeLocal with AssumeUniversal",
+            s.0
+        ));
     }
     if s.has(Styles::ROUNDTRIP_KIND)
-        && s.0 & (Styles::ADJUST_TO_UNIVERSAL | Styles::ASSUME_LOCAL | Styles::ASSUME_UNIVERSAL) != 0
+        && s.0 & (Styles::ADJUST_TO_UNIVERSAL | Styles::ASSUME_LOCAL | Styles::ASSUME_UNIVERSAL)
+            != 0
     {
         return Err(format!(
             "DateTimeStyles {} combines RoundtripKind with AdjustToUniversal, AssumeLocal or AssumeUniversal",
@@ -113,7 +121,10 @@ mod tests {
         ("allowwhitespaces", Some(7)),
         ("AllowLeadingWhite, AllowTrailingWhite", Some(3)),
         ("DateTimeStyles.AssumeUniversal", Some(64)),
-        ("datetimestyles.NoCurrentDateDefault ,AllowInnerWhite", Some(12)),
+        (
+            "datetimestyles.NoCurrentDateDefault ,AllowInnerWhite",
+            Some(12),
+        ),
         ("RoundtripKind,AllowWhiteSpaces", Some(135)),
         ("AssumeLocal, AssumeUniversal", None),
         ("RoundtripKind, AdjustToUniversal", None),
@@ -128,7 +139,11 @@ mod tests {
     #[test]
     fn styles_cases() {
         for (text, want) in CASES {
-            assert_eq!(parse_styles(text).ok().map(|s| s.0), *want, "styles {text:?}");
+            assert_eq!(
+                parse_styles(text).ok().map(|s| s.0),
+                *want,
+                "styles {text:?}"
+            );
         }
     }
 }

@@ -3,7 +3,10 @@
 //! VB goes through `double` for DateDiff; we use exact integer tick arithmetic, which agrees
 //! for every realistic span and never loses precision near the ends of the range.
 
-use super::{days_from_civil, days_in_month, DateTime, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND};
+use super::{
+    DateTime, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND, days_from_civil,
+    days_in_month,
+};
 
 /// A DateAdd/DateDiff interval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -180,8 +183,11 @@ mod tests {
             ("s", i64::MIN, "2021-01-01", "date-out-of-range"),
         ];
         for (i, n, date, want) in cases {
-            let Some(interval) = Interval::parse(i) else { panic!("bad interval {i}") };
-            let got = date_add(interval, *n, d(date)).map_or("date-out-of-range".to_owned(), |r| r.to_string());
+            let Some(interval) = Interval::parse(i) else {
+                panic!("bad interval {i}")
+            };
+            let got = date_add(interval, *n, d(date))
+                .map_or("date-out-of-range".to_owned(), |r| r.to_string());
             assert_eq!(&got, want, "DateAdd({i}, {n}, {date})");
         }
     }
@@ -217,12 +223,23 @@ mod tests {
             ("ww", "2021-08-29", "2021-08-22", -1),
             ("ww", "0001-01-01", "0001-01-02", 0),
             ("d", "0001-01-01", "9999-12-31T23:59:59.9999999Z", 3_652_058),
-            ("s", "0001-01-01", "9999-12-31T23:59:59.9999999Z", 315_537_897_599),
+            (
+                "s",
+                "0001-01-01",
+                "9999-12-31T23:59:59.9999999Z",
+                315_537_897_599,
+            ),
             ("yyyy", "9999-12-31", "0001-01-01", -9998),
         ];
         for (i, a, b, want) in cases {
-            let Some(interval) = Interval::parse(i) else { panic!("bad interval {i}") };
-            assert_eq!(date_diff(interval, d(a), d(b)), *want, "DateDiff({i}, {a}, {b})");
+            let Some(interval) = Interval::parse(i) else {
+                panic!("bad interval {i}")
+            };
+            assert_eq!(
+                date_diff(interval, d(a), d(b)),
+                *want,
+                "DateDiff({i}, {a}, {b})"
+            );
         }
     }
 

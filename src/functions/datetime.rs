@@ -4,14 +4,16 @@
 //! time (so a typo is a diagnostic with a column, not a run-time failure) and kept as call-site
 //! data so that the bodies never re-parse a constant format.
 
-use crate::datetime::filetime::{from_filetime, to_filetime, MAX_FILETIME};
+use crate::datetime::filetime::{MAX_FILETIME, from_filetime, to_filetime};
 use crate::datetime::format::{Format, ParseError};
-use crate::datetime::styles::{check as check_styles, parse_styles, Styles};
-use crate::datetime::vb::{date_add as vb_date_add, date_diff as vb_date_diff, interval_message, Interval};
 use crate::datetime::parse_cdate;
+use crate::datetime::styles::{Styles, check as check_styles, parse_styles};
+use crate::datetime::vb::{
+    Interval, date_add as vb_date_add, date_diff as vb_date_diff, interval_message,
+};
 use crate::error::{ErrorCode, FnError};
 use crate::functions::{Args, ConstArgs, Env, PrepareError, SiteData};
-use crate::value::{multi_valued, truncate_for_message, Value};
+use crate::value::{Value, multi_valued, truncate_for_message};
 
 /// `CDate(expression: Str) -> Date`: date text to a UTC DateTime (F15). A DateTime is returned
 /// unchanged; Null gives Null.
@@ -31,7 +33,9 @@ pub fn cdate<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a
 pub fn date_add<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
     let interval = interval_arg(args)?;
     let n = fix_int(args.get(1))?;
-    let Some(d) = args.get(2).to_date()? else { return Ok(Value::Null) };
+    let Some(d) = args.get(2).to_date()? else {
+        return Ok(Value::Null);
+    };
     match vb_date_add(interval, n, d) {
         Some(r) => Ok(Value::Date(r)),
         None => Err(FnError::new(
@@ -54,7 +58,10 @@ pub fn date_diff<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Valu
 }
 
 /// `DateFromNum(value: Int) -> Date`: a Windows FILETIME to a DateTime. Null gives Null.
-pub fn date_from_num<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+pub fn date_from_num<'a>(
+    args: &mut Args<'_, 'a>,
+    _env: &mut Env<'_>,
+) -> Result<Value<'a>, FnError> {
     let v = args.get(0);
     if v.is_null() {
         return Ok(Value::Null);
@@ -70,10 +77,18 @@ pub fn date_from_num<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<
 
 /// `NumFromDate(value: Date) -> Int`: a DateTime (or date text) to a Windows FILETIME. Null
 /// gives Null.
-pub fn num_from_date<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
-    let Some(d) = args.get(0).to_date()? else { return Ok(Value::Null) };
+pub fn num_from_date<'a>(
+    args: &mut Args<'_, 'a>,
+    _env: &mut Env<'_>,
+) -> Result<Value<'a>, FnError> {
+    let Some(d) = args.get(0).to_date()? else {
+        return Ok(Value::Null);
+    };
     to_filetime(d).map(Value::Int).ok_or_else(|| {
-        FnError::new(ErrorCode::DateOutOfRange, format!("{d} is before 1601-01-01, where FILETIME starts"))
+        FnError::new(
+            ErrorCode::DateOutOfRange,
+            format!("{d} is before 1601-01-01, where FILETIME starts"),
+        )
     })
 }
 
@@ -87,15 +102,19 @@ pub fn now<'a>(_args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>,
 ///
 /// The compiler always passes four slots; a three-slot call (as written) is also accepted.
 /// An absent or empty styles slot means 131.
-pub fn format_date_time<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+pub fn format_date_time<'a>(
+    args: &mut Args<'_, 'a>,
+    env: &mut Env<'_>,
+) -> Result<Value<'a>, FnError> {
     let layout = Layout::of(args.len());
     let site = args.site::<FormatDateTimeSite>();
-    let Some(source) = args.get(0).text()? else { return Ok(Value::Null) };
+    let Some(source) = args.get(0).text()? else {
+        return Ok(Value::Null);
+    };
     let styles = match (site.and_then(|s| s.styles), layout.styles) {
         (Some(s), _) => s,
-        (None, Some(i)) if args.present(i) => {
-            styles_from_value(args.get(i)).map_err(|m| FnError::new(ErrorCode::InvalidDatetimeStyles, m))?
-        }
+        (None, Some(i)) if args.present(i) => styles_from_value(args.get(i))
+            .map_err(|m| FnError::new(ErrorCode::InvalidDatetimeStyles, m))?,
         _ => Styles::DEFAULT,
     };
     let parsed_in;
@@ -114,16 +133,24 @@ pub fn format_date_time<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Resul
             &parsed_out
         }
     };
-    let d = input.parse_exact(&source, styles, || env.now()).map_err(|e| match e {
-        ParseError::NoMatch(why) => FnError::new(
-            ErrorCode::InvalidDate,
-            format!("`{}` does not match the input format: {why}", truncate_for_message(&source)),
-        ),
-        ParseError::OutOfRange => FnError::new(
-            ErrorCode::DateOutOfRange,
-            format!("`{}` is outside the date range 0001-01-01 to 9999-12-31", truncate_for_message(&source)),
-        ),
-    })?;
+    let d = input
+        .parse_exact(&source, styles, || env.now())
+        .map_err(|e| match e {
+            ParseError::NoMatch(why) => FnError::new(
+                ErrorCode::InvalidDate,
+                format!(
+                    "`{}` does not match the input format: {why}",
+                    truncate_for_message(&source)
+                ),
+            ),
+            ParseError::OutOfRange => FnError::new(
+                ErrorCode::DateOutOfRange,
+                format!(
+                    "`{}` is outside the date range 0001-01-01 to 9999-12-31",
+                    truncate_for_message(&source)
+                ),
+            ),
+        })?;
     let out = output.format(d);
     env.check_len(out.len())?;
     Ok(Value::string(out))
@@ -150,9 +177,17 @@ struct Layout {
 impl Layout {
     fn of(slots: usize) -> Layout {
         if slots == 3 {
-            Layout { styles: None, input: 1, output: 2 }
+            Layout {
+                styles: None,
+                input: 1,
+                output: 2,
+            }
         } else {
-            Layout { styles: Some(1), input: 2, output: 3 }
+            Layout {
+                styles: Some(1),
+                input: 2,
+                output: 3,
+            }
         }
     }
 }
@@ -170,7 +205,8 @@ pub fn prepare_format_date_time(ca: &ConstArgs<'_>) -> Result<Option<SiteData>, 
         Some(i) if !ca.present(i) => site.styles = Some(Styles::DEFAULT),
         Some(i) => {
             if let Some(v) = ca.constant(i) {
-                let s = styles_from_value(v).map_err(|m| PrepareError::at(i, ErrorCode::InvalidDatetimeStyles, m))?;
+                let s = styles_from_value(v)
+                    .map_err(|m| PrepareError::at(i, ErrorCode::InvalidDatetimeStyles, m))?;
                 site.styles = Some(s);
             }
         }
@@ -191,7 +227,9 @@ pub fn prepare_format_date_time(ca: &ConstArgs<'_>) -> Result<Option<SiteData>, 
 /// number.
 pub fn prepare_interval(ca: &ConstArgs<'_>) -> Result<Option<SiteData>, PrepareError> {
     let interval = match ca.constant(0) {
-        Some(v) => Some(interval_from_value(v).map_err(|e| PrepareError::at(0, e.code, e.message))?),
+        Some(v) => {
+            Some(interval_from_value(v).map_err(|e| PrepareError::at(0, e.code, e.message))?)
+        }
         None => None,
     };
     Ok(interval.map(|i| Box::new(i) as SiteData))
@@ -214,7 +252,8 @@ fn interval_arg(args: &Args<'_, '_>) -> Result<Interval, FnError> {
 
 fn interval_from_value(v: &Value<'_>) -> Result<Interval, FnError> {
     let t = v.text()?.unwrap_or_default();
-    Interval::parse(&t).ok_or_else(|| FnError::new(ErrorCode::InvalidInterval, interval_message(&t)))
+    Interval::parse(&t)
+        .ok_or_else(|| FnError::new(ErrorCode::InvalidInterval, interval_message(&t)))
 }
 
 /// A styles slot's value: Null means the default, an Integer is the number, text is parsed
@@ -224,7 +263,9 @@ fn styles_from_value(v: &Value<'_>) -> Result<Styles, String> {
         Value::Null => Ok(Styles::DEFAULT),
         Value::Int(n) => match u8::try_from(*n) {
             Ok(b) => check_styles(Styles(b)),
-            Err(_) => Err(format!("`{n}` is not a DateTimeStyles value; numbers run from 0 to 255")),
+            Err(_) => Err(format!(
+                "`{n}` is not a DateTimeStyles value; numbers run from 0 to 255"
+            )),
         },
         Value::Multi(m) if m.len() == 1 => styles_from_value(&m[0]),
         other => match other.text() {
@@ -237,12 +278,19 @@ fn styles_from_value(v: &Value<'_>) -> Result<Styles, String> {
 
 fn format_from_value(v: &Value<'_>, what: &str) -> Result<Format, FnError> {
     let Some(text) = v.text()? else {
-        return Err(FnError::new(ErrorCode::InvalidFormat, format!("the {what} format has no value")));
+        return Err(FnError::new(
+            ErrorCode::InvalidFormat,
+            format!("the {what} format has no value"),
+        ));
     };
     Format::parse(&text).map_err(|e| {
         FnError::new(
             ErrorCode::InvalidFormat,
-            format!("{} in the {what} format `{}`", e, truncate_for_message(&text)),
+            format!(
+                "{} in the {what} format `{}`",
+                e,
+                truncate_for_message(&text)
+            ),
         )
     })
 }
@@ -253,7 +301,10 @@ fn fix_int(v: &Value<'_>) -> Result<i64, FnError> {
     let n = match v {
         Value::Int(i) => *i,
         Value::Str(s) => fix_text(s).ok_or_else(|| {
-            FnError::new(ErrorCode::InvalidInteger, format!("`{}` is not a number", truncate_for_message(s)))
+            FnError::new(
+                ErrorCode::InvalidInteger,
+                format!("`{}` is not a number", truncate_for_message(s)),
+            )
         })?,
         Value::Multi(m) if m.len() == 1 => return fix_int(&m[0]),
         Value::Multi(m) => return Err(multi_valued(m.len())),
@@ -292,8 +343,8 @@ fn fix_text(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::datetime::DateTime;
     use crate::context::{FixedClock, Limits, RandomSource, TakenSet};
+    use crate::datetime::DateTime;
     use crate::functions::{ConstSlot, NativeFn};
 
     struct NoRng;
@@ -310,9 +361,18 @@ mod tests {
     /// Calls a body with the given slots (`None` = empty slot), running `prepare` first the
     /// way the compiler does when every argument is constant. Returns the rendered result or
     /// the error code.
-    fn call(f: NativeFn, prepare: Option<crate::functions::PrepareFn>, slots: &[Option<Value<'static>>]) -> String {
-        let consts: Vec<ConstSlot<'_>> =
-            slots.iter().map(|s| ConstSlot { present: s.is_some(), value: s.as_ref() }).collect();
+    fn call(
+        f: NativeFn,
+        prepare: Option<crate::functions::PrepareFn>,
+        slots: &[Option<Value<'static>>],
+    ) -> String {
+        let consts: Vec<ConstSlot<'_>> = slots
+            .iter()
+            .map(|s| ConstSlot {
+                present: s.is_some(),
+                value: s.as_ref(),
+            })
+            .collect();
         let site = match prepare {
             Some(p) => match p(&ConstArgs { slots: &consts }) {
                 Ok(s) => s,
@@ -326,9 +386,19 @@ mod tests {
         with_site
     }
 
-    fn run(f: NativeFn, slots: &[Option<Value<'static>>], site: Option<&(dyn std::any::Any + Send + Sync)>) -> String {
-        let mut vals: Vec<Value<'static>> = slots.iter().map(|s| s.clone().unwrap_or(Value::Null)).collect();
-        let mask = slots.iter().enumerate().fold(0u64, |m, (i, s)| if s.is_some() { m | 1 << i } else { m });
+    fn run(
+        f: NativeFn,
+        slots: &[Option<Value<'static>>],
+        site: Option<&(dyn std::any::Any + Send + Sync)>,
+    ) -> String {
+        let mut vals: Vec<Value<'static>> = slots
+            .iter()
+            .map(|s| s.clone().unwrap_or(Value::Null))
+            .collect();
+        let mask = slots
+            .iter()
+            .enumerate()
+            .fold(0u64, |m, (i, s)| if s.is_some() { m | 1 << i } else { m });
         let clock = FixedClock(now_2021());
         let mut rng = NoRng;
         let taken = TakenSet::new();
@@ -362,8 +432,17 @@ mod tests {
             (NULL, "Null"),
             (date("2021-01-01T10:00:00Z"), "1/1/2021 10:00:00 AM"),
             (i(5), "invalid-date"),
-            (Some(Value::multi(vec![Value::str("2021-01-01")])), "1/1/2021 12:00:00 AM"),
-            (Some(Value::multi(vec![Value::str("2021-01-01"), Value::str("x")])), "multi-valued-argument"),
+            (
+                Some(Value::multi(vec![Value::str("2021-01-01")])),
+                "1/1/2021 12:00:00 AM",
+            ),
+            (
+                Some(Value::multi(vec![
+                    Value::str("2021-01-01"),
+                    Value::str("x"),
+                ])),
+                "multi-valued-argument",
+            ),
         ];
         for (arg, want) in cases {
             assert_eq!(call(cdate, None, &[arg.clone()]), want, "CDate({arg:?})");
@@ -374,10 +453,19 @@ mod tests {
     fn date_add_cases() {
         let p = Some(prepare_date_add as crate::functions::PrepareFn);
         let cases: Vec<([Option<Value<'static>>; 3], &str)> = vec![
-            ([s("m"), i(10), s("2012-03-16-07:00")], "1/16/2013 7:00:00 AM"),
-            ([s("M"), s("1"), date("2021-01-31")], "2/28/2021 12:00:00 AM"),
+            (
+                [s("m"), i(10), s("2012-03-16-07:00")],
+                "1/16/2013 7:00:00 AM",
+            ),
+            (
+                [s("M"), s("1"), date("2021-01-31")],
+                "2/28/2021 12:00:00 AM",
+            ),
             ([s("d"), s("1.9"), s("2021-01-01")], "1/2/2021 12:00:00 AM"),
-            ([s("d"), s("-1.5"), s("2021-01-01")], "12/31/2020 12:00:00 AM"),
+            (
+                [s("d"), s("-1.5"), s("2021-01-01")],
+                "12/31/2020 12:00:00 AM",
+            ),
             ([s("d"), s(" +2 "), s("2021-01-01")], "1/3/2021 12:00:00 AM"),
             ([s("d"), s(".5"), s("2021-01-01")], "1/1/2021 12:00:00 AM"),
             ([s("d"), s("1."), s("2021-01-01")], "1/2/2021 12:00:00 AM"),
@@ -385,10 +473,22 @@ mod tests {
             ([s("d"), s("1e3"), s("2021-01-01")], "check invalid-integer"),
             ([s("d"), s("abc"), s("2021-01-01")], "check invalid-integer"),
             ([s("d"), NULL, s("2021-01-01")], "check invalid-integer"),
-            ([s("d"), Some(Value::Bool(true)), s("2021-01-01")], "check type-mismatch"),
-            ([s("d"), i(2_147_483_648), s("2021-01-01")], "check date-out-of-range"),
-            ([s("d"), s("99999999999999999999999"), s("2021-01-01")], "check date-out-of-range"),
-            ([s("s"), i(-2_147_483_648), s("2021-01-01")], "12/13/1952 8:45:52 PM"),
+            (
+                [s("d"), Some(Value::Bool(true)), s("2021-01-01")],
+                "check type-mismatch",
+            ),
+            (
+                [s("d"), i(2_147_483_648), s("2021-01-01")],
+                "check date-out-of-range",
+            ),
+            (
+                [s("d"), s("99999999999999999999999"), s("2021-01-01")],
+                "check date-out-of-range",
+            ),
+            (
+                [s("s"), i(-2_147_483_648), s("2021-01-01")],
+                "12/13/1952 8:45:52 PM",
+            ),
             ([s("d"), i(1), NULL], "Null"),
             ([s("d"), i(1), s("bad")], "invalid-date"),
             ([s("d"), i(1), i(5)], "type-mismatch"),
@@ -405,13 +505,22 @@ mod tests {
     fn date_diff_cases() {
         let p = Some(prepare_interval as crate::functions::PrepareFn);
         let cases: Vec<([Option<Value<'static>>; 3], &str)> = vec![
-            ([s("d"), date("2021-08-25T17:41:18Z"), s("2012-03-16-07:00")], "-3449"),
-            ([s("WW"), date("2021-08-25T17:41:18Z"), s("2012-03-16-07:00")], "-493"),
+            (
+                [s("d"), date("2021-08-25T17:41:18Z"), s("2012-03-16-07:00")],
+                "-3449",
+            ),
+            (
+                [s("WW"), date("2021-08-25T17:41:18Z"), s("2012-03-16-07:00")],
+                "-493",
+            ),
             ([s("h"), s("2021-08-24"), s("2021-08-25")], "24"),
             ([s("d"), NULL, s("2021-08-25")], "Null"),
             ([s("d"), s("2021-08-25"), NULL], "Null"),
             ([s("d"), s("x"), s("2021-08-25")], "invalid-date"),
-            ([s("days"), s("2021-08-24"), s("2021-08-25")], "check invalid-interval"),
+            (
+                [s("days"), s("2021-08-24"), s("2021-08-25")],
+                "check invalid-interval",
+            ),
         ];
         for (args, want) in cases {
             assert_eq!(call(date_diff, p, &args), want, "DateDiff{args:?}");
@@ -420,17 +529,38 @@ mod tests {
 
     #[test]
     fn filetime_functions() {
-        assert_eq!(call(date_from_num, None, &[i(129_699_324_000_000_000)]), "1/1/2012 11:00:00 PM");
+        assert_eq!(
+            call(date_from_num, None, &[i(129_699_324_000_000_000)]),
+            "1/1/2012 11:00:00 PM"
+        );
         assert_eq!(call(date_from_num, None, &[s("0")]), "1/1/1601 12:00:00 AM");
-        assert_eq!(call(date_from_num, None, &[i(i64::MAX)]), "date-out-of-range");
+        assert_eq!(
+            call(date_from_num, None, &[i(i64::MAX)]),
+            "date-out-of-range"
+        );
         assert_eq!(call(date_from_num, None, &[i(-1)]), "date-out-of-range");
-        assert_eq!(call(date_from_num, None, &[i(2_650_467_743_999_999_999)]), "12/31/9999 11:59:59 PM");
-        assert_eq!(call(date_from_num, None, &[i(2_650_467_744_000_000_000)]), "date-out-of-range");
+        assert_eq!(
+            call(date_from_num, None, &[i(2_650_467_743_999_999_999)]),
+            "12/31/9999 11:59:59 PM"
+        );
+        assert_eq!(
+            call(date_from_num, None, &[i(2_650_467_744_000_000_000)]),
+            "date-out-of-range"
+        );
         assert_eq!(call(date_from_num, None, &[NULL]), "Null");
         assert_eq!(call(date_from_num, None, &[s("x")]), "invalid-integer");
-        assert_eq!(call(num_from_date, None, &[s("2012-01-01T23:00:00Z")]), "129699324000000000");
-        assert_eq!(call(num_from_date, None, &[s("2020-12-31 23:59:59-08:00")]), "132539615990000000");
-        assert_eq!(call(num_from_date, None, &[s("1600-12-31T23:59:59Z")]), "date-out-of-range");
+        assert_eq!(
+            call(num_from_date, None, &[s("2012-01-01T23:00:00Z")]),
+            "129699324000000000"
+        );
+        assert_eq!(
+            call(num_from_date, None, &[s("2020-12-31 23:59:59-08:00")]),
+            "132539615990000000"
+        );
+        assert_eq!(
+            call(num_from_date, None, &[s("1600-12-31T23:59:59Z")]),
+            "date-out-of-range"
+        );
         assert_eq!(call(num_from_date, None, &[s("1601-01-01")]), "0");
         assert_eq!(call(num_from_date, None, &[s("junk")]), "invalid-date");
         assert_eq!(call(num_from_date, None, &[NULL]), "Null");
@@ -441,52 +571,188 @@ mod tests {
     fn format_date_time_cases() {
         let p = Some(prepare_format_date_time as crate::functions::PrepareFn);
         let cases: Vec<(Vec<Option<Value<'static>>>, &str)> = vec![
-            (vec![s("20150123105347.1Z"), None, s("yyyyMMddHHmmss.fZ"), s("yyyy-MM-dd")], "2015-01-23"),
-            (vec![s("2021-08-18-07:00"), None, s("yyyy-MM-ddzzz"), s("yyyyMMddHHmmss.fZ")], "20210818070000.0Z"),
-            (vec![s("2020-12-31-08:00"), None, s("yyyy-MM-ddzzz"), s("yyyy-MM-dd")], "2020-12-31"),
-            (vec![s("25/08/2021"), s("32"), s("dd/MM/yyyy"), s("yyyy-MM-dd")], "2021-08-25"),
-            (vec![s("25/08/2021"), i(0), s("dd/MM/yyyy"), s("yyyy-MM-dd")], "2021-08-25"),
-            (vec![s(" 25/08/2021"), i(0), s("dd/MM/yyyy"), s("yyyy-MM-dd")], "invalid-date"),
-            (vec![s(" 25/08/2021 "), s("AllowWhiteSpaces"), s("dd/MM/yyyy"), s("yyyy-MM-dd")], "2021-08-25"),
-            (vec![s("25/08/2021"), s(""), s("dd/MM/yyyy"), s("yyyy-MM-dd")], "2021-08-25"),
-            (vec![s("25/08/2021"), NULL, s("dd/MM/yyyy"), s("yyyy-MM-dd")], "2021-08-25"),
-            (vec![s("25/08/2021"), s("Bogus"), s("dd/MM/yyyy"), s("yyyy-MM-dd")], "check invalid-datetime-styles"),
-            (vec![s("25/08/2021"), i(256), s("dd/MM/yyyy"), s("yyyy-MM-dd")], "check invalid-datetime-styles"),
-            (vec![s("25/08/2021"), s("AssumeLocal,AssumeUniversal"), s("dd/MM/yyyy"), s("yyyy-MM-dd")], "check invalid-datetime-styles"),
-            (vec![s("25/08/2021"), None, s("dd/MM/yyyy'"), s("yyyy-MM-dd")], "check invalid-format"),
-            (vec![s("25/08/2021"), None, s("dd/MM/yyyy"), s("")], "check invalid-format"),
-            (vec![s("25/08/2021"), None, s("dd/MM/yyyy"), s("yyyy fffffffff")], "check invalid-format"),
-            (vec![s("25/08/2021"), None, s("dd/MM/yyyy"), NULL], "check invalid-format"),
+            (
+                vec![
+                    s("20150123105347.1Z"),
+                    None,
+                    s("yyyyMMddHHmmss.fZ"),
+                    s("yyyy-MM-dd"),
+                ],
+                "2015-01-23",
+            ),
+            (
+                vec![
+                    s("2021-08-18-07:00"),
+                    None,
+                    s("yyyy-MM-ddzzz"),
+                    s("yyyyMMddHHmmss.fZ"),
+                ],
+                "20210818070000.0Z",
+            ),
+            (
+                vec![
+                    s("2020-12-31-08:00"),
+                    None,
+                    s("yyyy-MM-ddzzz"),
+                    s("yyyy-MM-dd"),
+                ],
+                "2020-12-31",
+            ),
+            (
+                vec![s("25/08/2021"), s("32"), s("dd/MM/yyyy"), s("yyyy-MM-dd")],
+                "2021-08-25",
+            ),
+            (
+                vec![s("25/08/2021"), i(0), s("dd/MM/yyyy"), s("yyyy-MM-dd")],
+                "2021-08-25",
+            ),
+            (
+                vec![s(" 25/08/2021"), i(0), s("dd/MM/yyyy"), s("yyyy-MM-dd")],
+                "invalid-date",
+            ),
+            (
+                vec![
+                    s(" 25/08/2021 "),
+                    s("AllowWhiteSpaces"),
+                    s("dd/MM/yyyy"),
+                    s("yyyy-MM-dd"),
+                ],
+                "2021-08-25",
+            ),
+            (
+                vec![s("25/08/2021"), s(""), s("dd/MM/yyyy"), s("yyyy-MM-dd")],
+                "2021-08-25",
+            ),
+            (
+                vec![s("25/08/2021"), NULL, s("dd/MM/yyyy"), s("yyyy-MM-dd")],
+                "2021-08-25",
+            ),
+            (
+                vec![
+                    s("25/08/2021"),
+                    s("Bogus"),
+                    s("dd/MM/yyyy"),
+                    s("yyyy-MM-dd"),
+                ],
+                "check invalid-datetime-styles",
+            ),
+            (
+                vec![s("25/08/2021"), i(256), s("dd/MM/yyyy"), s("yyyy-MM-dd")],
+                "check invalid-datetime-styles",
+            ),
+            (
+                vec![
+                    s("25/08/2021"),
+                    s("AssumeLocal,AssumeUniversal"),
+                    s("dd/MM/yyyy"),
+                    s("yyyy-MM-dd"),
+                ],
+                "check invalid-datetime-styles",
+            ),
+            (
+                vec![s("25/08/2021"), None, s("dd/MM/yyyy'"), s("yyyy-MM-dd")],
+                "check invalid-format",
+            ),
+            (
+                vec![s("25/08/2021"), None, s("dd/MM/yyyy"), s("")],
+                "check invalid-format",
+            ),
+            (
+                vec![s("25/08/2021"), None, s("dd/MM/yyyy"), s("yyyy fffffffff")],
+                "check invalid-format",
+            ),
+            (
+                vec![s("25/08/2021"), None, s("dd/MM/yyyy"), NULL],
+                "check invalid-format",
+            ),
             (vec![NULL, None, s("dd/MM/yyyy"), s("yyyy-MM-dd")], "Null"),
-            (vec![s(""), None, s("dd/MM/yyyy"), s("yyyy-MM-dd")], "invalid-date"),
-            (vec![s("2021-02-30"), None, s("yyyy-MM-dd"), s("yyyy-MM-dd")], "invalid-date"),
-            (vec![s("0001-01-01+01:00"), None, s("yyyy-MM-ddzzz"), s("yyyy-MM-dd")], "date-out-of-range"),
-            (vec![date("2021-08-25T17:41:18Z"), None, s("M/d/yyyy h:mm:ss tt"), s("yyyy-MM-ddTHH:mm:ssK")], "2021-08-25T17:41:18Z"),
-            (vec![date("2021-08-25T17:41:18Z"), None, s("yyyy-MM-dd"), s("yyyy")], "invalid-date"),
-            (vec![s("10:30"), None, s("HH:mm"), s("yyyy-MM-dd HH:mm")], "2021-08-25 10:30"),
-            (vec![s("10:30"), s("NoCurrentDateDefault"), s("HH:mm"), s("yyyy-MM-dd HH:mm")], "0001-01-01 10:30"),
-            (vec![i(2021), None, s("yyyy"), s("yyyy-MM-dd")], "2021-01-01"),
+            (
+                vec![s(""), None, s("dd/MM/yyyy"), s("yyyy-MM-dd")],
+                "invalid-date",
+            ),
+            (
+                vec![s("2021-02-30"), None, s("yyyy-MM-dd"), s("yyyy-MM-dd")],
+                "invalid-date",
+            ),
+            (
+                vec![
+                    s("0001-01-01+01:00"),
+                    None,
+                    s("yyyy-MM-ddzzz"),
+                    s("yyyy-MM-dd"),
+                ],
+                "date-out-of-range",
+            ),
+            (
+                vec![
+                    date("2021-08-25T17:41:18Z"),
+                    None,
+                    s("M/d/yyyy h:mm:ss tt"),
+                    s("yyyy-MM-ddTHH:mm:ssK"),
+                ],
+                "2021-08-25T17:41:18Z",
+            ),
+            (
+                vec![
+                    date("2021-08-25T17:41:18Z"),
+                    None,
+                    s("yyyy-MM-dd"),
+                    s("yyyy"),
+                ],
+                "invalid-date",
+            ),
+            (
+                vec![s("10:30"), None, s("HH:mm"), s("yyyy-MM-dd HH:mm")],
+                "2021-08-25 10:30",
+            ),
+            (
+                vec![
+                    s("10:30"),
+                    s("NoCurrentDateDefault"),
+                    s("HH:mm"),
+                    s("yyyy-MM-dd HH:mm"),
+                ],
+                "0001-01-01 10:30",
+            ),
+            (
+                vec![i(2021), None, s("yyyy"), s("yyyy-MM-dd")],
+                "2021-01-01",
+            ),
         ];
         for (args, want) in cases {
-            assert_eq!(call(format_date_time, p, &args), want, "FormatDateTime{args:?}");
+            assert_eq!(
+                call(format_date_time, p, &args),
+                want,
+                "FormatDateTime{args:?}"
+            );
         }
         // The three-slot form as written.
-        let three = vec![s("20150123105347.1Z"), s("yyyyMMddHHmmss.fZ"), s("yyyy-MM-dd")];
+        let three = vec![
+            s("20150123105347.1Z"),
+            s("yyyyMMddHHmmss.fZ"),
+            s("yyyy-MM-dd"),
+        ];
         assert_eq!(call(format_date_time, p, &three), "2015-01-23");
     }
 
     #[test]
     fn format_errors_carry_the_column() {
         let slots = [s("x"), None, s("yyyy-MM-dd"), s("yyyy-MM-dd 'T")];
-        let consts: Vec<ConstSlot<'_>> =
-            slots.iter().map(|s| ConstSlot { present: s.is_some(), value: s.as_ref() }).collect();
+        let consts: Vec<ConstSlot<'_>> = slots
+            .iter()
+            .map(|s| ConstSlot {
+                present: s.is_some(),
+                value: s.as_ref(),
+            })
+            .collect();
         let e = prepare_format_date_time(&ConstArgs { slots: &consts }).err();
         assert_eq!(
             e.map(|e| (e.arg, e.code, e.message)),
             Some((
                 Some(3),
                 ErrorCode::InvalidFormat,
-                "unterminated `'` quote at column 11 in the output format `yyyy-MM-dd 'T`".to_owned()
+                "unterminated `'` quote at column 11 in the output format `yyyy-MM-dd 'T`"
+                    .to_owned()
             ))
         );
     }
@@ -494,13 +760,31 @@ mod tests {
     #[test]
     fn dynamic_arguments_leave_site_partial() {
         let consts = [
-            ConstSlot { present: true, value: None },
-            ConstSlot { present: true, value: None },
-            ConstSlot { present: true, value: None },
-            ConstSlot { present: true, value: None },
+            ConstSlot {
+                present: true,
+                value: None,
+            },
+            ConstSlot {
+                present: true,
+                value: None,
+            },
+            ConstSlot {
+                present: true,
+                value: None,
+            },
+            ConstSlot {
+                present: true,
+                value: None,
+            },
         ];
-        let site = prepare_format_date_time(&ConstArgs { slots: &consts }).ok().flatten();
-        let site = site.as_deref().and_then(|s| s.downcast_ref::<FormatDateTimeSite>());
-        assert!(site.is_some_and(|s| s.styles.is_none() && s.input.is_none() && s.output.is_none()));
+        let site = prepare_format_date_time(&ConstArgs { slots: &consts })
+            .ok()
+            .flatten();
+        let site = site
+            .as_deref()
+            .and_then(|s| s.downcast_ref::<FormatDateTimeSite>());
+        assert!(
+            site.is_some_and(|s| s.styles.is_none() && s.input.is_none() && s.output.is_none())
+        );
     }
 }

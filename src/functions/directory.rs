@@ -12,7 +12,10 @@ use crate::value::{AppRole, Value};
 /// `SingleAppRoleAssignment(source: List) -> Str`: no assignment gives Null, exactly one gives
 /// its display name (a string element as is; an object's `displayName`, Null if missing),
 /// more than one is `multiple-app-role-assignments`.
-pub fn single_app_role_assignment<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+pub fn single_app_role_assignment<'a>(
+    args: &mut Args<'_, 'a>,
+    _env: &mut Env<'_>,
+) -> Result<Value<'a>, FnError> {
     let n = args.get(0).as_list().len();
     if n > 1 {
         return Err(FnError::new(
@@ -33,7 +36,10 @@ pub fn single_app_role_assignment<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_
 /// `AppRoleAssignmentsComplex(source: List) -> Multi`: each assignment as compact JSON with
 /// keys `id`, `value`, `displayName`; a string element is a display name with null id and
 /// value. Null gives Null.
-pub fn app_role_assignments_complex<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+pub fn app_role_assignments_complex<'a>(
+    args: &mut Args<'_, 'a>,
+    env: &mut Env<'_>,
+) -> Result<Value<'a>, FnError> {
     let items = args.get(0).as_list();
     env.charge(items.len() as u64)?;
     let mut out = Vec::with_capacity(items.len());
@@ -41,7 +47,12 @@ pub fn app_role_assignments_complex<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'
         let json = match item {
             Value::Role(r) => r.to_json(),
             Value::Null => continue,
-            other => AppRole { id: None, value: None, display_name: Some(other.render_scalar()) }.to_json(),
+            other => AppRole {
+                id: None,
+                value: None,
+                display_name: Some(other.render_scalar()),
+            }
+            .to_json(),
         };
         env.check_len(json.len())?;
         out.push(Value::string(json));
@@ -89,16 +100,35 @@ mod tests {
     #[test]
     fn single() {
         let cases: Vec<(Value<'static>, &str)> = vec![
-            (Value::multi(vec![Value::str("Default Assignment")]), "Default Assignment"),
+            (
+                Value::multi(vec![Value::str("Default Assignment")]),
+                "Default Assignment",
+            ),
             (Value::str("Default Assignment"), "Default Assignment"),
-            (Value::multi(vec![role(Some("1"), Some("Admin"), Some("Administrator"))]), "Administrator"),
-            (Value::multi(vec![role(Some("1"), Some("Admin"), None)]), "Null"),
+            (
+                Value::multi(vec![role(Some("1"), Some("Admin"), Some("Administrator"))]),
+                "Administrator",
+            ),
+            (
+                Value::multi(vec![role(Some("1"), Some("Admin"), None)]),
+                "Null",
+            ),
             (Value::Null, "Null"),
-            (Value::multi(vec![Value::str("a"), Value::str("b")]), "multiple-app-role-assignments"),
-            (Value::multi(vec![role(None, None, Some("a")), Value::str("b")]), "multiple-app-role-assignments"),
+            (
+                Value::multi(vec![Value::str("a"), Value::str("b")]),
+                "multiple-app-role-assignments",
+            ),
+            (
+                Value::multi(vec![role(None, None, Some("a")), Value::str("b")]),
+                "multiple-app-role-assignments",
+            ),
         ];
         for (arg, want) in cases {
-            assert_eq!(run(single_app_role_assignment, arg.clone()), want, "{arg:?}");
+            assert_eq!(
+                run(single_app_role_assignment, arg.clone()),
+                want,
+                "{arg:?}"
+            );
         }
     }
 
@@ -116,7 +146,11 @@ mod tests {
             (Value::Null, "Null"),
         ];
         for (arg, want) in cases {
-            assert_eq!(run(app_role_assignments_complex, arg.clone()), want, "{arg:?}");
+            assert_eq!(
+                run(app_role_assignments_complex, arg.clone()),
+                want,
+                "{arg:?}"
+            );
         }
     }
 }

@@ -76,8 +76,18 @@ const CLASSES: [&str; 4] = [
     "abcdefghijklmnopqrstuvwxyz",
 ];
 
-const MINIMUM_NAMES: [&str; 4] = ["minimumNumbers", "minimumSpecialCharacters", "minimumCapital", "minimumLowerCase"];
-const CLASS_NAMES: [&str; 4] = ["digit", "special character", "capital letter", "lower-case letter"];
+const MINIMUM_NAMES: [&str; 4] = [
+    "minimumNumbers",
+    "minimumSpecialCharacters",
+    "minimumCapital",
+    "minimumLowerCase",
+];
+const CLASS_NAMES: [&str; 4] = [
+    "digit",
+    "special character",
+    "capital letter",
+    "lower-case letter",
+];
 
 /// A validated RandomString request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,15 +110,21 @@ impl RandomSpec {
                 return Err(format!("{} is negative (`{m}`)", MINIMUM_NAMES[k]));
             }
             if m > length as i64 {
-                return Err(format!("{} `{m}` is more than the length {length}", MINIMUM_NAMES[k]));
+                return Err(format!(
+                    "{} `{m}` is more than the length {length}",
+                    MINIMUM_NAMES[k]
+                ));
             }
             mins[k] = m as usize;
         }
         let sum: usize = mins.iter().sum();
         if sum > length {
-            return Err(format!("the minimums add up to {sum}, more than the length {length}"));
+            return Err(format!(
+                "the minimums add up to {sum}, more than the length {length}"
+            ));
         }
-        let classes: [Vec<char>; 4] = CLASSES.map(|c| c.chars().filter(|ch| !avoid.contains(*ch)).collect());
+        let classes: [Vec<char>; 4] =
+            CLASSES.map(|c| c.chars().filter(|ch| !avoid.contains(*ch)).collect());
         for k in 0..4 {
             if mins[k] > 0 && classes[k].is_empty() {
                 return Err(format!(
@@ -118,9 +134,16 @@ impl RandomSpec {
             }
         }
         if sum < length && classes.iter().all(Vec::is_empty) {
-            return Err(format!("charactersToAvoid leaves no characters for the remaining {}", length - sum));
+            return Err(format!(
+                "charactersToAvoid leaves no characters for the remaining {}",
+                length - sum
+            ));
         }
-        Ok(RandomSpec { length, minima: mins, classes })
+        Ok(RandomSpec {
+            length,
+            minima: mins,
+            classes,
+        })
     }
 
     /// Draws a string: each class's minimum from that class, the rest from the union, then a
@@ -168,8 +191,13 @@ pub fn random_string<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<V
             for (k, m) in minima.iter_mut().enumerate() {
                 *m = args.get(k + 1).to_int()?;
             }
-            let avoid = if args.present(5) { args.get(5).text()?.unwrap_or_default() } else { Default::default() };
-            built = RandomSpec::new(length, minima, &avoid).map_err(|m| FnError::new(ErrorCode::RandomStringSpec, m))?;
+            let avoid = if args.present(5) {
+                args.get(5).text()?.unwrap_or_default()
+            } else {
+                Default::default()
+            };
+            built = RandomSpec::new(length, minima, &avoid)
+                .map_err(|m| FnError::new(ErrorCode::RandomStringSpec, m))?;
             &built
         }
     };
@@ -183,8 +211,14 @@ pub fn prepare_random_string(ca: &ConstArgs<'_>) -> Result<Option<SiteData>, Pre
     let mut nums: [Option<i64>; 5] = [None; 5];
     for (k, n) in nums.iter_mut().enumerate() {
         if let Some(v) = ca.constant(k) {
-            let x = v.to_int().map_err(|e| PrepareError::at(k, e.code, e.message))?;
-            let bad = if k == 0 { !(1..=256).contains(&x) } else { x < 0 };
+            let x = v
+                .to_int()
+                .map_err(|e| PrepareError::at(k, e.code, e.message))?;
+            let bad = if k == 0 {
+                !(1..=256).contains(&x)
+            } else {
+                x < 0
+            };
             if bad {
                 // Reuse the full check for the message.
                 let msg = match k {
@@ -227,11 +261,23 @@ mod tests {
     use crate::functions::ConstSlot;
 
     fn run_random(slots: &[Option<Value<'static>>], seed: u64) -> Result<String, String> {
-        let consts: Vec<ConstSlot<'_>> =
-            slots.iter().map(|s| ConstSlot { present: s.is_some(), value: s.as_ref() }).collect();
-        let site = prepare_random_string(&ConstArgs { slots: &consts }).map_err(|e| format!("check {}", e.code))?;
-        let mut vals: Vec<Value<'static>> = slots.iter().map(|s| s.clone().unwrap_or(Value::Null)).collect();
-        let mask = slots.iter().enumerate().fold(0u64, |m, (i, s)| if s.is_some() { m | 1 << i } else { m });
+        let consts: Vec<ConstSlot<'_>> = slots
+            .iter()
+            .map(|s| ConstSlot {
+                present: s.is_some(),
+                value: s.as_ref(),
+            })
+            .collect();
+        let site = prepare_random_string(&ConstArgs { slots: &consts })
+            .map_err(|e| format!("check {}", e.code))?;
+        let mut vals: Vec<Value<'static>> = slots
+            .iter()
+            .map(|s| s.clone().unwrap_or(Value::Null))
+            .collect();
+        let mask = slots
+            .iter()
+            .enumerate()
+            .fold(0u64, |m, (i, s)| if s.is_some() { m | 1 << i } else { m });
         let clock = FixedClock(DateTime::MIN);
         let mut rng = SeededRng::from_seed(seed);
         let taken = TakenSet::new();
@@ -268,7 +314,10 @@ mod tests {
         let mut e2 = SeededRng::from_entropy();
         assert_ne!(e1.next_u64(), e2.next_u64());
         // The exact stream is pinned: a change of RNG or seeding is a visible change.
-        assert_eq!(guid_from(&mut SeededRng::from_seed(7)), guid_from(&mut SeededRng::from_seed(7)));
+        assert_eq!(
+            guid_from(&mut SeededRng::from_seed(7)),
+            guid_from(&mut SeededRng::from_seed(7))
+        );
     }
 
     #[test]
@@ -298,13 +347,49 @@ mod tests {
             (nums([6, -1, 0, 0, 0]), "check random-string-spec"),
             (nums([6, 3, 0, 0, 4]), "check random-string-spec"),
             (nums([6, i64::MAX, 0, 0, 0]), "check random-string-spec"),
-            (nums([6, 0, 0, 0, 0]).into_iter().chain([s("0123456789")]).collect(), "ok"),
-            (nums([6, 1, 0, 0, 0]).into_iter().chain([s("0123456789")]).collect(), "check random-string-spec"),
-            (nums([6, 0, 0, 0, 0]).into_iter().chain([s(&CLASSES.concat())]).collect(), "check random-string-spec"),
-            (nums([6, 3, 0, 0, 3]).into_iter().chain([s(&CLASSES.concat())]).collect(), "check random-string-spec"),
-            (vec![Some(Value::Null), Some(Value::Int(0)), Some(Value::Int(0)), Some(Value::Int(0)), Some(Value::Int(0))], "check invalid-integer"),
+            (
+                nums([6, 0, 0, 0, 0])
+                    .into_iter()
+                    .chain([s("0123456789")])
+                    .collect(),
+                "ok",
+            ),
+            (
+                nums([6, 1, 0, 0, 0])
+                    .into_iter()
+                    .chain([s("0123456789")])
+                    .collect(),
+                "check random-string-spec",
+            ),
+            (
+                nums([6, 0, 0, 0, 0])
+                    .into_iter()
+                    .chain([s(&CLASSES.concat())])
+                    .collect(),
+                "check random-string-spec",
+            ),
+            (
+                nums([6, 3, 0, 0, 3])
+                    .into_iter()
+                    .chain([s(&CLASSES.concat())])
+                    .collect(),
+                "check random-string-spec",
+            ),
+            (
+                vec![
+                    Some(Value::Null),
+                    Some(Value::Int(0)),
+                    Some(Value::Int(0)),
+                    Some(Value::Int(0)),
+                    Some(Value::Int(0)),
+                ],
+                "check invalid-integer",
+            ),
             (vec![s("6"), s(" 3"), s("0"), s("0"), s("3")], "ok"),
-            (vec![s("six"), s("3"), s("0"), s("0"), s("3")], "check invalid-integer"),
+            (
+                vec![s("six"), s("3"), s("0"), s("0"), s("3")],
+                "check invalid-integer",
+            ),
         ];
         for (args, want) in cases {
             let got = match run_random(&args, 1) {

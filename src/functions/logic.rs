@@ -3,7 +3,7 @@
 
 use super::{Args, Env};
 use crate::error::{ErrorCode, FnError};
-use crate::value::{parse_integer_text, truncate_for_message, Value};
+use crate::value::{Value, parse_integer_text, truncate_for_message};
 
 /// `IsNull(expression)`: true only for Null (V3).
 pub fn is_null<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
@@ -11,7 +11,10 @@ pub fn is_null<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<
 }
 
 /// `IsNullOrEmpty(expression)`: Null or `""`; a multi-valued value with values is not empty.
-pub fn is_null_or_empty<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+pub fn is_null_or_empty<'a>(
+    args: &mut Args<'_, 'a>,
+    _env: &mut Env<'_>,
+) -> Result<Value<'a>, FnError> {
     Ok(Value::Bool(args.get(0).is_null_or_empty()))
 }
 

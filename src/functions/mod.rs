@@ -24,7 +24,7 @@ pub mod multivalue;
 pub mod string;
 pub mod text;
 
-pub use registry::{lookup, REGISTRY};
+pub use registry::{REGISTRY, lookup};
 
 /// What a parameter slot accepts (spec §3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +150,10 @@ pub struct FnSpec {
 impl FnSpec {
     /// Fewest arguments a call may have.
     pub fn min_args(&self) -> usize {
-        self.params.iter().filter(|p| p.arity != Arity::Optional).count()
+        self.params
+            .iter()
+            .filter(|p| p.arity != Arity::Optional)
+            .count()
     }
 
     /// Most arguments a call may have (`None`: unbounded).
@@ -256,7 +259,12 @@ impl PrepareError {
     /// An error on argument `arg`.
     #[cold]
     pub fn at(arg: usize, code: ErrorCode, message: impl Into<String>) -> PrepareError {
-        PrepareError { arg: Some(arg), code, message: message.into(), help: None }
+        PrepareError {
+            arg: Some(arg),
+            code,
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// Adds a help line.
@@ -278,8 +286,16 @@ pub struct Args<'s, 'a> {
 impl<'s, 'a> Args<'s, 'a> {
     /// Wraps argument values. Bit `i` of `present` is set when slot `i` has an argument;
     /// slots past 63 always count as present.
-    pub fn new(vals: &'s mut [Value<'a>], present: u64, site: Option<&'s (dyn Any + Send + Sync)>) -> Self {
-        Args { vals, present, site }
+    pub fn new(
+        vals: &'s mut [Value<'a>],
+        present: u64,
+        site: Option<&'s (dyn Any + Send + Sync)>,
+    ) -> Self {
+        Args {
+            vals,
+            present,
+            site,
+        }
     }
 
     /// Number of slots.
@@ -305,7 +321,10 @@ impl<'s, 'a> Args<'s, 'a> {
 
     /// Takes slot `i`'s value out, leaving Null (Null when out of range).
     pub fn take(&mut self, i: usize) -> Value<'a> {
-        self.vals.get_mut(i).map(std::mem::take).unwrap_or(Value::Null)
+        self.vals
+            .get_mut(i)
+            .map(std::mem::take)
+            .unwrap_or(Value::Null)
     }
 
     /// All slots.
@@ -340,7 +359,14 @@ impl<'e> Env<'e> {
         oracle: &'e dyn UniquenessOracle,
         limits: &'e Limits,
     ) -> Self {
-        Env { clock, now: None, rng, oracle, limits, steps: 0 }
+        Env {
+            clock,
+            now: None,
+            rng,
+            oracle,
+            limits,
+            steps: 0,
+        }
     }
 
     /// `Now()`: the same instant for the whole evaluation.
@@ -356,7 +382,10 @@ impl<'e> Env<'e> {
         if self.steps > self.limits.max_steps {
             return Err(FnError::new(
                 ErrorCode::LimitExceeded,
-                format!("the evaluation exceeded its step budget of {}", self.limits.max_steps),
+                format!(
+                    "the evaluation exceeded its step budget of {}",
+                    self.limits.max_steps
+                ),
             ));
         }
         Ok(())

@@ -33,12 +33,16 @@ pub fn item<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>
 
 /// `RemoveDuplicates(attribute)`: the first occurrence of each value (exact, case-sensitive),
 /// in order. A list stays a list even with one value left; a single value is unchanged.
-pub fn remove_duplicates<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
+pub fn remove_duplicates<'a>(
+    args: &mut Args<'_, 'a>,
+    env: &mut Env<'_>,
+) -> Result<Value<'a>, FnError> {
     let v = args.take(0);
     let Value::Multi(list) = v else {
         return Ok(v);
     };
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::with_capacity(list.len());
+    let mut seen: std::collections::HashSet<String> =
+        std::collections::HashSet::with_capacity(list.len());
     let mut out = Vec::with_capacity(list.len());
     for item in list.into_vec() {
         env.charge(1)?;

@@ -60,7 +60,11 @@ pub fn join<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>,
             let v = args.take(i);
             // The lone piece is the only non-empty value of that argument.
             let single = match v {
-                Value::Multi(list) => list.into_vec().into_iter().find(|x| piece(x).is_some()).unwrap_or(Value::Null),
+                Value::Multi(list) => list
+                    .into_vec()
+                    .into_iter()
+                    .find(|x| piece(x).is_some())
+                    .unwrap_or(Value::Null),
                 other => other,
             };
             return Ok(match single.into_text()? {
@@ -123,7 +127,11 @@ pub fn trim<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>
         Some(Cow::Borrowed(s)) => Value::str(s.trim_matches(char::is_whitespace)),
         Some(Cow::Owned(s)) => {
             let t = s.trim_matches(char::is_whitespace);
-            if t.len() == s.len() { Value::string(s) } else { Value::string(t.to_owned()) }
+            if t.len() == s.len() {
+                Value::string(s)
+            } else {
+                Value::string(t.to_owned())
+            }
         }
     })
 }

@@ -16,7 +16,7 @@ use crate::error::{ErrorCode, FnError};
 use crate::text::case::{self, CaseRules};
 use crate::text::regex_dotnet::{CharFilter, DotnetRegex, Expander, RegexError, RegexErrorKind};
 use crate::text::{diacritics, titlecase, utf16};
-use crate::value::{truncate_for_message, Value};
+use crate::value::{Value, truncate_for_message};
 
 type Out<'a> = Result<Value<'a>, FnError>;
 
@@ -85,7 +85,10 @@ fn nth_word<'t>(s: &'t str, delims: &str, index: usize) -> &'t str {
     if delims.is_empty() {
         return if index == 0 { s } else { "" };
     }
-    s.split(|c| delims.contains(c)).filter(|w| !w.is_empty()).nth(index).unwrap_or("")
+    s.split(|c| delims.contains(c))
+        .filter(|w| !w.is_empty())
+        .nth(index)
+        .unwrap_or("")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -121,11 +124,19 @@ fn compare_type(v: &Value<'_>) -> Result<Compare, FnError> {
 /// `InStr(value1, value2, start?, compareType?)`: the 1-based position of value2 in value1
 /// at or after start, 0 when absent (VB `Strings.InStr`, F9).
 pub fn instr<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
-    let start = if args.present(2) { args.get(2).to_int()? } else { 1 };
+    let start = if args.present(2) {
+        args.get(2).to_int()?
+    } else {
+        1
+    };
     if start < 1 {
         return Err(invalid_start(start));
     }
-    let compare = if args.present(3) { compare_type(args.get(3))? } else { Compare::Binary };
+    let compare = if args.present(3) {
+        compare_type(args.get(3))?
+    } else {
+        Compare::Binary
+    };
     let hay = args.get(0).text()?.unwrap_or(Cow::Borrowed(""));
     if hay.is_empty() {
         return Ok(Value::Int(0));
@@ -157,7 +168,9 @@ fn find_ignoring_case(hay: &str, needle: &str) -> Option<usize> {
     let lower = |c| case::lower_char(c, CaseRules::Invariant);
     hay.char_indices().map(|(i, _)| i).find(|&i| {
         let mut h = hay.get(i..).unwrap_or("").chars();
-        needle.chars().all(|n| h.next().is_some_and(|c| lower(c) == lower(n)))
+        needle
+            .chars()
+            .all(|n| h.next().is_some_and(|c| lower(c) == lower(n)))
     })
 }
 
@@ -165,12 +178,17 @@ fn find_ignoring_case(hay: &str, needle: &str) -> Option<usize> {
 pub fn prepare_instr(args: &ConstArgs<'_>) -> Result<Option<SiteData>, PrepareError> {
     if let Some(Ok(n)) = args.constant(2).map(Value::to_int) {
         if n < 1 {
-            return Err(PrepareError::at(2, ErrorCode::InvalidStart, invalid_start(n).message));
+            return Err(PrepareError::at(
+                2,
+                ErrorCode::InvalidStart,
+                invalid_start(n).message,
+            ));
         }
     }
     if let Some(v) = args.constant(3) {
         compare_type(v).map_err(|e| {
-            PrepareError::at(3, e.code, e.message).with_help("write vbBinaryCompare (0) or vbTextCompare (1)")
+            PrepareError::at(3, e.code, e.message)
+                .with_help("write vbBinaryCompare (0) or vbTextCompare (1)")
         })?;
     }
     Ok(None)
@@ -180,8 +198,10 @@ pub fn prepare_instr(args: &ConstArgs<'_>) -> Result<Option<SiteData>, PrepareEr
 pub fn prepare_mid(args: &ConstArgs<'_>) -> Result<Option<SiteData>, PrepareError> {
     if let Some(Ok(n)) = args.constant(1).map(Value::to_int) {
         if n < 1 {
-            return Err(PrepareError::at(1, ErrorCode::InvalidStart, invalid_start(n).message)
-                .with_help("positions are 1-based: the first character is 1"));
+            return Err(
+                PrepareError::at(1, ErrorCode::InvalidStart, invalid_start(n).message)
+                    .with_help("positions are 1-based: the first character is 1"),
+            );
         }
     }
     Ok(None)
@@ -189,7 +209,10 @@ pub fn prepare_mid(args: &ConstArgs<'_>) -> Result<Option<SiteData>, PrepareErro
 
 #[cold]
 fn invalid_start(n: i64) -> FnError {
-    FnError::new(ErrorCode::InvalidStart, format!("start position `{n}` is less than 1"))
+    FnError::new(
+        ErrorCode::InvalidStart,
+        format!("start position `{n}` is less than 1"),
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -219,7 +242,12 @@ pub fn split<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
     Ok(Value::multi(pieces))
 }
 
-fn split_into<'a>(s: Cow<'a, str>, delim: &str, out: &mut Vec<Value<'a>>, env: &mut Env<'_>) -> Result<(), FnError> {
+fn split_into<'a>(
+    s: Cow<'a, str>,
+    delim: &str,
+    out: &mut Vec<Value<'a>>,
+    env: &mut Env<'_>,
+) -> Result<(), FnError> {
     if delim.is_empty() {
         out.push(Value::Str(s));
         return check_multi_len(out.len(), env);
@@ -247,7 +275,10 @@ fn check_multi_len(n: usize, env: &Env<'_>) -> Result<(), FnError> {
     if n > env.limits.max_multi_len {
         return Err(FnError::new(
             ErrorCode::LimitExceeded,
-            format!("a multi-valued value exceeds the limit of {} values", env.limits.max_multi_len),
+            format!(
+                "a multi-valued value exceeds the limit of {} values",
+                env.limits.max_multi_len
+            ),
         ));
     }
     Ok(())
@@ -269,7 +300,11 @@ pub fn pcase<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
     let Some(s) = args.take(0).into_text()? else {
         return Ok(Value::Null);
     };
-    let separators = if args.present(1) { args.get(1).text()? } else { None };
+    let separators = if args.present(1) {
+        args.get(1).text()?
+    } else {
+        None
+    };
     let out = match separators {
         None => transform(s, titlecase::pcase),
         Some(seps) => transform(s, |t| titlecase::pcase_with_separators(t, &seps)),
@@ -340,7 +375,9 @@ pub fn convert_to_base64<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<
     };
     let bytes: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
     env.check_len(bytes.len().saturating_mul(4) / 3 + 4)?;
-    Ok(Value::string(base64::engine::general_purpose::STANDARD.encode(bytes)))
+    Ok(Value::string(
+        base64::engine::general_purpose::STANDARD.encode(bytes),
+    ))
 }
 
 /// `ConvertToUTF8Hex(source)`: the UTF-8 bytes as upper-case hex pairs.
@@ -409,10 +446,14 @@ pub fn replace_mode(present: impl Fn(usize) -> bool) -> Result<ReplaceMode, Stri
                 msg("template works with oldValue, not with regexPattern")
             } else if grp {
                 match (rep, attr) {
-                    (true, true) => msg("regexGroupName takes replacementValue or replacementAttributeName, not both"),
+                    (true, true) => msg(
+                        "regexGroupName takes replacementValue or replacementAttributeName, not both",
+                    ),
                     (true, false) => Ok(ReplaceMode::Group),
                     (false, true) => Ok(ReplaceMode::Fallback),
-                    (false, false) => msg("regexGroupName needs replacementValue or replacementAttributeName"),
+                    (false, false) => {
+                        msg("regexGroupName needs replacementValue or replacementAttributeName")
+                    }
                 }
             } else if attr {
                 msg("replacementAttributeName needs regexGroupName")
@@ -454,7 +495,12 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
         return Ok(None);
     };
     let re = DotnetRegex::new(&pattern).map_err(|e| prepare_regex_error(PATTERN, e))?;
-    let mut site = ReplaceSite { regex: None, group: None, expander: None, filter: None };
+    let mut site = ReplaceSite {
+        regex: None,
+        group: None,
+        expander: None,
+        filter: None,
+    };
     if matches!(mode, ReplaceMode::Group | ReplaceMode::Fallback) {
         if let Some(Ok(Some(name))) = args.constant(GROUP).map(Value::text) {
             let g = re.group(&name).ok_or_else(|| {
@@ -498,12 +544,20 @@ fn unknown_group(name: &str, re: &DotnetRegex) -> FnError {
     let _ = re;
     FnError::new(
         ErrorCode::UnknownRegexGroup,
-        format!("the pattern has no group named `{}`", truncate_for_message(name)),
+        format!(
+            "the pattern has no group named `{}`",
+            truncate_for_message(name)
+        ),
     )
 }
 
 fn group_help(re: &DotnetRegex) -> String {
-    let names: Vec<String> = re.re.capture_names().flatten().map(|n| format!("`{n}`")).collect();
+    let names: Vec<String> = re
+        .re
+        .capture_names()
+        .flatten()
+        .map(|n| format!("`{n}`"))
+        .collect();
     if names.is_empty() {
         "the pattern has no named groups; name one with `(?<name>…)`".to_owned()
     } else {
@@ -534,7 +588,8 @@ fn compile_cached(pattern: &str) -> Result<Arc<DotnetRegex>, FnError> {
 /// `Replace(source, oldValue?, regexPattern?, regexGroupName?, replacementValue?,
 /// replacementAttributeName?, template?)`: five modes (F14).
 pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
-    let mode = replace_mode(|i| args.present(i)).map_err(|m| FnError::new(ErrorCode::ReplaceMode, m))?;
+    let mode =
+        replace_mode(|i| args.present(i)).map_err(|m| FnError::new(ErrorCode::ReplaceMode, m))?;
     let site = args.site::<ReplaceSite>();
     match mode {
         ReplaceMode::Literal => {
@@ -606,7 +661,11 @@ pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
                 return Ok(unchanged(src));
             };
             env.charge(1)?;
-            let range = re.re.captures(&other).and_then(|c| c.get(group)).map(|m| m.range());
+            let range = re
+                .re
+                .captures(&other)
+                .and_then(|c| c.get(group))
+                .map(|m| m.range());
             Ok(match range {
                 Some(r) => Value::Str(sub(other, |t| t.get(r.clone()).unwrap_or(""))),
                 None => unchanged(src),
@@ -615,7 +674,10 @@ pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
     }
 }
 
-fn site_regex(site: Option<&ReplaceSite>, args: &Args<'_, '_>) -> Result<Option<Arc<DotnetRegex>>, FnError> {
+fn site_regex(
+    site: Option<&ReplaceSite>,
+    args: &Args<'_, '_>,
+) -> Result<Option<Arc<DotnetRegex>>, FnError> {
     if let Some(re) = site.and_then(|s| s.regex.as_ref()) {
         return Ok(Some(Arc::clone(re)));
     }
@@ -625,18 +687,30 @@ fn site_regex(site: Option<&ReplaceSite>, args: &Args<'_, '_>) -> Result<Option<
     }
 }
 
-fn site_group(site: Option<&ReplaceSite>, args: &Args<'_, '_>, re: &DotnetRegex) -> Result<Option<usize>, FnError> {
+fn site_group(
+    site: Option<&ReplaceSite>,
+    args: &Args<'_, '_>,
+    re: &DotnetRegex,
+) -> Result<Option<usize>, FnError> {
     if let Some(g) = site.and_then(|s| s.group) {
         return Ok(Some(g));
     }
     match args.get(GROUP).text()? {
         None => Ok(None),
-        Some(name) => re.group(&name).map(Some).ok_or_else(|| unknown_group(&name, re)),
+        Some(name) => re
+            .group(&name)
+            .map(Some)
+            .ok_or_else(|| unknown_group(&name, re)),
     }
 }
 
 /// Every ordinal, non-overlapping occurrence of `old` replaced by `rep`; `old` empty → unchanged.
-fn replace_literal<'a>(src: Cow<'a, str>, old: &str, rep: &str, env: &mut Env<'_>) -> Result<Cow<'a, str>, FnError> {
+fn replace_literal<'a>(
+    src: Cow<'a, str>,
+    old: &str,
+    rep: &str,
+    env: &mut Env<'_>,
+) -> Result<Cow<'a, str>, FnError> {
     if old.is_empty() || !src.contains(old) {
         return Ok(src);
     }
@@ -654,7 +728,12 @@ fn replace_literal<'a>(src: Cow<'a, str>, old: &str, rep: &str, env: &mut Env<'_
     Ok(Cow::Owned(out))
 }
 
-fn replace_regex<'a>(src: Cow<'a, str>, re: &DotnetRegex, ex: &Expander, env: &mut Env<'_>) -> Result<Cow<'a, str>, FnError> {
+fn replace_regex<'a>(
+    src: Cow<'a, str>,
+    re: &DotnetRegex,
+    ex: &Expander,
+    env: &mut Env<'_>,
+) -> Result<Cow<'a, str>, FnError> {
     let mut out: Option<String> = None;
     let mut last = 0;
     for caps in re.matches(&src) {
@@ -714,7 +793,11 @@ fn sub<'a>(s: Cow<'a, str>, f: impl for<'x> Fn(&'x str) -> &'x str) -> Cow<'a, s
         Cow::Borrowed(b) => Cow::Borrowed(f(b)),
         Cow::Owned(o) => {
             let part = f(&o);
-            if part.len() == o.len() { Cow::Owned(o) } else { Cow::Owned(part.to_owned()) }
+            if part.len() == o.len() {
+                Cow::Owned(o)
+            } else {
+                Cow::Owned(part.to_owned())
+            }
         }
     }
 }

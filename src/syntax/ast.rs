@@ -95,9 +95,14 @@ pub enum Constant {
 impl Constant {
     /// Recognises a constant name, ignoring case.
     pub fn from_name(name: &str) -> Option<Constant> {
-        [Constant::VbTextCompare, Constant::VbBinaryCompare, Constant::True, Constant::False]
-            .into_iter()
-            .find(|c| c.name().eq_ignore_ascii_case(name))
+        [
+            Constant::VbTextCompare,
+            Constant::VbBinaryCompare,
+            Constant::True,
+            Constant::False,
+        ]
+        .into_iter()
+        .find(|c| c.name().eq_ignore_ascii_case(name))
     }
 
     /// The canonical spelling.
@@ -234,7 +239,9 @@ pub fn write_string_literal(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
 /// Binding strength for the printer: operands 3, `&` 2, comparisons 1.
 fn precedence(e: &Expr) -> u8 {
     match &e.kind {
-        ExprKind::Binary { op: BinOp::Concat, .. } => 2,
+        ExprKind::Binary {
+            op: BinOp::Concat, ..
+        } => 2,
         ExprKind::Binary { .. } => 1,
         _ => 3,
     }

@@ -28,17 +28,24 @@ pub struct Span {
 impl Span {
     /// A span from `start` to `end`.
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     /// The source text under the span (empty when out of range).
     pub fn text(self, src: &str) -> &str {
-        src.get(self.start as usize..self.end as usize).unwrap_or("")
+        src.get(self.start as usize..self.end as usize)
+            .unwrap_or("")
     }
 }
 
@@ -76,17 +83,29 @@ pub fn parse_with(src: &str, limits: &Limits) -> Result<Parsed, Vec<Diagnostic>>
             "expected an expression, found end of input",
         )]);
     }
-    let mut pairs = ExprParser::parse(Rule::expression, src).map_err(|e| vec![pest_error(src, e)])?;
+    let mut pairs =
+        ExprParser::parse(Rule::expression, src).map_err(|e| vec![pest_error(src, e)])?;
     let expression = pairs.next().ok_or_else(|| vec![internal(src)])?;
-    let comparison = expression.into_inner().next().ok_or_else(|| vec![internal(src)])?;
+    let comparison = expression
+        .into_inner()
+        .next()
+        .ok_or_else(|| vec![internal(src)])?;
     let mut errors = Vec::new();
     let expr = build_comparison(comparison, &mut errors);
-    if errors.is_empty() { Ok(Parsed { expr, warnings }) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(Parsed { expr, warnings })
+    } else {
+        Err(errors)
+    }
 }
 
 #[cold]
 fn internal(src: &str) -> Diagnostic {
-    Diagnostic::error(ErrorCode::UnexpectedToken, Span::new(0, src.len()), "the expression could not be parsed")
+    Diagnostic::error(
+        ErrorCode::UnexpectedToken,
+        Span::new(0, src.len()),
+        "the expression could not be parsed",
+    )
 }
 
 fn span_of(p: &Pair<'_, Rule>) -> Span {
@@ -109,9 +128,14 @@ fn build_comparison(p: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
                 Diagnostic::error(
                     ErrorCode::ChainedComparison,
                     span_of(&op),
-                    format!("comparison operators cannot be chained; found a second `{}`", op.as_str()),
+                    format!(
+                        "comparison operators cannot be chained; found a second `{}`",
+                        op.as_str()
+                    ),
                 )
-                .with_help("compare two values at a time and combine the results with nested `IIF`"),
+                .with_help(
+                    "compare two values at a time and combine the results with nested `IIF`",
+                ),
             );
         }
         let op = match op.as_str() {
@@ -124,7 +148,14 @@ fn build_comparison(p: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
         };
         let rhs = build_concat(rhs, errors);
         let span = lhs.span.to(rhs.span);
-        lhs = Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span };
+        lhs = Expr {
+            kind: ExprKind::Binary {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            },
+            span,
+        };
     }
     lhs
 }
@@ -139,13 +170,23 @@ fn build_concat(p: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
     for o in it {
         let rhs = build_operand(o, errors);
         let span = lhs.span.to(rhs.span);
-        lhs = Expr { kind: ExprKind::Binary { op: BinOp::Concat, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span };
+        lhs = Expr {
+            kind: ExprKind::Binary {
+                op: BinOp::Concat,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            },
+            span,
+        };
     }
     lhs
 }
 
 fn placeholder(span: Span) -> Expr {
-    Expr { kind: ExprKind::Str(String::new()), span }
+    Expr {
+        kind: ExprKind::Str(String::new()),
+        span,
+    }
 }
 
 fn build_operand(p: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
@@ -160,23 +201,38 @@ fn build_operand(p: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
         Rule::attribute => {
             let s = p.as_str();
             let name = s.get(1..s.len().saturating_sub(1)).unwrap_or("");
-            Expr { kind: ExprKind::Attr(name.to_owned()), span }
+            Expr {
+                kind: ExprKind::Attr(name.to_owned()),
+                span,
+            }
         }
-        Rule::string => Expr { kind: ExprKind::Str(unescape(p.as_str())), span },
+        Rule::string => Expr {
+            kind: ExprKind::Str(unescape(p.as_str())),
+            span,
+        },
         Rule::integer => {
             let s = p.as_str();
             let kind = match s.strip_prefix("&H").or_else(|| s.strip_prefix("&h")) {
                 // The 64-bit pattern is read as i64 (`&HFFFFFFFFFFFFFFFF` = -1); the pre-scan
                 // already rejected more than 16 digits.
-                Some(hex) => ExprKind::Int { value: u64::from_str_radix(hex, 16).unwrap_or(0) as i64, hex: true },
-                None => ExprKind::Int { value: s.parse().unwrap_or(0), hex: false },
+                Some(hex) => ExprKind::Int {
+                    value: u64::from_str_radix(hex, 16).unwrap_or(0) as i64,
+                    hex: true,
+                },
+                None => ExprKind::Int {
+                    value: s.parse().unwrap_or(0),
+                    hex: false,
+                },
             };
             Expr { kind, span }
         }
         Rule::constant => {
             let name = p.as_str();
             match Constant::from_name(name) {
-                Some(c) => Expr { kind: ExprKind::Const(c), span },
+                Some(c) => Expr {
+                    kind: ExprKind::Const(c),
+                    span,
+                },
                 None => {
                     errors.push(unknown_identifier(name, span));
                     placeholder(span)
@@ -206,7 +262,14 @@ fn build_call(p: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
     if args.len() == 1 && args[0].expr.is_none() {
         args.clear();
     }
-    Expr { kind: ExprKind::Call(Call { name, name_span, args }), span }
+    Expr {
+        kind: ExprKind::Call(Call {
+            name,
+            name_span,
+            args,
+        }),
+        span,
+    }
 }
 
 /// Resolves `\\` and `\"`; any other `\c` stays as the two characters (S3).
@@ -233,22 +296,46 @@ fn unescape(quoted: &str) -> String {
 
 /// Names from other dialects that get a specific hint.
 const CONNECT_LITERALS: &[(&str, &str)] = &[
-    ("NULL", "there is no Null literal in app provisioning; test with `IsNull(…)` or use `\"\"`"),
-    ("Nothing", "there is no Nothing literal in app provisioning; test with `IsNull(…)` or use `\"\"`"),
-    ("IgnoreThisFlow", "not available in app provisioning; wrap the value in `IgnoreFlowIfNullOrEmpty(…)`"),
-    ("AuthoritativeNull", "not available in app provisioning; wrap the value in `IgnoreFlowIfNullOrEmpty(…)`"),
-    ("CRLF", "not available in app provisioning; write the line break inside a string"),
+    (
+        "NULL",
+        "there is no Null literal in app provisioning; test with `IsNull(…)` or use `\"\"`",
+    ),
+    (
+        "Nothing",
+        "there is no Nothing literal in app provisioning; test with `IsNull(…)` or use `\"\"`",
+    ),
+    (
+        "IgnoreThisFlow",
+        "not available in app provisioning; wrap the value in `IgnoreFlowIfNullOrEmpty(…)`",
+    ),
+    (
+        "AuthoritativeNull",
+        "not available in app provisioning; wrap the value in `IgnoreFlowIfNullOrEmpty(…)`",
+    ),
+    (
+        "CRLF",
+        "not available in app provisioning; write the line break inside a string",
+    ),
 ];
 
 #[cold]
 fn unknown_identifier(name: &str, span: Span) -> Diagnostic {
-    let d = Diagnostic::error(ErrorCode::UnknownIdentifier, span, format!("unknown identifier `{name}`"));
-    if let Some((_, hint)) = CONNECT_LITERALS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+    let d = Diagnostic::error(
+        ErrorCode::UnknownIdentifier,
+        span,
+        format!("unknown identifier `{name}`"),
+    );
+    if let Some((_, hint)) = CONNECT_LITERALS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+    {
         return d.with_help(*hint);
     }
     let known = ["vbTextCompare", "vbBinaryCompare", "True", "False"];
     if let Some(best) = crate::check::did_you_mean(name, known.iter().copied()) {
-        return d.with_fix(span, best).with_help(format!("did you mean `{best}`?"));
+        return d
+            .with_fix(span, best)
+            .with_help(format!("did you mean `{best}`?"));
     }
     if crate::functions::lookup(name).is_some() {
         return d.with_help(format!("`{name}` is a function: call it with `{name}(…)`"));
@@ -307,7 +394,9 @@ fn join_or(items: &[&str]) -> String {
 /// Readable names for grammar rules (pest's rule names never reach a message).
 fn rule_name(r: Rule) -> &'static str {
     match r {
-        Rule::expression | Rule::comparison | Rule::concat | Rule::arg | Rule::operand => "an expression",
+        Rule::expression | Rule::comparison | Rule::concat | Rule::arg | Rule::operand => {
+            "an expression"
+        }
         Rule::group => "`(`",
         Rule::call => "a function call",
         Rule::args => "an argument",
@@ -339,11 +428,13 @@ fn open_parens(src: &str, pos: usize) -> usize {
                     }
                 }
             }
-            '[' => for d in it.by_ref() {
-                if d == ']' {
-                    break;
+            '[' => {
+                for d in it.by_ref() {
+                    if d == ']' {
+                        break;
+                    }
                 }
-            },
+            }
             '(' => depth += 1,
             ')' => depth = depth.saturating_sub(1),
             _ => {}
@@ -361,7 +452,10 @@ fn token_at(src: &str, pos: usize) -> (String, Span) {
     let len = match c {
         '"' => rest[1..].find('"').map_or(rest.len(), |k| k + 2),
         '[' => rest.find(']').map_or(rest.len(), |k| k + 1),
-        c if c.is_ascii_alphanumeric() => rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count(),
+        c if c.is_ascii_alphanumeric() => rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count(),
         c => c.len_utf8(),
     };
     let text = &rest[..len.min(rest.len())];
@@ -428,9 +522,21 @@ mod tests {
     #[test]
     fn hex_and_negative_integers() {
         let e = parse("&HFFFFFFFFFFFFFFFF").unwrap().expr;
-        assert_eq!(e.kind, ExprKind::Int { value: -1, hex: true });
+        assert_eq!(
+            e.kind,
+            ExprKind::Int {
+                value: -1,
+                hex: true
+            }
+        );
         let e = parse("-42").unwrap().expr;
-        assert_eq!(e.kind, ExprKind::Int { value: -42, hex: false });
+        assert_eq!(
+            e.kind,
+            ExprKind::Int {
+                value: -42,
+                hex: false
+            }
+        );
         // After an operand `&` concatenates: `[a]&HF` reads the identifier `HF`.
         assert_eq!(err_code("[a]&HF"), ErrorCode::UnknownIdentifier);
     }
@@ -451,7 +557,9 @@ mod tests {
         assert_eq!(err_code(&huge), ErrorCode::ExpressionTooLong);
         // The deepest accepted input parses on a 2 MiB thread in a debug build.
         let ok = format!("{}[a]{}", "Trim((".repeat(50), "))".repeat(50));
-        let t = std::thread::Builder::new().stack_size(2 << 20).spawn(move || parse(&ok).is_ok());
+        let t = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || parse(&ok).is_ok());
         assert!(t.unwrap().join().unwrap());
         let ok = format!("{}[a]{}", "Trim(".repeat(100), ")".repeat(100));
         assert!(parse(&ok).is_ok());

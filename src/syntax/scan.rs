@@ -71,7 +71,9 @@ pub fn scan(src: &str, limits: &Limits) -> Result<Vec<Diagnostic>, Vec<Diagnosti
                                 Span::new(i, src.len()),
                                 "unterminated string constant",
                             )
-                            .with_help("add the closing `\"`; write `\\\"` for a quote inside a string"),
+                            .with_help(
+                                "add the closing `\"`; write `\\\"` for a quote inside a string",
+                            ),
                         );
                         return Err(errors);
                     }
@@ -111,8 +113,12 @@ pub fn scan(src: &str, limits: &Limits) -> Result<Vec<Diagnostic>, Vec<Diagnosti
             }
             '\u{201C}' | '\u{201D}' | '\u{2018}' | '\u{2019}' => {
                 errors.push(
-                    Diagnostic::error(ErrorCode::SmartQuote, Span::new(i, i + len), format!("curly quote `{c}`"))
-                        .with_help("replace curly quotes with straight double quotes `\"`"),
+                    Diagnostic::error(
+                        ErrorCode::SmartQuote,
+                        Span::new(i, i + len),
+                        format!("curly quote `{c}`"),
+                    )
+                    .with_help("replace curly quotes with straight double quotes `\"`"),
                 );
                 i += len;
                 continue;
@@ -150,8 +156,12 @@ pub fn scan(src: &str, limits: &Limits) -> Result<Vec<Diagnostic>, Vec<Diagnosti
             '=' => {
                 if bytes.get(i + 1) == Some(&b'=') {
                     errors.push(
-                        Diagnostic::error(ErrorCode::UnsupportedOperator, Span::new(i, i + 2), "unsupported operator `==`")
-                            .with_fix(Span::new(i, i + 2), "="),
+                        Diagnostic::error(
+                            ErrorCode::UnsupportedOperator,
+                            Span::new(i, i + 2),
+                            "unsupported operator `==`",
+                        )
+                        .with_fix(Span::new(i, i + 2), "="),
                     );
                     i += 2;
                     after_operand = false;
@@ -195,7 +205,10 @@ pub fn scan(src: &str, limits: &Limits) -> Result<Vec<Diagnostic>, Vec<Diagnosti
                     continue;
                 }
                 if !after_operand && matches!(next, Some(b'H') | Some(b'h')) {
-                    let digits = bytes[i + 2..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+                    let digits = bytes[i + 2..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_hexdigit())
+                        .count();
                     if digits > 16 {
                         errors.push(Diagnostic::error(
                             ErrorCode::IntegerOverflow,
@@ -212,14 +225,20 @@ pub fn scan(src: &str, limits: &Limits) -> Result<Vec<Diagnostic>, Vec<Diagnosti
                 after_operand = false;
             }
             '|' => {
-                let w = if bytes.get(i + 1) == Some(&b'|') { 2 } else { 1 };
+                let w = if bytes.get(i + 1) == Some(&b'|') {
+                    2
+                } else {
+                    1
+                };
                 errors.push(
                     Diagnostic::error(
                         ErrorCode::UnsupportedOperator,
                         Span::new(i, i + w),
                         format!("unsupported operator `{}`", &src[i..i + w]),
                     )
-                    .with_help("there is no OR: nest `IIF` on the false branch, `IIF(a, x, IIF(b, x, y))`"),
+                    .with_help(
+                        "there is no OR: nest `IIF` on the false branch, `IIF(a, x, IIF(b, x, y))`",
+                    ),
                 );
                 i += w;
                 after_operand = false;
@@ -232,8 +251,12 @@ pub fn scan(src: &str, limits: &Limits) -> Result<Vec<Diagnostic>, Vec<Diagnosti
                     "there is no arithmetic in this language"
                 };
                 errors.push(
-                    Diagnostic::error(ErrorCode::UnsupportedOperator, Span::new(i, i + 1), format!("unsupported operator `{c}`"))
-                        .with_help(help),
+                    Diagnostic::error(
+                        ErrorCode::UnsupportedOperator,
+                        Span::new(i, i + 1),
+                        format!("unsupported operator `{c}`"),
+                    )
+                    .with_help(help),
                 );
                 after_operand = false;
             }
@@ -258,17 +281,26 @@ pub fn scan(src: &str, limits: &Limits) -> Result<Vec<Diagnostic>, Vec<Diagnosti
                 continue;
             }
             c if c.is_ascii_alphabetic() => {
-                let end = i + bytes[i..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+                let end = i + bytes[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count();
                 let word = &src[i..end];
-                if after_operand && (word.eq_ignore_ascii_case("and") || word.eq_ignore_ascii_case("or")) {
+                if after_operand
+                    && (word.eq_ignore_ascii_case("and") || word.eq_ignore_ascii_case("or"))
+                {
                     let help = if word.eq_ignore_ascii_case("and") {
                         "there is no AND: nest `IIF` on the true branch, `IIF(a, IIF(b, x, y), y)`"
                     } else {
                         "there is no OR: nest `IIF` on the false branch, `IIF(a, x, IIF(b, x, y))`"
                     };
                     errors.push(
-                        Diagnostic::error(ErrorCode::UnsupportedOperator, Span::new(i, end), format!("unsupported operator `{word}`"))
-                            .with_help(help),
+                        Diagnostic::error(
+                            ErrorCode::UnsupportedOperator,
+                            Span::new(i, end),
+                            format!("unsupported operator `{word}`"),
+                        )
+                        .with_help(help),
                     );
                     after_operand = false;
                 } else {
@@ -283,14 +315,22 @@ pub fn scan(src: &str, limits: &Limits) -> Result<Vec<Diagnostic>, Vec<Diagnosti
                 } else {
                     format!("unexpected character `{}`", other.escape_debug())
                 };
-                errors.push(Diagnostic::error(ErrorCode::UnexpectedToken, Span::new(i, i + len), what));
+                errors.push(Diagnostic::error(
+                    ErrorCode::UnexpectedToken,
+                    Span::new(i, i + len),
+                    what,
+                ));
                 i += len;
                 continue;
             }
         }
         i += len;
     }
-    if errors.is_empty() { Ok(warnings) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Scans a string starting at the `"` at `start`; returns the offset after the closing quote,
@@ -309,7 +349,9 @@ fn scan_string(src: &str, start: usize, warnings: &mut Vec<Diagnostic>) -> Optio
                         Diagnostic::warning(
                             ErrorCode::UnknownEscape,
                             span,
-                            format!("`\\{e}` is not an escape; it is kept as the two characters `\\{e}`"),
+                            format!(
+                                "`\\{e}` is not an escape; it is kept as the two characters `\\{e}`"
+                            ),
                         )
                         .with_fix(span, format!("\\\\{e}"))
                         .with_help(format!("write `\\\\{e}` to make the backslash explicit")),
@@ -331,11 +373,20 @@ fn scan_number(src: &str, start: usize, errors: &mut Vec<Diagnostic>) -> usize {
     }
     i += bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
     if bytes.get(i) == Some(&b'.') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
-        let end = i + 1 + bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let end = i
+            + 1
+            + bytes[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
         errors.push(
-            Diagnostic::error(ErrorCode::UnexpectedToken, Span::new(start, end), format!("decimal number `{}`", &src[start..end]))
-                .with_help("there are no decimal numbers; quote it to use it as text")
-                .with_fix(Span::new(start, end), format!("\"{}\"", &src[start..end])),
+            Diagnostic::error(
+                ErrorCode::UnexpectedToken,
+                Span::new(start, end),
+                format!("decimal number `{}`", &src[start..end]),
+            )
+            .with_help("there are no decimal numbers; quote it to use it as text")
+            .with_fix(Span::new(start, end), format!("\"{}\"", &src[start..end])),
         );
         return end;
     }

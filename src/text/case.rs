@@ -145,7 +145,11 @@ mod tests {
             ("ıi", Turkic, "Iİ"),
             ("ǆ ǅ", Invariant, "Ǆ Ǆ"),
             ("ŉǰﬁ", Invariant, "ŉǰﬁ"),
-            ("\u{1F80}\u{1FB3}\u{1FC3}\u{1FF3}\u{1F88}", Invariant, "\u{1F88}\u{1FBC}\u{1FCC}\u{1FFC}\u{1F88}"),
+            (
+                "\u{1F80}\u{1FB3}\u{1FC3}\u{1FF3}\u{1F88}",
+                Invariant,
+                "\u{1F88}\u{1FBC}\u{1FCC}\u{1FFC}\u{1F88}",
+            ),
             ("σς", Invariant, "ΣΣ"),
             ("😀a", Invariant, "😀A"),
         ];
@@ -172,7 +176,10 @@ mod tests {
 
     #[test]
     fn no_change_borrows() {
-        assert!(matches!(to_lower("john.smith@contoso.com", Invariant), Cow::Borrowed(_)));
+        assert!(matches!(
+            to_lower("john.smith@contoso.com", Invariant),
+            Cow::Borrowed(_)
+        ));
         assert!(matches!(to_upper("ABC ß", Invariant), Cow::Borrowed(_)));
     }
 
@@ -193,7 +200,18 @@ mod tests {
         for &(name, want) in good {
             assert_eq!(parse_culture(name), Ok(want), "{name:?}");
         }
-        for bad in ["e", "english", "en_US", "en-", "-US", "en-USA", "en-Latn-US-x", "en-12", "tr-TR-", "en US"] {
+        for bad in [
+            "e",
+            "english",
+            "en_US",
+            "en-",
+            "-US",
+            "en-USA",
+            "en-Latn-US-x",
+            "en-12",
+            "tr-TR-",
+            "en US",
+        ] {
             assert_eq!(parse_culture(bad), Err(BadCulture), "{bad:?}");
         }
     }

@@ -35,14 +35,21 @@ pub struct RegexError {
 impl RegexError {
     #[cold]
     fn invalid(message: String) -> RegexError {
-        RegexError { kind: RegexErrorKind::Invalid, message, help: None }
+        RegexError {
+            kind: RegexErrorKind::Invalid,
+            message,
+            help: None,
+        }
     }
 
     #[cold]
     fn dotnet_only(construct: &str, pos: usize) -> RegexError {
         RegexError {
             kind: RegexErrorKind::DotnetOnly,
-            message: format!("{construct} at position {} is a .NET-only regex construct that mapexpr cannot run", pos + 1),
+            message: format!(
+                "{construct} at position {} is a .NET-only regex construct that mapexpr cannot run",
+                pos + 1
+            ),
             help: None,
         }
     }
@@ -67,7 +74,9 @@ impl DotnetRegex {
     /// Translates and compiles a .NET pattern.
     pub fn new(pattern: &str) -> Result<DotnetRegex, RegexError> {
         let tr = translate(pattern)?;
-        let re = RegexBuilder::new(&tr.pattern).build().map_err(|e| crate_error(pattern, &tr, &e))?;
+        let re = RegexBuilder::new(&tr.pattern)
+            .build()
+            .map_err(|e| crate_error(pattern, &tr, &e))?;
         let mut unnamed = Vec::new();
         let mut named = Vec::new();
         for (i, name) in re.capture_names().enumerate().skip(1) {
@@ -101,7 +110,11 @@ impl DotnetRegex {
 
     /// The .NET matches of this pattern in `hay`.
     pub fn matches<'r, 'h>(&'r self, hay: &'h str) -> Matches<'r, 'h> {
-        Matches { re: &self.re, hay, pos: 0 }
+        Matches {
+            re: &self.re,
+            hay,
+            pos: 0,
+        }
     }
 }
 
@@ -124,7 +137,11 @@ impl<'h> Iterator for Matches<'_, 'h> {
         let caps = self.re.captures_at(self.hay, self.pos)?;
         let m = caps.get(0)?;
         if m.is_empty() {
-            let step = self.hay.get(m.end()..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
+            let step = self
+                .hay
+                .get(m.end()..)
+                .and_then(|r| r.chars().next())
+                .map_or(1, char::len_utf8);
             self.pos = m.end() + step;
         } else {
             self.pos = m.end();
@@ -286,7 +303,12 @@ impl CharFilter {
         };
         let mut out = String::with_capacity(s.len());
         out.push_str(s.get(..first.0).unwrap_or(""));
-        out.extend(s.get(first.0..).unwrap_or("").chars().filter(|&c| !self.contains(c)));
+        out.extend(
+            s.get(first.0..)
+                .unwrap_or("")
+                .chars()
+                .filter(|&c| !self.contains(c)),
+        );
         Cow::Owned(out)
     }
 }
@@ -305,7 +327,10 @@ pub fn translate(pattern: &str) -> Result<Translated, RegexError> {
     let src: Vec<char> = pattern.chars().collect();
     let mut tr = Tr::new(&src);
     tr.run()?;
-    Ok(Translated { pattern: tr.out, map: tr.map })
+    Ok(Translated {
+        pattern: tr.out,
+        map: tr.map,
+    })
 }
 
 struct Tr<'p> {
@@ -324,7 +349,13 @@ enum Item {
 
 impl<'p> Tr<'p> {
     fn new(src: &'p [char]) -> Self {
-        Tr { src, i: 0, out: String::new(), map: Vec::new(), x_mode: false }
+        Tr {
+            src,
+            i: 0,
+            out: String::new(),
+            map: Vec::new(),
+            x_mode: false,
+        }
     }
 
     fn at(&self, k: usize) -> Option<char> {
@@ -395,7 +426,10 @@ impl<'p> Tr<'p> {
     fn escape(&mut self, in_class: bool) -> Result<Option<Item>, RegexError> {
         let pos = self.i;
         let Some(c) = self.at(pos + 1) else {
-            return Err(RegexError::invalid(format!("the pattern ends with a lone `\\` at position {}", pos + 1)));
+            return Err(RegexError::invalid(format!(
+                "the pattern ends with a lone `\\` at position {}",
+                pos + 1
+            )));
         };
         self.i += 2;
         let ch = |v: u32| Ok(Some(Item::Char(char::from_u32(v).unwrap_or('\u{FFFD}'))));
@@ -409,24 +443,39 @@ impl<'p> Tr<'p> {
             't' => ch(9),
             'v' => ch(0xB),
             'c' => {
-                let Some(x) = self.at(self.i).filter(|x| x.is_ascii_alphabetic() || "@[\\]^_".contains(*x)) else {
-                    return Err(RegexError::invalid(format!("`\\c` at position {} must be followed by a letter", pos + 1)));
+                let Some(x) = self
+                    .at(self.i)
+                    .filter(|x| x.is_ascii_alphabetic() || "@[\\]^_".contains(*x))
+                else {
+                    return Err(RegexError::invalid(format!(
+                        "`\\c` at position {} must be followed by a letter",
+                        pos + 1
+                    )));
                 };
                 self.i += 1;
                 ch(u32::from(x.to_ascii_uppercase() as u8 ^ 0x40))
             }
             'x' => {
                 let v = self.hex(2).ok_or_else(|| {
-                    RegexError::invalid(format!("`\\x` at position {} needs exactly two hex digits", pos + 1))
-                        .help("write `\\xHH`, e.g. `\\x41`")
+                    RegexError::invalid(format!(
+                        "`\\x` at position {} needs exactly two hex digits",
+                        pos + 1
+                    ))
+                    .help("write `\\xHH`, e.g. `\\x41`")
                 })?;
                 ch(v)
             }
             'u' => {
                 let v = self.hex(4).ok_or_else(|| {
-                    RegexError::invalid(format!("`\\u` at position {} needs exactly four hex digits", pos + 1))
+                    RegexError::invalid(format!(
+                        "`\\u` at position {} needs exactly four hex digits",
+                        pos + 1
+                    ))
                 })?;
-                if (0xD800..0xDC00).contains(&v) && self.at(self.i) == Some('\\') && self.at(self.i + 1) == Some('u') {
+                if (0xD800..0xDC00).contains(&v)
+                    && self.at(self.i) == Some('\\')
+                    && self.at(self.i + 1) == Some('u')
+                {
                     let save = self.i;
                     self.i += 2;
                     if let Some(low) = self.hex(4).filter(|l| (0xDC00..0xE000).contains(l)) {
@@ -444,17 +493,31 @@ impl<'p> Tr<'p> {
             }
             '0' => Err(RegexError::dotnet_only("the octal escape `\\0`", pos)),
             '1'..='9' => {
-                let digits: String = self.src.get(pos + 1..).unwrap_or(&[]).iter().take_while(|d| d.is_ascii_digit()).collect();
+                let digits: String = self
+                    .src
+                    .get(pos + 1..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .take_while(|d| d.is_ascii_digit())
+                    .collect();
                 if in_class {
-                    Err(RegexError::dotnet_only(&format!("the octal escape `\\{digits}`"), pos))
+                    Err(RegexError::dotnet_only(
+                        &format!("the octal escape `\\{digits}`"),
+                        pos,
+                    ))
                 } else {
                     Err(RegexError::dotnet_only(&format!("the backreference `\\{digits}`"), pos)
                         .help("backreferences cannot run on mapexpr's regex engine; match the text explicitly"))
                 }
             }
-            'k' if !in_class => Err(RegexError::dotnet_only("the named backreference `\\k<…>`", pos)),
+            'k' if !in_class => Err(RegexError::dotnet_only(
+                "the named backreference `\\k<…>`",
+                pos,
+            )),
             'G' if !in_class => Err(RegexError::dotnet_only("the anchor `\\G`", pos)),
-            'Z' if !in_class => Err(RegexError::dotnet_only("the anchor `\\Z`", pos).help("use `\\z` or `$`")),
+            'Z' if !in_class => {
+                Err(RegexError::dotnet_only("the anchor `\\Z`", pos).help("use `\\z` or `$`"))
+            }
             'A' | 'z' | 'b' | 'B' if !in_class => {
                 self.emit(&format!("\\{c}"), pos);
                 Ok(None)
@@ -472,11 +535,19 @@ impl<'p> Tr<'p> {
                 while let Some(x) = self.at(self.i) {
                     self.i += 1;
                     if x == '}' {
-                        let name: String = self.src.get(start + 1..self.i - 1).unwrap_or(&[]).iter().collect();
+                        let name: String = self
+                            .src
+                            .get(start + 1..self.i - 1)
+                            .unwrap_or(&[])
+                            .iter()
+                            .collect();
                         return Ok(Some(Item::Set(format!("\\{c}{{{name}}}"))));
                     }
                 }
-                Err(RegexError::invalid(format!("`\\{c}{{` at position {} is not closed", pos + 1)))
+                Err(RegexError::invalid(format!(
+                    "`\\{c}{{` at position {} is not closed",
+                    pos + 1
+                )))
             }
             _ if c.is_alphanumeric() || c == '_' => Err(RegexError::invalid(format!(
                 "unrecognized escape `\\{c}` at position {}",
@@ -511,7 +582,10 @@ impl<'p> Tr<'p> {
         loop {
             let pos = self.i;
             let Some(c) = self.at(pos) else {
-                return Err(RegexError::invalid(format!("the character class `[` at position {} is not closed", open + 1)));
+                return Err(RegexError::invalid(format!(
+                    "the character class `[` at position {} is not closed",
+                    open + 1
+                )));
             };
             if c == ']' && !first {
                 self.emit("]", pos);
@@ -531,7 +605,10 @@ impl<'p> Tr<'p> {
                     let dash = self.i;
                     if self.at(dash) == Some('-') && self.at(dash + 1).is_some_and(|n| n != ']') {
                         if self.at(dash + 1) == Some('[') {
-                            return Err(RegexError::dotnet_only("the class subtraction `-[…]`", dash));
+                            return Err(RegexError::dotnet_only(
+                                "the class subtraction `-[…]`",
+                                dash,
+                            ));
                         }
                         self.i += 1;
                         match self.class_item()? {
@@ -566,17 +643,25 @@ impl<'p> Tr<'p> {
         match self.at(pos) {
             Some('\\') => match self.escape(true)? {
                 Some(item) => Ok(item),
-                None => Err(RegexError::invalid(format!("unexpected escape at position {}", pos + 1))),
+                None => Err(RegexError::invalid(format!(
+                    "unexpected escape at position {}",
+                    pos + 1
+                ))),
             },
             Some('[') if self.at(pos + 1) == Some(':') && self.posix_class_end(pos).is_some() => {
-                Err(RegexError::invalid(format!("`[:…:]` at position {} is POSIX class syntax, not .NET", pos + 1))
-                    .help("use a Unicode class such as `\\p{L}` or `\\d`"))
+                Err(RegexError::invalid(format!(
+                    "`[:…:]` at position {} is POSIX class syntax, not .NET",
+                    pos + 1
+                ))
+                .help("use a Unicode class such as `\\p{L}` or `\\d`"))
             }
             Some(c) => {
                 self.i += 1;
                 Ok(Item::Char(c))
             }
-            None => Err(RegexError::invalid("the character class is not closed".to_owned())),
+            None => Err(RegexError::invalid(
+                "the character class is not closed".to_owned(),
+            )),
         }
     }
 
@@ -607,16 +692,25 @@ impl<'p> Tr<'p> {
                     }
                     k += 1;
                 }
-                Err(RegexError::invalid(format!("the comment `(?#` at position {} is not closed", pos + 1)))
+                Err(RegexError::invalid(format!(
+                    "the comment `(?#` at position {} is not closed",
+                    pos + 1
+                )))
             }
             Some('=') => Err(RegexError::dotnet_only("the lookahead `(?=…)`", pos)),
-            Some('!') => Err(RegexError::dotnet_only("the negative lookahead `(?!…)`", pos)),
+            Some('!') => Err(RegexError::dotnet_only(
+                "the negative lookahead `(?!…)`",
+                pos,
+            )),
             Some('>') => Err(RegexError::dotnet_only("the atomic group `(?>…)`", pos)),
             Some('(') => Err(RegexError::dotnet_only("the conditional `(?(…)…)`", pos)),
-            Some('<') if self.at(pos + 3) == Some('=') => Err(RegexError::dotnet_only("the lookbehind `(?<=…)`", pos)),
-            Some('<') if self.at(pos + 3) == Some('!') => {
-                Err(RegexError::dotnet_only("the negative lookbehind `(?<!…)`", pos))
+            Some('<') if self.at(pos + 3) == Some('=') => {
+                Err(RegexError::dotnet_only("the lookbehind `(?<=…)`", pos))
             }
+            Some('<') if self.at(pos + 3) == Some('!') => Err(RegexError::dotnet_only(
+                "the negative lookbehind `(?<!…)`",
+                pos,
+            )),
             Some(open @ ('<' | '\'')) => {
                 let close = if open == '<' { '>' } else { '\'' };
                 let start = pos + 3;
@@ -628,14 +722,23 @@ impl<'p> Tr<'p> {
                     k += 1;
                 }
                 if self.at(k).is_none() {
-                    return Err(RegexError::invalid(format!("the group name at position {} is not closed", pos + 1)));
+                    return Err(RegexError::invalid(format!(
+                        "the group name at position {} is not closed",
+                        pos + 1
+                    )));
                 }
                 let name: String = self.src.get(start..k).unwrap_or(&[]).iter().collect();
                 if name.contains('-') {
-                    return Err(RegexError::dotnet_only(&format!("the balancing group `(?{open}{name}{close}…)`"), pos));
+                    return Err(RegexError::dotnet_only(
+                        &format!("the balancing group `(?{open}{name}{close}…)`"),
+                        pos,
+                    ));
                 }
                 if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                    return Err(RegexError::invalid(format!("invalid group name `{name}` at position {}", pos + 1)));
+                    return Err(RegexError::invalid(format!(
+                        "invalid group name `{name}` at position {}",
+                        pos + 1
+                    )));
                 }
                 if name.chars().next().is_some_and(|c| c.is_ascii_digit()) {
                     return Err(RegexError::invalid(format!(
@@ -675,8 +778,11 @@ impl<'p> Tr<'p> {
                             flags.push('-');
                         }
                         Some('n') => {
-                            return Err(RegexError::dotnet_only("the option `n` (explicit capture)", pos)
-                                .help("use non-capturing groups `(?:…)` instead"));
+                            return Err(RegexError::dotnet_only(
+                                "the option `n` (explicit capture)",
+                                pos,
+                            )
+                            .help("use non-capturing groups `(?:…)` instead"));
                         }
                         Some(c @ ('U' | 'R' | 'u')) => {
                             return Err(RegexError::invalid(format!(
@@ -746,17 +852,26 @@ fn crate_error(pattern: &str, tr: &Translated, err: &regex::Error) -> RegexError
             let column = lines
                 .iter()
                 .find(|l| l.trim_start().starts_with('^') && l.trim().chars().all(|c| c == '^'))
-                .map(|l| l.chars().take_while(|c| *c == ' ').count().saturating_sub(4));
-            let pos = column.and_then(|c| tr.map.get(c).copied()).or(column.map(|_| pattern.chars().count()));
+                .map(|l| {
+                    l.chars()
+                        .take_while(|c| *c == ' ')
+                        .count()
+                        .saturating_sub(4)
+                });
+            let pos = column
+                .and_then(|c| tr.map.get(c).copied())
+                .or(column.map(|_| pattern.chars().count()));
             let message = match pos {
-                Some(p) if !pattern.contains('\n') => format!("{what} at position {} in `{pattern}`", p + 1),
+                Some(p) if !pattern.contains('\n') => {
+                    format!("{what} at position {} in `{pattern}`", p + 1)
+                }
                 _ => format!("{what} in `{pattern}`"),
             };
             RegexError::invalid(message)
         }
-        regex::Error::CompiledTooBig(limit) => {
-            RegexError::invalid(format!("the pattern `{pattern}` compiles to more than {limit} bytes"))
-        }
+        regex::Error::CompiledTooBig(limit) => RegexError::invalid(format!(
+            "the pattern `{pattern}` compiles to more than {limit} bytes"
+        )),
         other => RegexError::invalid(format!("the pattern `{pattern}` is invalid: {other}")),
     }
 }
@@ -804,7 +919,11 @@ mod tests {
             (r"\p{Lu}\P{L}", r"\p{Lu}\P{L}"),
         ];
         for &(net, want) in cases {
-            assert_eq!(translate(net).map(|t| t.pattern), Ok(want.to_owned()), "{net}");
+            assert_eq!(
+                translate(net).map(|t| t.pattern),
+                Ok(want.to_owned()),
+                "{net}"
+            );
         }
     }
 
@@ -846,7 +965,11 @@ mod tests {
                 Ok(_) => panic!("{net} compiled"),
                 Err(e) => {
                     assert_eq!(e.kind, kind, "{net}: {e:?}");
-                    assert!(e.message.contains(needle), "{net}: {:?} lacks {needle:?}", e.message);
+                    assert!(
+                        e.message.contains(needle),
+                        "{net}: {:?} lacks {needle:?}",
+                        e.message
+                    );
                 }
             }
         }
@@ -859,7 +982,12 @@ mod tests {
             ("a*", "-", "baaac", "-b--c-"),
             ("", "-", "ab", "-a-b-"),
             ("", "-", "😀", "-😀-"),
-            (r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})", "${phoneNumber}", "+91 9998887777", "9998887777"),
+            (
+                r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})",
+                "${phoneNumber}",
+                "+91 9998887777",
+                "9998887777",
+            ),
             ("[a-zA-Z_]*", "", "john_doe72", "72"),
             ("(a)(b)", "$2$1", "ab", "ba"),
             ("(a)", "$1x", "a", "ax"),
@@ -903,7 +1031,11 @@ mod tests {
         ];
         for &(pat, hay, want) in cases {
             let filter = CharFilter::for_pattern(pat);
-            assert_eq!(filter.as_ref().map(|f| f.remove(hay).into_owned()), want.map(str::to_owned), "{pat}");
+            assert_eq!(
+                filter.as_ref().map(|f| f.remove(hay).into_owned()),
+                want.map(str::to_owned),
+                "{pat}"
+            );
             if want.is_some() {
                 assert_eq!(replace(pat, "", hay), want.unwrap_or(""), "{pat} via regex");
             }

@@ -7,9 +7,9 @@
 
 use std::borrow::Cow;
 
-use unicode_general_category::{get_general_category, GeneralCategory as Gc};
+use unicode_general_category::{GeneralCategory as Gc, get_general_category};
 
-use super::case::{to_lower, upper_char, CaseRules};
+use super::case::{CaseRules, to_lower, upper_char};
 
 /// `PCase(source)`: invariant lower case, then ToTitleCase's word rules.
 pub fn pcase(s: &str) -> Cow<'_, str> {
@@ -67,7 +67,11 @@ fn is_letter(c: char) -> bool {
     }
     matches!(
         get_general_category(c),
-        Gc::UppercaseLetter | Gc::LowercaseLetter | Gc::TitlecaseLetter | Gc::ModifierLetter | Gc::OtherLetter
+        Gc::UppercaseLetter
+            | Gc::LowercaseLetter
+            | Gc::TitlecaseLetter
+            | Gc::ModifierLetter
+            | Gc::OtherLetter
     )
 }
 
@@ -126,7 +130,11 @@ fn finish<'s>(s: &'s str, lower: Cow<'s, str>, titled: Option<String>) -> Cow<'s
         Some(t) => Cow::Owned(t),
         None => lower,
     };
-    if matches!(result, Cow::Owned(_)) && result == s { Cow::Borrowed(s) } else { result }
+    if matches!(result, Cow::Owned(_)) && result == s {
+        Cow::Borrowed(s)
+    } else {
+        result
+    }
 }
 
 #[cfg(test)]

@@ -59,8 +59,14 @@ mod tests {
 
     #[test]
     fn lengths() {
-        let cases: &[(&str, usize)] =
-            &[("", 0), ("John Doe", 8), ("😀a", 3), ("Zoë", 3), ("e\u{308}", 2), ("😀😀", 4)];
+        let cases: &[(&str, usize)] = &[
+            ("", 0),
+            ("John Doe", 8),
+            ("😀a", 3),
+            ("Zoë", 3),
+            ("e\u{308}", 2),
+            ("😀😀", 4),
+        ];
         for &(s, want) in cases {
             assert_eq!(len(s), want, "{s:?}");
         }
@@ -90,7 +96,11 @@ mod tests {
             ("abc", 1, usize::MAX, "bc"),
         ];
         for &(s, start, count, want) in subs {
-            assert_eq!(substring(s, start, count), want, "substring({s:?}, {start}, {count})");
+            assert_eq!(
+                substring(s, start, count),
+                want,
+                "substring({s:?}, {start}, {count})"
+            );
         }
     }
 

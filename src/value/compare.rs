@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use super::{parse_integer_text, Value};
+use super::{Value, parse_integer_text};
 use crate::error::FnError;
 
 /// Compares two values for `<`, `<=`, `>`, `>=`.

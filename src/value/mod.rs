@@ -99,9 +99,9 @@ impl<'a> Value<'a> {
             Value::Bool(b) => Value::Bool(b),
             Value::Int(i) => Value::Int(i),
             Value::Date(d) => Value::Date(d),
-            Value::Multi(m) => {
-                Value::Multi(List::Owned(m.iter().cloned().map(Value::into_owned).collect()))
-            }
+            Value::Multi(m) => Value::Multi(List::Owned(
+                m.iter().cloned().map(Value::into_owned).collect(),
+            )),
             Value::Role(r) => Value::Role(Cow::Owned(r.into_owned())),
         }
     }
@@ -168,7 +168,11 @@ impl<'a> Value<'a> {
             Value::Bool(false) => "False".to_owned(),
             Value::Int(i) => i.to_string(),
             Value::Date(d) => d.to_string(),
-            Value::Multi(m) => m.iter().map(Value::render_scalar).collect::<Vec<_>>().join(","),
+            Value::Multi(m) => m
+                .iter()
+                .map(Value::render_scalar)
+                .collect::<Vec<_>>()
+                .join(","),
             Value::Role(r) => r.to_json(),
         }
     }
@@ -185,7 +189,10 @@ impl<'a> Value<'a> {
                     format!("`{}` is not an integer", truncate_for_message(s)),
                 )
             }),
-            Value::Null => Err(FnError::new(ErrorCode::InvalidInteger, "expected an integer, found no value")),
+            Value::Null => Err(FnError::new(
+                ErrorCode::InvalidInteger,
+                "expected an integer, found no value",
+            )),
             Value::Multi(m) if m.len() == 1 => m[0].to_int(),
             Value::Multi(m) => Err(multi_valued(m.len())),
             other => Err(FnError::new(

@@ -113,7 +113,10 @@ impl JsonRecord {
     /// (`{"properties":[{"key":…,"value":…}]}`).
     pub fn from_json_str(text: &str) -> Result<JsonRecord, FnError> {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            FnError::new(ErrorCode::InvalidInput, format!("the record is not valid JSON: {e}"))
+            FnError::new(
+                ErrorCode::InvalidInput,
+                format!("the record is not valid JSON: {e}"),
+            )
         })?;
         JsonRecord::from_json(&v)
     }
@@ -177,14 +180,24 @@ pub fn json_to_value(name: &str, v: &serde_json::Value) -> Result<Value<'static>
                 match item {
                     J::Null => {}
                     J::String(s) => out.push(Value::Str(Cow::Owned(s.clone()))),
-                    J::Bool(b) => out.push(Value::string(if *b { "True" } else { "False" }.to_owned())),
+                    J::Bool(b) => {
+                        out.push(Value::string(if *b { "True" } else { "False" }.to_owned()))
+                    }
                     J::Number(n) => match n.as_i64() {
                         Some(i) => out.push(Value::string(i.to_string())),
-                        None => return Err(bad_input(name, "a fractional or out-of-range number in a list")),
+                        None => {
+                            return Err(bad_input(
+                                name,
+                                "a fractional or out-of-range number in a list",
+                            ));
+                        }
                     },
                     J::Object(_) if name == "appRoleAssignments" => {
                         let role: AppRole = serde_json::from_value(item.clone()).map_err(|_| {
-                            bad_input(name, "an app role assignment that is not {id, value, displayName} text")
+                            bad_input(
+                                name,
+                                "an app role assignment that is not {id, value, displayName} text",
+                            )
                         })?;
                         out.push(Value::Role(Cow::Owned(role)));
                     }
@@ -200,7 +213,10 @@ pub fn json_to_value(name: &str, v: &serde_json::Value) -> Result<Value<'static>
 
 #[cold]
 fn bad_input(name: &str, what: &str) -> FnError {
-    FnError::new(ErrorCode::InvalidInput, format!("attribute `{name}` holds {what}"))
+    FnError::new(
+        ErrorCode::InvalidInput,
+        format!("attribute `{name}` holds {what}"),
+    )
 }
 
 impl Record for JsonRecord {
@@ -213,6 +229,9 @@ impl Record for JsonRecord {
 
     fn find_case_insensitive(&self, name: &str) -> Option<String> {
         let lower = name.to_lowercase();
-        self.attrs.keys().find(|k| k.as_str() != name && k.to_lowercase() == lower).cloned()
+        self.attrs
+            .keys()
+            .find(|k| k.as_str() != name && k.to_lowercase() == lower)
+            .cloned()
     }
 }

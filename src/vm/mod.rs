@@ -60,7 +60,12 @@ impl<'c> EvalContext<'c> {
         oracle: &'c dyn UniquenessOracle,
         limits: &'c Limits,
     ) -> Self {
-        EvalContext { clock, rng, oracle, limits }
+        EvalContext {
+            clock,
+            rng,
+            oracle,
+            limits,
+        }
     }
 }
 
@@ -79,13 +84,24 @@ impl Program {
 /// Small stacks live inline; deeper ones spill to the heap once.
 const INLINE: usize = 8;
 
-fn run<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, env: &mut Env<'_>) -> Result<Outcome<'r>, EvalError> {
-    let mut stack: Vec<Value<'r>> = Vec::with_capacity(if p.max_stack <= INLINE { INLINE } else { p.max_stack });
+fn run<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    rec: &'r R,
+    env: &mut Env<'_>,
+) -> Result<Outcome<'r>, EvalError> {
+    let mut stack: Vec<Value<'r>> = Vec::with_capacity(if p.max_stack <= INLINE {
+        INLINE
+    } else {
+        p.max_stack
+    });
     let code = &p.code[..];
     let mut pc = 0usize;
     loop {
         let Some(op) = code.get(pc) else {
-            return Err(EvalError::at(internal("fell off the end of the program"), p.span_at(pc)));
+            return Err(EvalError::at(
+                internal("fell off the end of the program"),
+                p.span_at(pc),
+            ));
         };
         pc += 1;
         match *op {
@@ -105,8 +121,15 @@ fn run<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, env: &mut Env<'_>) ->
                 let Some(base) = stack.len().checked_sub(argc) else {
                     return Err(EvalError::at(internal("stack underflow"), site.span));
                 };
-                let r = functions::invoke(site.spec, site.eval, &mut stack[base..], site.present, site.site.as_deref(), env)
-                    .map_err(|e| EvalError::at(e, site.span))?;
+                let r = functions::invoke(
+                    site.spec,
+                    site.eval,
+                    &mut stack[base..],
+                    site.present,
+                    site.site.as_deref(),
+                    env,
+                )
+                .map_err(|e| EvalError::at(e, site.span))?;
                 stack.truncate(base);
                 stack.push(r);
             }
@@ -186,7 +209,10 @@ fn run<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, env: &mut Env<'_>) ->
                 return Err(fail(
                     p,
                     pc - 1,
-                    FnError::new(ErrorCode::NoUniqueValue, "every SelectUniqueValue candidate is already taken"),
+                    FnError::new(
+                        ErrorCode::NoUniqueValue,
+                        "every SelectUniqueValue candidate is already taken",
+                    ),
                 ));
             }
             Op::IgnoreIfEmpty => {
@@ -235,12 +261,18 @@ fn invalid_condition(v: &Value<'_>) -> FnError {
     let shown = match v {
         Value::Null => "no value".to_owned(),
         Value::Multi(m) => format!("a multi-valued value with {} values", m.len()),
-        other => format!("`{}`", crate::value::truncate_for_message(&other.render_scalar())),
+        other => format!(
+            "`{}`",
+            crate::value::truncate_for_message(&other.render_scalar())
+        ),
     };
     let code = if matches!(v, Value::Multi(m) if m.len() > 1) {
         ErrorCode::MultiValuedArgument
     } else {
         ErrorCode::InvalidCondition
     };
-    FnError::new(code, format!("an IIF condition must be True or False, found {shown}"))
+    FnError::new(
+        code,
+        format!("an IIF condition must be True or False, found {shown}"),
+    )
 }

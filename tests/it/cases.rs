@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::harness::{expected_from_json, run, Got, RunOptions};
+use crate::harness::{Got, RunOptions, expected_from_json, run};
 
 #[derive(Deserialize)]
 struct CaseFile {
@@ -41,7 +41,11 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
         toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
         toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
         toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+        toml::Value::Table(t) => serde_json::Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -75,29 +79,49 @@ fn case_corpus() {
     let mut total = 0;
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable case file");
-        let parsed: CaseFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let parsed: CaseFile =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let mut names = std::collections::HashSet::new();
         for c in parsed.case {
-            assert!(names.insert(c.name.clone()), "{}: duplicate case name {}", file.display(), c.name);
+            assert!(
+                names.insert(c.name.clone()),
+                "{}: duplicate case name {}",
+                file.display(),
+                c.name
+            );
             total += 1;
             let record = serde_json::Value::Object(match &c.attrs {
-                Some(t) => t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect(),
+                Some(t) => t
+                    .iter()
+                    .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                    .collect(),
                 None => Default::default(),
             });
-            let opts = RunOptions { now: c.now.as_deref(), seed: c.seed, taken: &c.taken };
+            let opts = RunOptions {
+                now: c.now.as_deref(),
+                seed: c.seed,
+                taken: &c.taken,
+            };
             let got = run(&c.expr, &record, &opts);
             let want = expectation(&c);
             if got != want {
                 failures.push(format!(
                     "{}::{}: `{}`\n    expected {want:?}\n    got      {got:?}",
-                    file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                    file.file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
                     c.name,
                     c.expr
                 ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {total} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[derive(Deserialize)]
@@ -120,7 +144,9 @@ fn conformance_cases() -> Vec<Conformance> {
     let text = std::fs::read_to_string(path).expect("conformance file");
     text.lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad conformance line {l}: {e}")))
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("bad conformance line {l}: {e}"))
+        })
         .collect()
 }
 
@@ -133,9 +159,17 @@ fn conformance_reference() {
     let mut pending = Vec::new();
     let mut passed = 0;
     for c in conformance_cases() {
-        let record = if c.input.is_null() { serde_json::json!({}) } else { c.input.clone() };
+        let record = if c.input.is_null() {
+            serde_json::json!({})
+        } else {
+            c.input.clone()
+        };
         let taken = c.taken.clone().unwrap_or_default();
-        let opts = RunOptions { now: c.now.as_deref(), seed: c.seed, taken: &taken };
+        let opts = RunOptions {
+            now: c.now.as_deref(),
+            seed: c.seed,
+            taken: &taken,
+        };
         if c.expect_kind == "nondeterministic" {
             let got = run(&c.expr, &record, &opts);
             if got == Got::Error("not-yet-supported".into()) {
@@ -160,34 +194,69 @@ fn conformance_reference() {
         if got == want {
             passed += 1;
         } else {
-            failures.push(format!("{}: `{}`\n    expected {want:?}\n    got      {got:?}", c.id, c.expr));
+            failures.push(format!(
+                "{}: `{}`\n    expected {want:?}\n    got      {got:?}",
+                c.id, c.expr
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} conformance cases failed ({passed} passed):\n{}", failures.len(), failures.join("\n"));
-    eprintln!("conformance: {passed} passed, {} pending functions of later issues: {pending:?}", pending.len());
+    assert!(
+        failures.is_empty(),
+        "{} conformance cases failed ({passed} passed):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "conformance: {passed} passed, {} pending functions of later issues: {pending:?}",
+        pending.len()
+    );
 }
 
 /// Property checks for the random cases, over several seeds.
 fn nondeterministic(id: &str, expr: &str, record: &serde_json::Value) {
     for seed in 0..20u64 {
-        let opts = RunOptions { seed: Some(seed), ..Default::default() };
+        let opts = RunOptions {
+            seed: Some(seed),
+            ..Default::default()
+        };
         let Got::Text(s) = run(expr, record, &opts) else {
             panic!("{id}: expected text for seed {seed}");
         };
         if expr.starts_with("Guid") {
-            let re = regex::Regex::new("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$").unwrap();
+            let re = regex::Regex::new(
+                "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+            )
+            .unwrap();
             assert!(re.is_match(&s), "{id}: `{s}` is not a lower-case v4 GUID");
         } else if expr == "RandomString(6,3,0,0,3)" {
             assert_eq!(s.chars().count(), 6, "{id}: {s}");
-            assert!(s.chars().filter(char::is_ascii_digit).count() >= 3, "{id}: {s}");
-            assert!(s.chars().filter(char::is_ascii_lowercase).count() >= 3, "{id}: {s}");
+            assert!(
+                s.chars().filter(char::is_ascii_digit).count() >= 3,
+                "{id}: {s}"
+            );
+            assert!(
+                s.chars().filter(char::is_ascii_lowercase).count() >= 3,
+                "{id}: {s}"
+            );
         } else if expr == "RandomString(10,2,2,2,1,\"?,\")" {
             const SPECIAL: &str = "~!@#$%^&*_-+=`|\\(){}[]:;\"'<>,.?/";
             assert_eq!(s.chars().count(), 10, "{id}: {s}");
-            assert!(s.chars().filter(char::is_ascii_digit).count() >= 2, "{id}: {s}");
-            assert!(s.chars().filter(|c| SPECIAL.contains(*c)).count() >= 2, "{id}: {s}");
-            assert!(s.chars().filter(char::is_ascii_uppercase).count() >= 2, "{id}: {s}");
-            assert!(s.chars().filter(char::is_ascii_lowercase).count() >= 1, "{id}: {s}");
+            assert!(
+                s.chars().filter(char::is_ascii_digit).count() >= 2,
+                "{id}: {s}"
+            );
+            assert!(
+                s.chars().filter(|c| SPECIAL.contains(*c)).count() >= 2,
+                "{id}: {s}"
+            );
+            assert!(
+                s.chars().filter(char::is_ascii_uppercase).count() >= 2,
+                "{id}: {s}"
+            );
+            assert!(
+                s.chars().filter(char::is_ascii_lowercase).count() >= 1,
+                "{id}: {s}"
+            );
             assert!(!s.contains('?') && !s.contains(','), "{id}: {s}");
         } else {
             panic!("{id}: no property known for `{expr}`");

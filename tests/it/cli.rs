@@ -3,7 +3,10 @@
 use std::process::{Command, Output};
 
 fn mapexpr(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mapexpr")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_mapexpr"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -27,17 +30,35 @@ fn eval_json_value() {
         "json",
     ]);
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(json(&o), serde_json::json!({"value": "zoe.vandijk@contoso.com"}));
+    assert_eq!(
+        json(&o),
+        serde_json::json!({"value": "zoe.vandijk@contoso.com"})
+    );
 }
 
 #[test]
 fn eval_json_kinds() {
     let cases: &[(&str, &str, serde_json::Value, i32)] = &[
-        ("Len([x])", r#"{"x": "abc"}"#, serde_json::json!({"value": 3}), 0),
+        (
+            "Len([x])",
+            r#"{"x": "abc"}"#,
+            serde_json::json!({"value": 3}),
+            0,
+        ),
         ("IsNull([x])", "{}", serde_json::json!({"value": true}), 0),
-        ("Split([x], \",\")", r#"{"x": "a,b"}"#, serde_json::json!({"value": ["a", "b"]}), 0),
+        (
+            "Split([x], \",\")",
+            r#"{"x": "a,b"}"#,
+            serde_json::json!({"value": ["a", "b"]}),
+            0,
+        ),
         ("[x]", "{}", serde_json::json!({"value": null}), 0),
-        ("IgnoreFlowIfNullOrEmpty([x])", "{}", serde_json::json!({"ignored": true}), 0),
+        (
+            "IgnoreFlowIfNullOrEmpty([x])",
+            "{}",
+            serde_json::json!({"ignored": true}),
+            0,
+        ),
     ];
     for (expr, rec, want, code) in cases {
         let o = mapexpr(&["eval", expr, "--record", rec, "--format", "json"]);
@@ -48,7 +69,14 @@ fn eval_json_kinds() {
 
 #[test]
 fn eval_errors_and_exit_codes() {
-    let o = mapexpr(&["eval", "Mid([x], [s], 2)", "--record", r#"{"x": "abc", "s": "0"}"#, "--format", "json"]);
+    let o = mapexpr(&[
+        "eval",
+        "Mid([x], [s], 2)",
+        "--record",
+        r#"{"x": "abc", "s": "0"}"#,
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let j = json(&o);
     assert_eq!(j["error"]["code"], "invalid-start");
@@ -69,8 +97,18 @@ fn eval_errors_and_exit_codes() {
 
 #[test]
 fn eval_now_seed_taken() {
-    let o = mapexpr(&["eval", "Now()", "--now", "2021-08-25T17:41:18Z", "--format", "json"]);
-    assert_eq!(json(&o), serde_json::json!({"value": "8/25/2021 5:41:18 PM"}));
+    let o = mapexpr(&[
+        "eval",
+        "Now()",
+        "--now",
+        "2021-08-25T17:41:18Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        json(&o),
+        serde_json::json!({"value": "8/25/2021 5:41:18 PM"})
+    );
     let a = mapexpr(&["eval", "Guid()", "--seed", "7", "--format", "json"]);
     let b = mapexpr(&["eval", "Guid()", "--seed", "7", "--format", "json"]);
     assert_eq!(json(&a), json(&b));
@@ -89,7 +127,14 @@ fn eval_now_seed_taken() {
 
 #[test]
 fn eval_graph_shape() {
-    let o = mapexpr(&["eval", "Mid([userPrincipalName], 1, 8)", "--record", r#"{"userPrincipalName": "abcdefghijk"}"#, "--format", "graph"]);
+    let o = mapexpr(&[
+        "eval",
+        "Mid([userPrincipalName], 1, 8)",
+        "--record",
+        r#"{"userPrincipalName": "abcdefghijk"}"#,
+        "--format",
+        "graph",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let j = json(&o);
     assert_eq!(j["parsingSucceeded"], true);
@@ -120,7 +165,10 @@ fn check_renders_carets_and_exit_codes() {
     let o = mapexpr(&["check", "Join(\",\", ToLowr([a]))"]);
     assert_eq!(o.status.code(), Some(2));
     let out = stdout(&o);
-    assert!(out.contains("error[unknown-function]: unknown function `ToLowr`"), "{out}");
+    assert!(
+        out.contains("error[unknown-function]: unknown function `ToLowr`"),
+        "{out}"
+    );
     assert!(out.contains("1 | Join(\",\", ToLowr([a]))"), "{out}");
     assert!(out.contains("  |           ^^^^^^"), "{out}");
     assert!(out.contains("= help: did you mean `ToLower`?"), "{out}");
@@ -153,11 +201,27 @@ fn check_file_errors_never_panic() {
     // A 1 MB string literal is fine; 50,000 nested calls are a diagnostic.
     let big = dir.join("big.txt");
     std::fs::write(&big, format!("Len(\"{}\")", "a".repeat(99_000))).expect("write");
-    let o = mapexpr(&["eval", "--file", big.to_str().unwrap_or_default(), "--format", "json"]);
+    let o = mapexpr(&[
+        "eval",
+        "--file",
+        big.to_str().unwrap_or_default(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(json(&o), serde_json::json!({"value": 99_000}));
     let deep = dir.join("deep.txt");
-    std::fs::write(&deep, format!("{}[a]{}", "F(".repeat(50_000), ")".repeat(50_000))).expect("write");
-    let o = mapexpr(&["check", "--file", deep.to_str().unwrap_or_default(), "--format", "json"]);
+    std::fs::write(
+        &deep,
+        format!("{}[a]{}", "F(".repeat(50_000), ")".repeat(50_000)),
+    )
+    .expect("write");
+    let o = mapexpr(&[
+        "check",
+        "--file",
+        deep.to_str().unwrap_or_default(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(json(&o)["diagnostics"][0]["code"], "expression-too-long");
     let _ = std::fs::remove_dir_all(&dir);
@@ -165,15 +229,31 @@ fn check_file_errors_never_panic() {
 
 #[test]
 fn explain_shows_parameter_names_and_bytecode() {
-    let o = mapexpr(&["explain", "Replace([x], , \"\\\\d+\", , \"#\", , )", "--bytecode"]);
+    let o = mapexpr(&[
+        "explain",
+        "Replace([x], , \"\\\\d+\", , \"#\", , )",
+        "--bytecode",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    for key in ["source: [x]", "Find: (empty)", "RegularExpression: \"\\\\d+\"", "RegularExpressionGroupName: (empty)", "Replacement: \"#\"", "ReplacementPropertyName: (empty)", "Template: (empty)"] {
+    for key in [
+        "source: [x]",
+        "Find: (empty)",
+        "RegularExpression: \"\\\\d+\"",
+        "RegularExpressionGroupName: (empty)",
+        "Replacement: \"#\"",
+        "ReplacementPropertyName: (empty)",
+        "Template: (empty)",
+    ] {
         assert!(out.contains(key), "missing `{key}` in\n{out}");
     }
     assert!(out.contains("call      Replace/7 +prepared"), "{out}");
 
-    let o = mapexpr(&["explain", "Join(\",\", [a], Redact(\"secret\"))", "--bytecode"]);
+    let o = mapexpr(&[
+        "explain",
+        "Join(\",\", [a], Redact(\"secret\"))",
+        "--bytecode",
+    ]);
     let out = stdout(&o);
     assert!(out.contains("source: [Redact]"), "{out}");
     assert!(out.contains("const     [Redact]"), "{out}");

@@ -2,7 +2,8 @@
 //! the conformance files write expectations.
 
 use mapexpr::{
-    CompileOptions, DateTime, EvalContext, FixedClock, JsonRecord, Limits, Outcome, RandomSource, TakenSet, Value,
+    CompileOptions, DateTime, EvalContext, FixedClock, JsonRecord, Limits, Outcome, RandomSource,
+    TakenSet, Value,
 };
 
 /// What an expression produced, in the conformance files' string form.
@@ -85,10 +86,14 @@ pub fn expected_from_json(v: &serde_json::Value) -> Got {
         J::Bool(b) => Got::Text(if *b { "True" } else { "False" }.to_owned()),
         J::Number(n) => Got::Text(n.to_string()),
         J::String(s) => Got::Text(s.clone()),
-        J::Array(a) => Got::List(a.iter().map(|x| match expected_from_json(x) {
-            Got::Text(t) => t,
-            other => format!("{other:?}"),
-        }).collect()),
+        J::Array(a) => Got::List(
+            a.iter()
+                .map(|x| match expected_from_json(x) {
+                    Got::Text(t) => t,
+                    other => format!("{other:?}"),
+                })
+                .collect(),
+        ),
         J::Object(_) => Got::Error("object expectation".into()),
     }
 }

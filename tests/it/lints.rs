@@ -52,7 +52,8 @@ fn schema_of(t: &toml::Table) -> Schema {
 #[test]
 fn lint_corpus() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lints/lints.toml");
-    let file: File = toml::from_str(&std::fs::read_to_string(path).expect("lints file")).expect("valid TOML");
+    let file: File =
+        toml::from_str(&std::fs::read_to_string(path).expect("lints file")).expect("valid TOML");
     let mut failures = Vec::new();
     for c in &file.case {
         let expr = match (&c.expr, &c.expr_repeat) {
@@ -61,10 +62,22 @@ fn lint_corpus() {
             (None, None) => panic!("{}: no expression", c.name),
         };
         let schema = c.schema.as_ref().map(schema_of);
-        let opts = CompileOptions { schema: schema.as_ref(), ..Default::default() };
+        let opts = CompileOptions {
+            schema: schema.as_ref(),
+            ..Default::default()
+        };
         let diags = mapexpr::diagnose(&expr, &opts);
-        let optional: Vec<&str> = c.codes.iter().filter_map(|x| x.strip_suffix(":0")).collect();
-        let want: Vec<&str> = c.codes.iter().filter(|x| !x.ends_with(":0")).map(String::as_str).collect();
+        let optional: Vec<&str> = c
+            .codes
+            .iter()
+            .filter_map(|x| x.strip_suffix(":0"))
+            .collect();
+        let want: Vec<&str> = c
+            .codes
+            .iter()
+            .filter(|x| !x.ends_with(":0"))
+            .map(String::as_str)
+            .collect();
         let got: Vec<&str> = diags
             .iter()
             .map(|d| d.code.as_str())
@@ -75,18 +88,34 @@ fn lint_corpus() {
             .map(|(code, _)| code)
             .collect();
         if got != want {
-            failures.push(format!("{}: `{}`\n    expected {want:?}\n    got      {got:?}", c.name, truncate(&expr)));
+            failures.push(format!(
+                "{}: `{}`\n    expected {want:?}\n    got      {got:?}",
+                c.name,
+                truncate(&expr)
+            ));
         }
         if let Some(h) = &c.help {
             if !diags.iter().any(|d| d.help.as_deref() == Some(h.as_str())) {
-                failures.push(format!("{}: no diagnostic with help `{h}`: {diags:#?}", c.name));
+                failures.push(format!(
+                    "{}: no diagnostic with help `{h}`: {diags:#?}",
+                    c.name
+                ));
             }
         }
         for d in &diags {
-            assert!(d.span.start <= d.span.end && d.span.end as usize <= expr.len(), "{}: span out of range", c.name);
+            assert!(
+                d.span.start <= d.span.end && d.span.end as usize <= expr.len(),
+                "{}: span out of range",
+                c.name
+            );
         }
     }
-    assert!(failures.is_empty(), "{} lint cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} lint cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn truncate(s: &str) -> &str {

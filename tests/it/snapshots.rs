@@ -36,7 +36,8 @@ fn render(expr: &str) -> String {
 fn snapshots() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/snapshots");
     let file: File =
-        toml::from_str(&std::fs::read_to_string(dir.join("cases.toml")).expect("cases.toml")).expect("valid TOML");
+        toml::from_str(&std::fs::read_to_string(dir.join("cases.toml")).expect("cases.toml"))
+            .expect("valid TOML");
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let mut stale = Vec::new();
     for c in &file.case {
@@ -51,5 +52,9 @@ fn snapshots() {
             stale.push(format!("--- {}\n{got}", path.display()));
         }
     }
-    assert!(stale.is_empty(), "snapshots differ (UPDATE_SNAPSHOTS=1 to accept):\n{}", stale.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "snapshots differ (UPDATE_SNAPSHOTS=1 to accept):\n{}",
+        stale.join("\n")
+    );
 }
