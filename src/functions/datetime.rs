@@ -366,7 +366,7 @@ mod tests {
             (Some(Value::multi(vec![Value::str("2021-01-01"), Value::str("x")])), "multi-valued-argument"),
         ];
         for (arg, want) in cases {
-            assert_eq!(call(cdate, None, &[arg.clone()]), want, "CDate({arg:?})");
+            assert_eq!(call(cdate, None, std::slice::from_ref(&arg)), want, "CDate({arg:?})");
         }
     }
 

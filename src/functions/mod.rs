@@ -19,6 +19,8 @@ pub mod convert;
 pub mod datetime;
 pub mod directory;
 pub mod generate;
+#[cfg(test)]
+mod own_cases;
 pub mod logic;
 pub mod multivalue;
 pub mod string;
