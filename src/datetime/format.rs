@@ -154,10 +154,13 @@ impl Format {
         &self.tokens
     }
 
-    /// True when the format parses any part of the date (year, month, day); without one,
-    /// ParseExact takes the date from the clock.
-    pub fn has_date_part(&self) -> bool {
-        self.tokens.iter().any(|t| matches!(t.spec, Spec::Year(_) | Spec::Month(_) | Spec::Day(1 | 2)))
+    /// True when the format, used as FormatDateTime's input format, accepts the Entra rendering
+    /// of a DateTime (`M/d/yyyy h:mm:ss tt`), which is what a DateTime source turns into
+    /// (lint `datetime-source-format`). Checked on renderings with one- and two-digit fields.
+    pub fn parses_entra_rendering(&self) -> bool {
+        const SAMPLES: [&str; 3] = ["8/5/2021 5:04:09 AM", "12/25/2021 11:59:59 PM", "1/1/0001 12:00:00 AM"];
+        let epoch = || DateTime::MIN;
+        SAMPLES.iter().all(|s| self.parse_exact(s, Styles::DEFAULT, epoch).is_ok())
     }
 
     /// Formats an instant (`DateTime.ToString(format, InvariantCulture)` on a UTC value).
@@ -1017,6 +1020,19 @@ mod tests {
     }
 
     #[test]
+    fn entra_rendering_lint() {
+        for (f, want) in [
+            ("M/d/yyyy h:mm:ss tt", true),
+            ("M/d/yyyy h:m:s tt", true),
+            ("MM/dd/yyyy hh:mm:ss tt", false),
+            ("yyyy-MM-dd", false),
+            ("G", false),
+        ] {
+            assert_eq!(Format::parse(f).map(|f| f.parses_entra_rendering()), Ok(want), "{f}");
+        }
+    }
+
+    #[test]
     fn columns_of_tokens() {
         let f = Format::parse("yyyy-'T'%d\\x").map(|f| f.tokens().iter().map(|t| t.column).collect::<Vec<_>>());
         assert_eq!(f, Ok(vec![0, 4, 5, 9, 10]));
@@ -1055,14 +1071,33 @@ mod tests {
             proptest::prop_assert_eq!(back.map(|b| b.ticks()), Ok(d.ticks() - d.ticks() % 1_000_000));
         }
 
-        /// Neither direction panics on arbitrary formats and text.
+        /// Neither direction panics on arbitrary formats and text, and a format error points
+        /// inside the format.
         #[test]
         fn never_panics(f in "\\PC{0,12}", text in "\\PC{0,20}", styles in 0u8..=255, d in arb_date()) {
-            if let Ok(f) = Format::parse(&f) {
+            let parsed = Format::parse(&f);
+            if let Err(e) = &parsed {
+                proptest::prop_assert!(e.column < f.chars().count().max(1), "{:?} {:?}", f, e);
+            }
+            if let Ok(f) = parsed {
                 let _ = f.format(d);
                 let _ = f.parse_exact(&text, Styles(styles), today);
                 let formatted = f.format(d);
                 let _ = f.parse_exact(&formatted, Styles(styles), today);
+            }
+        }
+
+        /// Formats drawn from the specifier alphabet: errors point inside the format, and
+        /// parsing a formatted value never panics (and succeeds when the format has no
+        /// adjacent numeric fields to confuse, which we do not assert).
+        #[test]
+        fn specifier_alphabet(f in "[dfFghHKmMstyzGTZ:/'\"%\\\\ .,0-9-]{1,16}", d in arb_date(), styles in 0u8..=255) {
+            match Format::parse(&f) {
+                Err(e) => proptest::prop_assert!(e.column < f.chars().count(), "{:?} {:?}", f, e),
+                Ok(fmt) => {
+                    let text = fmt.format(d);
+                    let _ = fmt.parse_exact(&text, Styles(styles), today);
+                }
             }
         }
 
