@@ -467,37 +467,71 @@ struct Parser<'s> {
 
 impl Parser<'_> {
     fn run(&mut self, tokens: &[Token]) -> Result<(), ParseError> {
-        let mut k = 0;
-        if self.styles.has(Styles::ALLOW_LEADING_WHITE) {
-            self.skip_white();
-            // .NET also skips white space at the start of the format.
-            while matches!(tokens.get(k), Some(Token { spec: Spec::Literal(c), .. }) if c.is_whitespace()) {
-                k += 1;
+        let is_white = |t: Option<&Token>| matches!(t, Some(Token { spec: Spec::Literal(c), .. }) if c.is_whitespace());
+        let leading = self.styles.has(Styles::ALLOW_LEADING_WHITE);
+        let trailing = self.styles.has(Styles::ALLOW_TRAILING_WHITE);
+        // .NET trims the format too: AllowTrailingWhite drops white space at its end (and
+        // before a closing quote), AllowLeadingWhite at its start (and after an opening quote).
+        let (mut start, mut end) = (0, tokens.len());
+        if trailing {
+            while end > 0 && is_white(tokens.get(end - 1)) {
+                end -= 1;
             }
         }
-        while let Some(t) = tokens.get(k) {
+        if leading {
+            self.skip_white();
+            while start < end && is_white(tokens.get(start)) {
+                start += 1;
+            }
+        }
+        let mut k = start;
+        while k < end {
+            let Some(t) = tokens.get(k) else { break };
             if self.styles.has(Styles::ALLOW_INNER_WHITE) {
                 self.skip_white();
             }
-            k += 1;
             match &t.spec {
                 Spec::Dot => {
+                    // .NET makes the dot optional only when at least two `F`s follow it (its
+                    // look-ahead skips one character before testing for `F`).
                     if !self.eat('.') {
-                        match tokens.get(k) {
-                            Some(Token { spec: Spec::Fraction { trim: true, .. }, .. }) => k += 1,
+                        match tokens.get(k + 1) {
+                            Some(Token { spec: Spec::Fraction { trim: true, digits }, .. }) if *digits >= 2 => k += 1,
                             _ => return Err(self.expected("`.`")),
                         }
                     }
                 }
+                Spec::Quoted(text) => {
+                    let mut text = text.as_str();
+                    if leading && k == start {
+                        text = text.trim_start();
+                    }
+                    if trailing && k + 1 == end {
+                        text = text.trim_end();
+                    }
+                    self.quoted(text)?;
+                }
                 spec => self.element(spec)?,
             }
+            k += 1;
         }
-        if self.styles.has(Styles::ALLOW_TRAILING_WHITE) {
+        if trailing {
             self.skip_white();
         }
         if self.i < self.s.len() {
             let rest: String = self.s.get(self.i..).unwrap_or(&[]).iter().take(20).collect();
             return Err(no_match(format!("unexpected `{rest}` after the date")));
+        }
+        Ok(())
+    }
+
+    fn quoted(&mut self, text: &str) -> Result<(), ParseError> {
+        for c in text.chars() {
+            if c == ' ' && self.styles.has(Styles::ALLOW_INNER_WHITE) {
+                self.skip_white();
+            } else {
+                self.lit(c)?;
+            }
         }
         Ok(())
     }
@@ -569,7 +603,8 @@ impl Parser<'_> {
             }
             Spec::AmPm(n) => {
                 let pm = if *n == 1 {
-                    let pm = match self.s.get(self.i).map(|c| c.to_ascii_uppercase()) {
+                    // .NET compares the first letter of the designator case-sensitively.
+                    let pm = match self.s.get(self.i) {
                         Some('A') => false,
                         Some('P') => true,
                         _ => return Err(self.expected("`A` or `P`")),
@@ -634,16 +669,7 @@ impl Parser<'_> {
                     self.lit(*c)
                 }
             }
-            Spec::Quoted(text) => {
-                for c in text.chars() {
-                    if c == ' ' && self.styles.has(Styles::ALLOW_INNER_WHITE) {
-                        self.skip_white();
-                    } else {
-                        self.lit(c)?;
-                    }
-                }
-                Ok(())
-            }
+            Spec::Quoted(text) => self.quoted(text),
         }
     }
 
@@ -991,6 +1017,19 @@ mod tests {
             ("10:00:01", "HH:mm:ss.FFF", D, "2021-08-25T10:00:01.0000000"),
             ("10:00:01.5", "HH:mm:ss.FFF", D, "2021-08-25T10:00:01.5000000"),
             ("10:00:01.", "HH:mm:ss.FFF", D, "2021-08-25T10:00:01.0000000"),
+            ("10:00:01", "HH:mm:ss.FF", D, "2021-08-25T10:00:01.0000000"),
+            ("10:00:01", "HH:mm:ss.F", D, "invalid-date"),
+            ("10:00:01.5", "HH:mm:ss.F", D, "2021-08-25T10:00:01.5000000"),
+            ("10:00:01.", "HH:mm:ss.F", D, "2021-08-25T10:00:01.0000000"),
+            ("1:00 p", "h:mm t", D, "invalid-date"),
+            ("1:00 pM", "h:mm tt", D, "2021-08-25T13:00:00.0000000"),
+            ("2021", "yyyy  ", D, "2021-01-01T00:00:00.0000000"),
+            ("2021", "yyyy  ", 0, "invalid-date"),
+            ("2021", "  yyyy", 1, "2021-01-01T00:00:00.0000000"),
+            ("2021", "yyyy' '", D, "2021-01-01T00:00:00.0000000"),
+            ("2021x", "yyyy'x '", D, "2021-01-01T00:00:00.0000000"),
+            ("x2021", "' x'yyyy", 1, "2021-01-01T00:00:00.0000000"),
+            ("2021x", "yyyy'x '", 0, "invalid-date"),
             ("10:00:01.1234", "HH:mm:ss.FFF", D, "invalid-date"),
             ("10:00:01", "HH:mm:ss\\.FFF", D, "invalid-date"),
             ("10:00:01.5", "HH:mm:ss.f", D, "2021-08-25T10:00:01.5000000"),
