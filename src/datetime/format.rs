@@ -159,12 +159,19 @@ impl Format {
         &self.tokens
     }
 
-    /// True when the format parses any part of the date (year, month, day); without one,
-    /// ParseExact takes the date from the clock.
-    pub fn has_date_part(&self) -> bool {
-        self.tokens
+    /// True when the format, used as FormatDateTime's input format, accepts the Entra rendering
+    /// of a DateTime (`M/d/yyyy h:mm:ss tt`), which is what a DateTime source turns into
+    /// (lint `datetime-source-format`). Checked on renderings with one- and two-digit fields.
+    pub fn parses_entra_rendering(&self) -> bool {
+        const SAMPLES: [&str; 3] = [
+            "8/5/2021 5:04:09 AM",
+            "12/25/2021 11:59:59 PM",
+            "1/1/0001 12:00:00 AM",
+        ];
+        let epoch = || DateTime::MIN;
+        SAMPLES
             .iter()
-            .any(|t| matches!(t.spec, Spec::Year(_) | Spec::Month(_) | Spec::Day(1 | 2)))
+            .all(|s| self.parse_exact(s, Styles::DEFAULT, epoch).is_ok())
     }
 
     /// Formats an instant (`DateTime.ToString(format, InvariantCulture)` on a UTC value).
@@ -547,36 +554,58 @@ struct Parser<'s> {
 
 impl Parser<'_> {
     fn run(&mut self, tokens: &[Token]) -> Result<(), ParseError> {
-        let mut k = 0;
-        if self.styles.has(Styles::ALLOW_LEADING_WHITE) {
-            self.skip_white();
-            // .NET also skips white space at the start of the format.
-            while matches!(tokens.get(k), Some(Token { spec: Spec::Literal(c), .. }) if c.is_whitespace())
-            {
-                k += 1;
+        let is_white = |t: Option<&Token>| matches!(t, Some(Token { spec: Spec::Literal(c), .. }) if c.is_whitespace());
+        let leading = self.styles.has(Styles::ALLOW_LEADING_WHITE);
+        let trailing = self.styles.has(Styles::ALLOW_TRAILING_WHITE);
+        // .NET trims the format too: AllowTrailingWhite drops white space at its end (and
+        // before a closing quote), AllowLeadingWhite at its start (and after an opening quote).
+        let (mut start, mut end) = (0, tokens.len());
+        if trailing {
+            while end > 0 && is_white(tokens.get(end - 1)) {
+                end -= 1;
             }
         }
-        while let Some(t) = tokens.get(k) {
+        if leading {
+            self.skip_white();
+            while start < end && is_white(tokens.get(start)) {
+                start += 1;
+            }
+        }
+        let mut k = start;
+        while k < end {
+            let Some(t) = tokens.get(k) else { break };
             if self.styles.has(Styles::ALLOW_INNER_WHITE) {
                 self.skip_white();
             }
-            k += 1;
             match &t.spec {
                 Spec::Dot => {
+                    // .NET makes the dot optional only when at least two `F`s follow it (its
+                    // look-ahead skips one character before testing for `F`).
                     if !self.eat('.') {
-                        match tokens.get(k) {
+                        match tokens.get(k + 1) {
                             Some(Token {
-                                spec: Spec::Fraction { trim: true, .. },
+                                spec: Spec::Fraction { trim: true, digits },
                                 ..
-                            }) => k += 1,
+                            }) if *digits >= 2 => k += 1,
                             _ => return Err(self.expected("`.`")),
                         }
                     }
                 }
+                Spec::Quoted(text) => {
+                    let mut text = text.as_str();
+                    if leading && k == start {
+                        text = text.trim_start();
+                    }
+                    if trailing && k + 1 == end {
+                        text = text.trim_end();
+                    }
+                    self.quoted(text)?;
+                }
                 spec => self.element(spec)?,
             }
+            k += 1;
         }
-        if self.styles.has(Styles::ALLOW_TRAILING_WHITE) {
+        if trailing {
             self.skip_white();
         }
         if self.i < self.s.len() {
@@ -588,6 +617,17 @@ impl Parser<'_> {
                 .take(20)
                 .collect();
             return Err(no_match(format!("unexpected `{rest}` after the date")));
+        }
+        Ok(())
+    }
+
+    fn quoted(&mut self, text: &str) -> Result<(), ParseError> {
+        for c in text.chars() {
+            if c == ' ' && self.styles.has(Styles::ALLOW_INNER_WHITE) {
+                self.skip_white();
+            } else {
+                self.lit(c)?;
+            }
         }
         Ok(())
     }
@@ -674,7 +714,8 @@ impl Parser<'_> {
             }
             Spec::AmPm(n) => {
                 let pm = if *n == 1 {
-                    let pm = match self.s.get(self.i).map(|c| c.to_ascii_uppercase()) {
+                    // .NET compares the first letter of the designator case-sensitively.
+                    let pm = match self.s.get(self.i) {
                         Some('A') => false,
                         Some('P') => true,
                         _ => return Err(self.expected("`A` or `P`")),
@@ -739,16 +780,7 @@ impl Parser<'_> {
                     self.lit(*c)
                 }
             }
-            Spec::Quoted(text) => {
-                for c in text.chars() {
-                    if c == ' ' && self.styles.has(Styles::ALLOW_INNER_WHITE) {
-                        self.skip_white();
-                    } else {
-                        self.lit(c)?;
-                    }
-                }
-                Ok(())
-            }
+            Spec::Quoted(text) => self.quoted(text),
         }
     }
 
@@ -1253,6 +1285,19 @@ mod tests {
                 D,
                 "2021-08-25T10:00:01.0000000",
             ),
+            ("10:00:01", "HH:mm:ss.FF", D, "2021-08-25T10:00:01.0000000"),
+            ("10:00:01", "HH:mm:ss.F", D, "invalid-date"),
+            ("10:00:01.5", "HH:mm:ss.F", D, "2021-08-25T10:00:01.5000000"),
+            ("10:00:01.", "HH:mm:ss.F", D, "2021-08-25T10:00:01.0000000"),
+            ("1:00 p", "h:mm t", D, "invalid-date"),
+            ("1:00 pM", "h:mm tt", D, "2021-08-25T13:00:00.0000000"),
+            ("2021", "yyyy  ", D, "2021-01-01T00:00:00.0000000"),
+            ("2021", "yyyy  ", 0, "invalid-date"),
+            ("2021", "  yyyy", 1, "2021-01-01T00:00:00.0000000"),
+            ("2021", "yyyy' '", D, "2021-01-01T00:00:00.0000000"),
+            ("2021x", "yyyy'x '", D, "2021-01-01T00:00:00.0000000"),
+            ("x2021", "' x'yyyy", 1, "2021-01-01T00:00:00.0000000"),
+            ("2021x", "yyyy'x '", 0, "invalid-date"),
             ("10:00:01.1234", "HH:mm:ss.FFF", D, "invalid-date"),
             ("10:00:01", "HH:mm:ss\\.FFF", D, "invalid-date"),
             ("10:00:01.5", "HH:mm:ss.f", D, "2021-08-25T10:00:01.5000000"),
@@ -1311,6 +1356,23 @@ mod tests {
     }
 
     #[test]
+    fn entra_rendering_lint() {
+        for (f, want) in [
+            ("M/d/yyyy h:mm:ss tt", true),
+            ("M/d/yyyy h:m:s tt", true),
+            ("MM/dd/yyyy hh:mm:ss tt", false),
+            ("yyyy-MM-dd", false),
+            ("G", false),
+        ] {
+            assert_eq!(
+                Format::parse(f).map(|f| f.parses_entra_rendering()),
+                Ok(want),
+                "{f}"
+            );
+        }
+    }
+
+    #[test]
     fn columns_of_tokens() {
         let f = Format::parse("yyyy-'T'%d\\x")
             .map(|f| f.tokens().iter().map(|t| t.column).collect::<Vec<_>>());
@@ -1350,14 +1412,33 @@ mod tests {
             proptest::prop_assert_eq!(back.map(|b| b.ticks()), Ok(d.ticks() - d.ticks() % 1_000_000));
         }
 
-        /// Neither direction panics on arbitrary formats and text.
+        /// Neither direction panics on arbitrary formats and text, and a format error points
+        /// inside the format.
         #[test]
         fn never_panics(f in "\\PC{0,12}", text in "\\PC{0,20}", styles in 0u8..=255, d in arb_date()) {
-            if let Ok(f) = Format::parse(&f) {
+            let parsed = Format::parse(&f);
+            if let Err(e) = &parsed {
+                proptest::prop_assert!(e.column < f.chars().count().max(1), "{:?} {:?}", f, e);
+            }
+            if let Ok(f) = parsed {
                 let _ = f.format(d);
                 let _ = f.parse_exact(&text, Styles(styles), today);
                 let formatted = f.format(d);
                 let _ = f.parse_exact(&formatted, Styles(styles), today);
+            }
+        }
+
+        /// Formats drawn from the specifier alphabet: errors point inside the format, and
+        /// parsing a formatted value never panics (and succeeds when the format has no
+        /// adjacent numeric fields to confuse, which we do not assert).
+        #[test]
+        fn specifier_alphabet(f in "[dfFghHKmMstyzGTZ:/'\"%\\\\ .,0-9-]{1,16}", d in arb_date(), styles in 0u8..=255) {
+            match Format::parse(&f) {
+                Err(e) => proptest::prop_assert!(e.column < f.chars().count(), "{:?} {:?}", f, e),
+                Ok(fmt) => {
+                    let text = fmt.format(d);
+                    let _ = fmt.parse_exact(&text, Styles(styles), today);
+                }
             }
         }
 

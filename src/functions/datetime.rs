@@ -445,7 +445,11 @@ mod tests {
             ),
         ];
         for (arg, want) in cases {
-            assert_eq!(call(cdate, None, &[arg.clone()]), want, "CDate({arg:?})");
+            assert_eq!(
+                call(cdate, None, std::slice::from_ref(&arg)),
+                want,
+                "CDate({arg:?})"
+            );
         }
     }
 
@@ -786,5 +790,39 @@ mod tests {
         assert!(
             site.is_some_and(|s| s.styles.is_none() && s.input.is_none() && s.output.is_none())
         );
+    }
+
+    fn arb_value() -> impl proptest::strategy::Strategy<Value = Option<Value<'static>>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(None),
+            Just(Some(Value::Null)),
+            any::<i64>().prop_map(|i| Some(Value::Int(i))),
+            any::<bool>().prop_map(|b| Some(Value::Bool(b))),
+            (0..=DateTime::MAX.ticks()).prop_map(|t| Some(Value::Date(
+                DateTime::from_ticks(t).unwrap_or(DateTime::MIN)
+            ))),
+            "[-+0-9 :/.TZtzyMdHhmsfFKg'\\\\%,a-zA-Z]{0,24}".prop_map(|s| Some(Value::string(s))),
+            "\\PC{0,12}".prop_map(|s| Some(Value::string(s))),
+        ]
+    }
+
+    proptest::proptest! {
+        /// No body panics on any arguments, with or without prepared site data.
+        #[test]
+        fn bodies_never_panic(args in proptest::collection::vec(arb_value(), 0..5)) {
+            let fns: [(NativeFn, Option<crate::functions::PrepareFn>); 7] = [
+                (cdate, None),
+                (date_add, Some(prepare_date_add)),
+                (date_diff, Some(prepare_interval)),
+                (date_from_num, None),
+                (num_from_date, None),
+                (format_date_time, Some(prepare_format_date_time)),
+                (now, None),
+            ];
+            for (f, p) in fns {
+                let _ = call(f, p, &args);
+            }
+        }
     }
 }

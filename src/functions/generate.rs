@@ -38,6 +38,13 @@ impl SeededRng {
     }
 }
 
+impl Default for SeededRng {
+    /// Seeded from the operating system, like [`SeededRng::from_entropy`].
+    fn default() -> SeededRng {
+        SeededRng::from_entropy()
+    }
+}
+
 impl RandomSource for SeededRng {
     fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
@@ -336,6 +343,14 @@ mod tests {
             assert_eq!(b.get(14), Some(&b'4'), "{g}");
             assert!(matches!(b.get(19), Some(b'8' | b'9' | b'a' | b'b')), "{g}");
         }
+    }
+
+    #[test]
+    fn guids_do_not_repeat() {
+        let mut rng = SeededRng::from_seed(3);
+        let set: std::collections::HashSet<String> =
+            (0..2000).map(|_| guid_from(&mut rng)).collect();
+        assert_eq!(set.len(), 2000);
     }
 
     #[test]

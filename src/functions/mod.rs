@@ -21,6 +21,8 @@ pub mod directory;
 pub mod generate;
 pub mod logic;
 pub mod multivalue;
+#[cfg(test)]
+mod own_cases;
 pub mod string;
 pub mod text;
 

@@ -29,22 +29,9 @@ pub struct RunOptions<'a> {
     pub taken: &'a [String],
 }
 
-/// A seedable random source for tests until the library's own one is wired: SplitMix64.
-pub struct TestRng(pub u64);
-
-impl RandomSource for TestRng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 /// Parses an RFC 3339 UTC instant like `2021-08-25T17:41:18Z` (test data only).
 pub fn instant(s: &str) -> DateTime {
-    mapexpr::datetime::parse_cdate(s).unwrap_or_else(|e| panic!("bad `now` {s}: {e}"))
+    mapexpr::datetime::parse_rfc3339(s).unwrap_or_else(|| panic!("bad `now` {s}"))
 }
 
 /// Compiles and evaluates `expr` against a JSON record.
@@ -58,7 +45,7 @@ pub fn run(expr: &str, record: &serde_json::Value, opts: &RunOptions<'_>) -> Got
         Err(e) => return Got::Error(e.code.as_str().to_owned()),
     };
     let clock = FixedClock(opts.now.map_or(DateTime::MIN, instant));
-    let mut rng = TestRng(opts.seed.unwrap_or(0));
+    let mut rng = SeededRng::from_seed(opts.seed.unwrap_or(0));
     let oracle: TakenSet = opts.taken.iter().collect();
     let limits = Limits::default();
     let mut ctx = EvalContext::new(&clock, &mut rng, &oracle, &limits);
