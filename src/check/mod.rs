@@ -582,7 +582,13 @@ impl Checker<'_, '_> {
             let mut rng = functions::NoRandom;
             let oracle = TakenSet::new();
             let mut env = Env::new(&clock, &mut rng, &oracle, &self.opts.limits);
-            match functions::invoke(spec, eval, &mut vals, present, site.as_deref(), &mut env) {
+            let folded =
+                functions::invoke(spec, eval, &mut vals, present, site.as_deref(), &mut env);
+            if env.clock_used() {
+                // Depends on the clock (a time-only FormatDateTime input): not a constant.
+                return Info::of(ty);
+            }
+            match folded {
                 Ok(v) => return Info::konst(v.into_owned()),
                 Err(err) => {
                     self.fold_failure(err.code, err.message, e.span, ctx);

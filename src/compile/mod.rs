@@ -197,9 +197,18 @@ impl Compiler<'_> {
                         let mut rng = functions::NoRandom;
                         let oracle = TakenSet::new();
                         let mut env = Env::new(&clock, &mut rng, &oracle, self.limits);
-                        functions::invoke(spec, eval, &mut args, present, site.as_deref(), &mut env)
-                            .ok()
-                            .map(Value::into_owned)
+                        let folded = functions::invoke(
+                            spec,
+                            eval,
+                            &mut args,
+                            present,
+                            site.as_deref(),
+                            &mut env,
+                        );
+                        if env.clock_used() {
+                            return None;
+                        }
+                        folded.ok().map(Value::into_owned)
                     }
                     Imp::Lazy(LazyKind::Iif) => match vals.first()? {
                         Some(c) => match condition(c)? {
@@ -423,7 +432,7 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn arg<'c>(call: &'c Call, i: usize) -> Option<&'c Expr> {
+    fn arg(call: &Call, i: usize) -> Option<&Expr> {
         call.args.get(i).and_then(|a| a.expr.as_ref())
     }
 

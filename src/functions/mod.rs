@@ -351,6 +351,7 @@ pub struct Env<'e> {
     /// The evaluation limits.
     pub limits: &'e Limits,
     steps: u64,
+    clock_used: bool,
 }
 
 impl<'e> Env<'e> {
@@ -368,12 +369,20 @@ impl<'e> Env<'e> {
             oracle,
             limits,
             steps: 0,
+            clock_used: false,
         }
     }
 
     /// `Now()`: the same instant for the whole evaluation.
     pub fn now(&mut self) -> DateTime {
+        self.clock_used = true;
         *self.now.get_or_insert_with(|| self.clock.now())
+    }
+
+    /// True when something read the clock (`Now()`, or FormatDateTime filling in today's
+    /// date). Constant folding discards such results: they are not constants.
+    pub fn clock_used(&self) -> bool {
+        self.clock_used
     }
 
     /// Charges `n` steps against the step budget (`limit-exceeded` when it runs out).

@@ -20,9 +20,10 @@ pub use record::{AppRole, JsonRecord, Record, SlotRecord};
 ///
 /// Invariant: a `Multi` holds at least one element (an empty list is `Null`), and its elements
 /// are never `Multi` themselves.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub enum Value<'a> {
     /// No value: an absent attribute, JSON `null`, an empty list.
+    #[default]
     Null,
     /// Text.
     Str(Cow<'a, str>),
@@ -36,12 +37,6 @@ pub enum Value<'a> {
     Multi(List<'a>),
     /// An app role assignment object `{id, value, displayName}` (only inside `appRoleAssignments`).
     Role(Cow<'a, AppRole>),
-}
-
-impl Default for Value<'_> {
-    fn default() -> Self {
-        Value::Null
-    }
 }
 
 impl<'a> Value<'a> {

@@ -1,9 +1,9 @@
 //! Shared helpers: run one expression the way the CLI does and render the outcome the way
 //! the conformance files write expectations.
 
+use mapexpr::functions::generate::SeededRng;
 use mapexpr::{
-    CompileOptions, DateTime, EvalContext, FixedClock, JsonRecord, Limits, Outcome, RandomSource,
-    TakenSet, Value,
+    CompileOptions, DateTime, EvalContext, FixedClock, JsonRecord, Limits, Outcome, TakenSet, Value,
 };
 
 /// What an expression produced, in the conformance files' string form.
