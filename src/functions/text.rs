@@ -654,17 +654,29 @@ fn replace_literal<'a>(src: Cow<'a, str>, old: &str, rep: &str, env: &mut Env<'_
     Ok(Cow::Owned(out))
 }
 
+/// Regex mode: every .NET match replaced by the expansion; groups are captured only when
+/// the replacement refers to one.
 fn replace_regex<'a>(src: Cow<'a, str>, re: &DotnetRegex, ex: &Expander, env: &mut Env<'_>) -> Result<Cow<'a, str>, FnError> {
     let mut out: Option<String> = None;
     let mut last = 0;
-    for caps in re.matches(&src) {
+    let mut step = |start: usize, end: usize, expand: &dyn Fn(&mut String), env: &mut Env<'_>| {
         env.charge(1)?;
-        let Some(m) = caps.get(0) else { continue };
         let buf = out.get_or_insert_with(|| String::with_capacity(src.len()));
-        buf.push_str(src.get(last..m.start()).unwrap_or(""));
-        ex.expand(&caps, &src, buf);
+        buf.push_str(src.get(last..start).unwrap_or(""));
+        expand(buf);
         env.check_len(buf.len())?;
-        last = m.end();
+        last = end;
+        Ok::<(), FnError>(())
+    };
+    if ex.needs_groups() {
+        for caps in re.matches(&src) {
+            let Some(m) = caps.get(0) else { continue };
+            step(m.start(), m.end(), &|buf| ex.expand(&caps, &src, buf), env)?;
+        }
+    } else {
+        for m in re.finds(&src) {
+            step(m.start(), m.end(), &|buf| ex.expand_match(&m, &src, buf), env)?;
+        }
     }
     Ok(match out {
         None => src,

@@ -99,6 +99,11 @@ impl DotnetRegex {
         self.numbers.last().copied().unwrap_or(0)
     }
 
+    /// The .NET matches of this pattern in `hay`, without groups.
+    pub fn finds<'r, 'h>(&'r self, hay: &'h str) -> Finds<'r, 'h> {
+        Finds { re: &self.re, hay, pos: 0 }
+    }
+
     /// The .NET matches of this pattern in `hay`.
     pub fn matches<'r, 'h>(&'r self, hay: &'h str) -> Matches<'r, 'h> {
         Matches { re: &self.re, hay, pos: 0 }
@@ -123,13 +128,39 @@ impl<'h> Iterator for Matches<'_, 'h> {
         }
         let caps = self.re.captures_at(self.hay, self.pos)?;
         let m = caps.get(0)?;
-        if m.is_empty() {
-            let step = self.hay.get(m.end()..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
-            self.pos = m.end() + step;
-        } else {
-            self.pos = m.end();
-        }
+        self.pos = next_start(self.hay, m.start(), m.end());
         Some(caps)
+    }
+}
+
+/// .NET match iteration without capture groups (see [`Matches`]); cheaper when the
+/// replacement refers to no group.
+pub struct Finds<'r, 'h> {
+    re: &'r Regex,
+    hay: &'h str,
+    pos: usize,
+}
+
+impl<'h> Iterator for Finds<'_, 'h> {
+    type Item = regex::Match<'h>;
+
+    fn next(&mut self) -> Option<regex::Match<'h>> {
+        if self.pos > self.hay.len() {
+            return None;
+        }
+        let m = self.re.find_at(self.hay, self.pos)?;
+        self.pos = next_start(self.hay, m.start(), m.end());
+        Some(m)
+    }
+}
+
+/// Where the search resumes after a match `[start, end)`: at its end, or one code point
+/// further after an empty match.
+fn next_start(hay: &str, start: usize, end: usize) -> usize {
+    if start == end {
+        end + hay.get(end..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8)
+    } else {
+        end
     }
 }
 
@@ -216,13 +247,28 @@ impl Expander {
         }
     }
 
+    /// True when the expansion refers to a capture group other than the whole match.
+    pub fn needs_groups(&self) -> bool {
+        self.pieces.iter().any(|p| matches!(p, Piece::Group(g) if *g != 0))
+    }
+
     /// Appends the expansion for one match of `hay`.
     pub fn expand(&self, caps: &Captures<'_>, hay: &str, out: &mut String) {
         let (start, end) = caps.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+        self.expand_with(|g| caps.get(g).map_or("", |m| m.as_str()), start, end, hay, out);
+    }
+
+    /// Appends the expansion for a match found without groups (see [`Self::needs_groups`]).
+    pub fn expand_match(&self, m: &regex::Match<'_>, hay: &str, out: &mut String) {
+        let whole = m.as_str();
+        self.expand_with(|g| if g == 0 { whole } else { "" }, m.start(), m.end(), hay, out);
+    }
+
+    fn expand_with<'h>(&self, group: impl Fn(usize) -> &'h str, start: usize, end: usize, hay: &str, out: &mut String) {
         for piece in &self.pieces {
             match piece {
                 Piece::Lit(s) => out.push_str(s),
-                Piece::Group(g) => out.push_str(caps.get(*g).map_or("", |m| m.as_str())),
+                Piece::Group(g) => out.push_str(group(*g)),
                 Piece::Before => out.push_str(hay.get(..start).unwrap_or("")),
                 Piece::After => out.push_str(hay.get(end..).unwrap_or("")),
                 Piece::Input => out.push_str(hay),
@@ -569,8 +615,21 @@ impl<'p> Tr<'p> {
                 None => Err(RegexError::invalid(format!("unexpected escape at position {}", pos + 1))),
             },
             Some('[') if self.at(pos + 1) == Some(':') && self.posix_class_end(pos).is_some() => {
-                Err(RegexError::invalid(format!("`[:…:]` at position {} is POSIX class syntax, not .NET", pos + 1))
-                    .help("use a Unicode class such as `\\p{L}` or `\\d`"))
+                let end = self.posix_class_end(pos).unwrap_or(pos);
+                let name: String = self.src.get(pos + 2..end.saturating_sub(2)).unwrap_or(&[]).iter().collect();
+                let instead = match name.as_str() {
+                    "digit" => "`\\d`",
+                    "space" => "`\\s`",
+                    "word" => "`\\w`",
+                    "alpha" => "`\\p{L}`",
+                    "upper" => "`\\p{Lu}`",
+                    "lower" => "`\\p{Ll}`",
+                    "alnum" => "`\\p{L}\\d` inside the class",
+                    "punct" => "`\\p{P}`",
+                    _ => "a Unicode class such as `\\p{L}` or `\\d`",
+                };
+                Err(RegexError::invalid(format!("`[:{name}:]` at position {} is POSIX class syntax, not .NET", pos + 1))
+                    .help(&format!("use {instead}")))
             }
             Some(c) => {
                 self.i += 1;
@@ -829,7 +888,7 @@ mod tests {
             ("[a-z-[aeiou]]", DotnetOnly, "class subtraction"),
             ("(?P<n>a)", Invalid, "`(?P`"),
             ("(?U)a", Invalid, "not a .NET regex option"),
-            ("[[:alpha:]]", Invalid, "POSIX"),
+            ("[[:alpha:]]", Invalid, "`[:alpha:]` at position 2 is POSIX"),
             (r"\pL", Invalid, "`\\p`"),
             ("(abc", Invalid, "unclosed group"),
             ("a)", Invalid, "unopened group"),
@@ -883,6 +942,19 @@ mod tests {
             ("(?i)X", "y", "xX", "yy"),
             ("^", ">", "ab", ">ab"),
             ("$", "<", "ab", "ab<"),
+            ("a]", "!", "a]", "!"),
+            (r"a\ b", "!", "a b", "!"),
+            (r"(?x) a \  b # comment (?=", "!", "a b", "!"),
+            (r"(?x)[ ]", "!", "a b", "a!b"),
+            (r"\#\%\-\!", "!", "#%-!", "!"),
+            (r"[\<\>]", "", "<a>", "a"),
+            (r"\u00e9", "e", "café", "cafe"),
+            (r"\x41\cJ", "!", "A\n", "!"),
+            (r"(?s).+", "!", "a\nb", "!"),
+            (".+", "!", "a\nb", "!\n!"),
+            (r"(?m)^b", "!", "a\nb", "a\n!"),
+            (r"\bb\b", "!", "a b c", "a ! c"),
+            (r"\p{Lu}+", "", "ÉCOLE école", " école"),
         ];
         for &(pat, rep, hay, want) in cases {
             assert_eq!(replace(pat, rep, hay), want, "{pat} / {rep} / {hay}");
