@@ -668,11 +668,13 @@ impl<'p> Tr<'p> {
                 }
                 Err(RegexError::invalid(format!("the comment `(?#` at position {} is not closed", pos + 1)))
             }
-            Some('=') => Err(RegexError::dotnet_only("the lookahead `(?=…)`", pos)),
+            Some('=') => Err(RegexError::dotnet_only("the lookahead `(?=…)`", pos).help("match the context too, capture the part to replace in a named group and pass its name as regexGroupName")),
             Some('!') => Err(RegexError::dotnet_only("the negative lookahead `(?!…)`", pos)),
             Some('>') => Err(RegexError::dotnet_only("the atomic group `(?>…)`", pos)),
             Some('(') => Err(RegexError::dotnet_only("the conditional `(?(…)…)`", pos)),
-            Some('<') if self.at(pos + 3) == Some('=') => Err(RegexError::dotnet_only("the lookbehind `(?<=…)`", pos)),
+            Some('<') if self.at(pos + 3) == Some('=') => {
+                Err(RegexError::dotnet_only("the lookbehind `(?<=…)`", pos).help("match the context too, capture the part to replace in a named group and pass its name as regexGroupName"))
+            }
             Some('<') if self.at(pos + 3) == Some('!') => {
                 Err(RegexError::dotnet_only("the negative lookbehind `(?<!…)`", pos))
             }
@@ -958,6 +960,20 @@ mod tests {
         ];
         for &(pat, rep, hay, want) in cases {
             assert_eq!(replace(pat, rep, hay), want, "{pat} / {rep} / {hay}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn char_filter_equals_regex_deletion(
+            class in "\\[\\^?[a-c()\\- ]{1,5}\\]|\\\\[sdwSDW]",
+            quant in "[+*]?",
+            hay in "[a-d() \\-\n5é]{0,12}",
+        ) {
+            let pattern = format!("{class}{quant}");
+            if let (Some(f), Ok(_)) = (CharFilter::for_pattern(&pattern), DotnetRegex::new(&pattern)) {
+                proptest::prop_assert_eq!(f.remove(&hay).into_owned(), replace(&pattern, "", &hay));
+            }
         }
     }
 
