@@ -14,6 +14,7 @@ use base64::Engine as _;
 use super::{Args, ConstArgs, Env, PrepareError, SiteData};
 use crate::error::{ErrorCode, FnError};
 use crate::text::case::{self, CaseRules};
+use crate::text::charset::CharSet;
 use crate::text::regex_dotnet::{CharFilter, DotnetRegex, Expander, RegexError, RegexErrorKind};
 use crate::text::{diacritics, titlecase, utf16};
 use crate::value::{truncate_for_message, Value};
@@ -85,7 +86,8 @@ fn nth_word<'t>(s: &'t str, delims: &str, index: usize) -> &'t str {
     if delims.is_empty() {
         return if index == 0 { s } else { "" };
     }
-    s.split(|c| delims.contains(c)).filter(|w| !w.is_empty()).nth(index).unwrap_or("")
+    let set = CharSet::new(delims);
+    s.split(|c| set.contains(c)).filter(|w| !w.is_empty()).nth(index).unwrap_or("")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -151,14 +153,16 @@ pub fn instr<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
     }))
 }
 
-/// First occurrence of `needle` in `hay` comparing code points after invariant simple
-/// lower-casing (vbTextCompare, our decision: no width, kana or ligature folding).
+/// Byte offset in `hay` of the first occurrence of `needle` comparing code points after
+/// invariant simple lower-casing (vbTextCompare, our decision: no width, kana or ligature
+/// folding). Both sides are lowered once and searched with `str::find`, which is linear; the
+/// mapping is one code point to one code point, so the match's code point index carries back.
 fn find_ignoring_case(hay: &str, needle: &str) -> Option<usize> {
-    let lower = |c| case::lower_char(c, CaseRules::Invariant);
-    hay.char_indices().map(|(i, _)| i).find(|&i| {
-        let mut h = hay.get(i..).unwrap_or("").chars();
-        needle.chars().all(|n| h.next().is_some_and(|c| lower(c) == lower(n)))
-    })
+    let lower_hay = case::to_lower(hay, CaseRules::Invariant);
+    let lower_needle = case::to_lower(needle, CaseRules::Invariant);
+    let at = lower_hay.find(lower_needle.as_ref())?;
+    let nth = lower_hay.get(..at)?.chars().count();
+    hay.char_indices().nth(nth).map(|(i, _)| i)
 }
 
 /// Catches a literal start < 1 (InStr slot 3) and a bad compare type (slot 4) at compile time.
