@@ -362,6 +362,14 @@ struct Tr<'p> {
     x_mode: bool,
 }
 
+/// Whether the last token was a quantifier (and whether it was made lazy).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quantified {
+    No,
+    Yes,
+    Lazy,
+}
+
 /// An element of a character class.
 enum Item {
     Char(char),
@@ -396,8 +404,27 @@ impl<'p> Tr<'p> {
     }
 
     fn run(&mut self) -> Result<(), RegexError> {
+        // .NET rejects a quantifier on a quantifier (`a**`, `a{2}{3}`) that the crate accepts;
+        // only the lazy `?` may follow one.
+        let mut quantified = Quantified::No;
         while let Some(c) = self.at(self.i) {
             let pos = self.i;
+            let is_quantifier = matches!(c, '*' | '+' | '?') || (c == '{' && self.quantifier_end(pos).is_some());
+            if is_quantifier {
+                quantified = match (quantified, c) {
+                    (Quantified::Yes, '?') => Quantified::Lazy,
+                    (Quantified::No, _) => Quantified::Yes,
+                    _ => {
+                        return Err(RegexError::invalid(format!(
+                            "nested quantifier `{c}` at position {}",
+                            pos + 1
+                        ))
+                        .help("group the quantified part first, e.g. `(?:a*)*`"));
+                    }
+                };
+            } else if !(self.x_mode && c.is_whitespace()) {
+                quantified = Quantified::No;
+            }
             match c {
                 '\\' => {
                     if let Some(item) = self.escape(false)? {
@@ -764,30 +791,39 @@ impl<'p> Tr<'p> {
         }
     }
 
-    /// `{`: a quantifier when it reads `{n}`, `{n,}` or `{n,m}`, else a literal in .NET.
-    fn brace(&mut self) {
-        let pos = self.i;
+    /// The position of the `}` when the `{` at `pos` starts `{n}`, `{n,}` or `{n,m}`.
+    fn quantifier_end(&self, pos: usize) -> Option<usize> {
         let mut k = pos + 1;
-        let digits = |k: &mut usize, tr: &Tr<'_>| {
+        let digits = |k: &mut usize| {
             let s = *k;
-            while tr.at(*k).is_some_and(|c| c.is_ascii_digit()) {
+            while self.at(*k).is_some_and(|c| c.is_ascii_digit()) {
                 *k += 1;
             }
             *k > s
         };
-        let mut ok = digits(&mut k, self);
-        if ok && self.at(k) == Some(',') {
-            k += 1;
-            digits(&mut k, self);
+        if !digits(&mut k) {
+            return None;
         }
-        ok = ok && self.at(k) == Some('}');
-        if ok {
-            let text: String = self.src.get(pos..=k).unwrap_or(&[]).iter().collect();
-            self.emit(&text, pos);
-            self.i = k + 1;
-        } else {
-            self.emit("\\{", pos);
-            self.i += 1;
+        if self.at(k) == Some(',') {
+            k += 1;
+            digits(&mut k);
+        }
+        (self.at(k) == Some('}')).then_some(k)
+    }
+
+    /// `{`: a quantifier when it reads `{n}`, `{n,}` or `{n,m}`, else a literal in .NET.
+    fn brace(&mut self) {
+        let pos = self.i;
+        match self.quantifier_end(pos) {
+            Some(k) => {
+                let text: String = self.src.get(pos..=k).unwrap_or(&[]).iter().collect();
+                self.emit(&text, pos);
+                self.i = k + 1;
+            }
+            None => {
+                self.emit("\\{", pos);
+                self.i += 1;
+            }
         }
     }
 }
@@ -851,6 +887,7 @@ mod tests {
             ("a(?#note)b", "ab"),
             ("a{b", r"a\{b"),
             ("a{2}b{1,}c{1,3}", "a{2}b{1,}c{1,3}"),
+            ("a??b*?c{2}?", "a??b*?c{2}?"),
             ("a{,3}", r"a\{,3\}"),
             ("[a&&b~~c]", r"[a\x{26}\x{26}b\x{7E}\x{7E}c]"),
             ("[--/]", r"[\x{2D}-\x{2F}]"),
@@ -900,6 +937,9 @@ mod tests {
             ("[abc", Invalid, "not closed"),
             ("[z-a]", Invalid, "reverse order"),
             ("[a--b]", Invalid, "reverse order"),
+            ("a**", Invalid, "nested quantifier `*` at position 3"),
+            ("a{2}{3}", Invalid, "nested quantifier `{`"),
+            ("a+?+", Invalid, "nested quantifier `+`"),
             (r"\x4", Invalid, "two hex digits"),
         ];
         for &(net, kind, needle) in cases {
