@@ -546,7 +546,7 @@ impl<'p> Tr<'p> {
                     self.i += 1;
                     if x == '}' {
                         let name: String = self.src.get(start + 1..self.i - 1).unwrap_or(&[]).iter().collect();
-                        return Ok(Some(Item::Set(format!("\\{c}{{{name}}}"))));
+                        return unicode_class(c, &name, pos).map(|set| Some(Item::Set(set)));
                     }
                 }
                 Err(RegexError::invalid(format!("`\\{c}{{` at position {} is not closed", pos + 1)))
@@ -828,6 +828,26 @@ impl<'p> Tr<'p> {
     }
 }
 
+/// The general categories .NET accepts in `\p{…}` (besides named blocks `IsXxx`).
+const DOTNET_CATEGORIES: &[&str] = &[
+    "L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No", "Z", "Zs", "Zl", "Zp",
+    "C", "Cc", "Cf", "Cs", "Co", "Cn", "P", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "S", "Sm", "Sc", "Sk", "So",
+];
+
+/// `\p{name}`: .NET knows general categories and named blocks; the crate knows categories and
+/// scripts but no blocks (and would read `IsGreek` as the script Greek, a different set).
+fn unicode_class(c: char, name: &str, pos: usize) -> Result<String, RegexError> {
+    if DOTNET_CATEGORIES.contains(&name) {
+        return Ok(format!("\\{c}{{{name}}}"));
+    }
+    if name.starts_with("Is") {
+        return Err(RegexError::dotnet_only(&format!("the Unicode block `\\{c}{{{name}}}`"), pos)
+            .help("write the block as a code point range, e.g. `[\\u0370-\\u03FF]` for IsGreek"));
+    }
+    Err(RegexError::invalid(format!("`\\{c}{{{name}}}` at position {} is not a .NET Unicode category", pos + 1))
+        .help("use a general category such as `\\p{L}`, `\\p{Lu}` or `\\p{Nd}`"))
+}
+
 /// Turns a crate compile error into `invalid-regex` at the user's position.
 fn crate_error(pattern: &str, tr: &Translated, err: &regex::Error) -> RegexError {
     match err {
@@ -939,6 +959,10 @@ mod tests {
             ("[a--b]", Invalid, "reverse order"),
             ("a**", Invalid, "nested quantifier `*` at position 3"),
             ("a{2}{3}", Invalid, "nested quantifier `{`"),
+            (r"\p{IsGreek}", DotnetOnly, "the Unicode block `\\p{IsGreek}` at position 1"),
+            (r"[\P{IsGreek}]", DotnetOnly, "Unicode block"),
+            (r"\p{Greek}", Invalid, "not a .NET Unicode category"),
+            (r"\p{Nope}", Invalid, "not a .NET Unicode category"),
             ("a+?+", Invalid, "nested quantifier `+`"),
             (r"\x4", Invalid, "two hex digits"),
         ];
