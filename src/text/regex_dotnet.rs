@@ -7,6 +7,11 @@
 //! crate-only syntax is rejected with a hint. Matching then follows .NET's iteration
 //! ([`Matches`]) and replacement strings follow .NET's substitution rules ([`Expander`]):
 //! the crate's own `replace_all` and `$name` expansion differ on empty matches and `$1a`.
+//!
+//! Known differences that remain (spec §5 Replace, "accepted differences"): without `(?m)`,
+//! `$` matches only at the very end (.NET also before a final `\n`); Unicode class membership
+//! and case folding follow the crate; duplicate group names (legal in .NET) are rejected;
+//! an empty match advances one code point, not one UTF-16 code unit.
 
 use std::borrow::Cow;
 
