@@ -507,7 +507,7 @@ fn unknown_group(name: &str, re: &DotnetRegex) -> FnError {
 }
 
 fn group_help(re: &DotnetRegex) -> String {
-    let names: Vec<String> = re.re.capture_names().flatten().map(|n| format!("`{n}`")).collect();
+    let names: Vec<String> = re.names().into_iter().map(|n| format!("`{n}`")).collect();
     if names.is_empty() {
         "the pattern has no named groups; name one with `(?<name>…)`".to_owned()
     } else {
@@ -610,7 +610,7 @@ pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
                 return Ok(unchanged(src));
             };
             env.charge(1)?;
-            let range = re.re.captures(&other).and_then(|c| c.get(group)).map(|m| m.range());
+            let range = re.re.captures(&other).and_then(|c| re.capture(&c, group)).map(|m| m.range());
             Ok(match range {
                 Some(r) => Value::Str(sub(other, |t| t.get(r.clone()).unwrap_or(""))),
                 None => unchanged(src),
@@ -703,7 +703,7 @@ fn replace_group<'a>(
     let mut last = 0;
     for caps in re.matches(&src) {
         env.charge(1)?;
-        let Some(g) = caps.get(group) else { continue };
+        let Some(g) = re.capture(&caps, group) else { continue };
         let buf = out.get_or_insert_with(|| String::with_capacity(src.len()));
         buf.push_str(src.get(last..g.start()).unwrap_or(""));
         buf.push_str(rep);

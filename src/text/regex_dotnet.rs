@@ -10,8 +10,8 @@
 //!
 //! Known differences that remain (spec §5 Replace, "accepted differences"): without `(?m)`,
 //! `$` matches only at the very end (.NET also before a final `\n`); Unicode class membership
-//! and case folding follow the crate; duplicate group names (legal in .NET) are rejected;
-//! an empty match advances one code point, not one UTF-16 code unit.
+//! and case folding follow the crate; an empty match advances one code point, not one UTF-16
+//! code unit.
 
 use std::borrow::Cow;
 
@@ -63,9 +63,11 @@ impl RegexError {
 pub struct DotnetRegex {
     /// The translated pattern, compiled.
     pub re: Regex,
-    /// The crate's group index for each .NET group number (.NET numbers unnamed groups first,
-    /// then named groups; the crate numbers all groups left to right).
-    numbers: Vec<usize>,
+    /// The crate's group indexes for each .NET group number. .NET numbers unnamed groups
+    /// first, then named groups, and a name used twice is one group; the crate numbers all
+    /// groups left to right and needs distinct names, so a repeated name `n` is renamed `n.2`,
+    /// `n.3`, … (`.` cannot occur in a .NET name).
+    numbers: Vec<Vec<usize>>,
 }
 
 impl DotnetRegex {
@@ -73,35 +75,59 @@ impl DotnetRegex {
     pub fn new(pattern: &str) -> Result<DotnetRegex, RegexError> {
         let tr = translate(pattern)?;
         let re = RegexBuilder::new(&tr.pattern).build().map_err(|e| crate_error(pattern, &tr, &e))?;
-        let mut unnamed = Vec::new();
-        let mut named = Vec::new();
+        let mut numbers: Vec<Vec<usize>> = vec![vec![0]];
+        let mut named: Vec<(&str, Vec<usize>)> = Vec::new();
         for (i, name) in re.capture_names().enumerate().skip(1) {
-            if name.is_some() {
-                named.push(i);
-            } else {
-                unnamed.push(i);
+            match name.map(|n| n.split('.').next().unwrap_or(n)) {
+                None => numbers.push(vec![i]),
+                Some(base) => match named.iter_mut().find(|(n, _)| *n == base) {
+                    Some((_, idxs)) => idxs.push(i),
+                    None => named.push((base, vec![i])),
+                },
             }
         }
-        let mut numbers = Vec::with_capacity(1 + unnamed.len() + named.len());
-        numbers.push(0);
-        numbers.extend(unnamed);
-        numbers.extend(named);
+        numbers.extend(named.into_iter().map(|(_, idxs)| idxs));
         Ok(DotnetRegex { re, numbers })
     }
 
-    /// The crate group index of a .NET group reference: a group number written in decimal,
-    /// or a group name.
+    /// The .NET group number of a group reference: a number written in decimal, or a name.
     pub fn group(&self, reference: &str) -> Option<usize> {
         if !reference.is_empty() && reference.bytes().all(|b| b.is_ascii_digit()) {
             let n: usize = reference.parse().ok()?;
-            return self.numbers.get(n).copied();
+            return (n < self.numbers.len()).then_some(n);
         }
-        self.re.capture_names().position(|n| n == Some(reference))
+        if reference.contains('.') {
+            return None;
+        }
+        let i = self.re.capture_names().position(|n| n == Some(reference))?;
+        self.numbers.iter().position(|idxs| idxs.contains(&i))
     }
 
-    /// The crate index of the highest-numbered .NET group (`$+`).
+    /// The highest .NET group number (`$+`).
     pub fn last_group(&self) -> usize {
-        self.numbers.last().copied().unwrap_or(0)
+        self.numbers.len().saturating_sub(1)
+    }
+
+    /// The text .NET group `number` captured in one match: for a name used more than once,
+    /// the last of its groups that took part, as .NET keeps the last capture.
+    pub fn capture<'h>(&self, caps: &Captures<'h>, number: usize) -> Option<regex::Match<'h>> {
+        self.numbers.get(number)?.iter().rev().find_map(|&i| caps.get(i))
+    }
+
+    /// The distinct group names, in order of first appearance.
+    pub fn names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for name in self.re.capture_names().flatten() {
+            let base = name.split('.').next().unwrap_or(name);
+            if !out.contains(&base) {
+                out.push(base);
+            }
+        }
+        out
+    }
+
+    fn piece(&self, number: usize) -> Piece {
+        Piece::Group(self.numbers.get(number).cloned().unwrap_or_default())
     }
 
     /// The .NET matches of this pattern in `hay`, without groups.
@@ -173,7 +199,8 @@ fn next_start(hay: &str, start: usize, end: usize) -> usize {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Piece {
     Lit(String),
-    Group(usize),
+    /// The crate indexes of one .NET group (see [`DotnetRegex::capture`]).
+    Group(Vec<usize>),
     Before,
     After,
     Input,
@@ -203,15 +230,15 @@ impl Expander {
                     lit.push('$');
                     consumed = 1;
                 }
-                Some('&') => (piece, consumed) = (Some(Piece::Group(0)), 1),
+                Some('&') => (piece, consumed) = (Some(Piece::Group(vec![0])), 1),
                 Some('`') => (piece, consumed) = (Some(Piece::Before), 1),
                 Some('\'') => (piece, consumed) = (Some(Piece::After), 1),
                 Some('_') => (piece, consumed) = (Some(Piece::Input), 1),
-                Some('+') => (piece, consumed) = (Some(Piece::Group(re.last_group())), 1),
+                Some('+') => (piece, consumed) = (Some(re.piece(re.last_group())), 1),
                 Some(d) if d.is_ascii_digit() => {
                     let digits = after.bytes().take_while(u8::is_ascii_digit).count();
                     if let Some(g) = after.get(..digits).and_then(|n| re.group(n)) {
-                        (piece, consumed) = (Some(Piece::Group(g)), digits);
+                        (piece, consumed) = (Some(re.piece(g)), digits);
                     } else {
                         lit.push('$');
                     }
@@ -222,7 +249,7 @@ impl Expander {
                         re.group(name).map(|g| (g, close + 1))
                     });
                     match group {
-                        Some((g, len)) => (piece, consumed) = (Some(Piece::Group(g)), len),
+                        Some((g, len)) => (piece, consumed) = (Some(re.piece(g)), len),
                         None => lit.push('$'),
                     }
                 }
@@ -254,26 +281,32 @@ impl Expander {
 
     /// True when the expansion refers to a capture group other than the whole match.
     pub fn needs_groups(&self) -> bool {
-        self.pieces.iter().any(|p| matches!(p, Piece::Group(g) if *g != 0))
+        self.pieces.iter().any(|p| matches!(p, Piece::Group(g) if g.as_slice() != [0]))
     }
 
     /// Appends the expansion for one match of `hay`.
     pub fn expand(&self, caps: &Captures<'_>, hay: &str, out: &mut String) {
         let (start, end) = caps.get(0).map_or((0, 0), |m| (m.start(), m.end()));
-        self.expand_with(|g| caps.get(g).map_or("", |m| m.as_str()), start, end, hay, out);
+        self.expand_with(
+            |g| g.iter().rev().find_map(|&i| caps.get(i)).map_or("", |m| m.as_str()),
+            start,
+            end,
+            hay,
+            out,
+        );
     }
 
     /// Appends the expansion for a match found without groups (see [`Self::needs_groups`]).
     pub fn expand_match(&self, m: &regex::Match<'_>, hay: &str, out: &mut String) {
         let whole = m.as_str();
-        self.expand_with(|g| if g == 0 { whole } else { "" }, m.start(), m.end(), hay, out);
+        self.expand_with(|g| if g == [0] { whole } else { "" }, m.start(), m.end(), hay, out);
     }
 
-    fn expand_with<'h>(&self, group: impl Fn(usize) -> &'h str, start: usize, end: usize, hay: &str, out: &mut String) {
+    fn expand_with<'h>(&self, group: impl Fn(&[usize]) -> &'h str, start: usize, end: usize, hay: &str, out: &mut String) {
         for piece in &self.pieces {
             match piece {
                 Piece::Lit(s) => out.push_str(s),
-                Piece::Group(g) => out.push_str(group(*g)),
+                Piece::Group(g) => out.push_str(group(g)),
                 Piece::Before => out.push_str(hay.get(..start).unwrap_or("")),
                 Piece::After => out.push_str(hay.get(end..).unwrap_or("")),
                 Piece::Input => out.push_str(hay),
@@ -365,6 +398,7 @@ struct Tr<'p> {
     out: String,
     map: Vec<usize>,
     x_mode: bool,
+    names: Vec<String>,
 }
 
 /// Whether the last token was a quantifier (and whether it was made lazy).
@@ -383,7 +417,7 @@ enum Item {
 
 impl<'p> Tr<'p> {
     fn new(src: &'p [char]) -> Self {
-        Tr { src, i: 0, out: String::new(), map: Vec::new(), x_mode: false }
+        Tr { src, i: 0, out: String::new(), map: Vec::new(), x_mode: false, names: Vec::new() }
     }
 
     fn at(&self, k: usize) -> Option<char> {
@@ -737,7 +771,13 @@ impl<'p> Tr<'p> {
                     ))
                     .help("give the group a name that starts with a letter"));
                 }
-                self.emit(&format!("(?<{name}>"), pos);
+                let seen = self.names.iter().filter(|n| **n == name).count();
+                if seen == 0 {
+                    self.emit(&format!("(?<{name}>"), pos);
+                } else {
+                    self.emit(&format!("(?<{name}.{}>", seen + 1), pos);
+                }
+                self.names.push(name);
                 self.i = k + 1;
                 Ok(())
             }
@@ -1003,7 +1043,11 @@ mod tests {
             ("b", "[$']", "abc", "a[c]c"),
             ("b", "[$_]", "abc", "a[abc]c"),
             ("(?<n>a)(b)", "$+", "ab", "a"),
+            ("(?<n>a)(?<n>b)", "${n.2}", "ab", "${n.2}"),
             ("(?<n>a)(b)", "$1$2", "ab", "ba"),
+            ("(?<n>a)|(?<n>b)", "[${n}]", "ab", "[a][b]"),
+            ("(?<n>a)(?<n>b)", "[${n}$1]", "ab", "[bb]"),
+            ("(?<n>a)(x)|(?<n>b)", "[$1$2]", "axb", "[xa][b]"),
             ("b", "$", "abc", "a$c"),
             ("b", "$x", "abc", "a$xc"),
             ("b", "$0$0", "abc", "abbc"),
