@@ -462,7 +462,7 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
     if matches!(mode, ReplaceMode::Group | ReplaceMode::Fallback) {
         if let Some(Ok(Some(name))) = args.constant(GROUP).map(Value::text) {
             let g = re.group(&name).ok_or_else(|| {
-                let e = unknown_group(&name, &re);
+                let e = unknown_group(&name);
                 PrepareError::at(GROUP, e.code, e.message).with_help(group_help(&re))
             })?;
             site.group = Some(g);
@@ -498,8 +498,7 @@ fn regex_error(e: RegexError) -> FnError {
 }
 
 #[cold]
-fn unknown_group(name: &str, re: &DotnetRegex) -> FnError {
-    let _ = re;
+fn unknown_group(name: &str) -> FnError {
     FnError::new(
         ErrorCode::UnknownRegexGroup,
         format!("the pattern has no group named `{}`", truncate_for_message(name)),
@@ -635,7 +634,7 @@ fn site_group(site: Option<&ReplaceSite>, args: &Args<'_, '_>, re: &DotnetRegex)
     }
     match args.get(GROUP).text()? {
         None => Ok(None),
-        Some(name) => re.group(&name).map(Some).ok_or_else(|| unknown_group(&name, re)),
+        Some(name) => re.group(&name).map(Some).ok_or_else(|| unknown_group(&name)),
     }
 }
 
