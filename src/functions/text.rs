@@ -14,6 +14,7 @@ use base64::Engine as _;
 use super::{Args, ConstArgs, Env, PrepareError, SiteData};
 use crate::error::{ErrorCode, FnError};
 use crate::text::case::{self, CaseRules};
+use crate::text::charset::CharSet;
 use crate::text::regex_dotnet::{CharFilter, DotnetRegex, Expander, RegexError, RegexErrorKind};
 use crate::text::{diacritics, titlecase, utf16};
 use crate::value::{Value, truncate_for_message};
@@ -85,7 +86,8 @@ fn nth_word<'t>(s: &'t str, delims: &str, index: usize) -> &'t str {
     if delims.is_empty() {
         return if index == 0 { s } else { "" };
     }
-    s.split(|c| delims.contains(c))
+    let set = CharSet::new(delims);
+    s.split(|c| set.contains(c))
         .filter(|w| !w.is_empty())
         .nth(index)
         .unwrap_or("")
@@ -162,16 +164,16 @@ pub fn instr<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
     }))
 }
 
-/// First occurrence of `needle` in `hay` comparing code points after invariant simple
-/// lower-casing (vbTextCompare, our decision: no width, kana or ligature folding).
+/// Byte offset in `hay` of the first occurrence of `needle` comparing code points after
+/// invariant simple lower-casing (vbTextCompare, our decision: no width, kana or ligature
+/// folding). Both sides are lowered once and searched with `str::find`, which is linear; the
+/// mapping is one code point to one code point, so the match's code point index carries back.
 fn find_ignoring_case(hay: &str, needle: &str) -> Option<usize> {
-    let lower = |c| case::lower_char(c, CaseRules::Invariant);
-    hay.char_indices().map(|(i, _)| i).find(|&i| {
-        let mut h = hay.get(i..).unwrap_or("").chars();
-        needle
-            .chars()
-            .all(|n| h.next().is_some_and(|c| lower(c) == lower(n)))
-    })
+    let lower_hay = case::to_lower(hay, CaseRules::Invariant);
+    let lower_needle = case::to_lower(needle, CaseRules::Invariant);
+    let at = lower_hay.find(lower_needle.as_ref())?;
+    let nth = lower_hay.get(..at)?.chars().count();
+    hay.char_indices().nth(nth).map(|(i, _)| i)
 }
 
 /// Catches a literal start < 1 (InStr slot 3) and a bad compare type (slot 4) at compile time.
@@ -504,7 +506,7 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
     if matches!(mode, ReplaceMode::Group | ReplaceMode::Fallback) {
         if let Some(Ok(Some(name))) = args.constant(GROUP).map(Value::text) {
             let g = re.group(&name).ok_or_else(|| {
-                let e = unknown_group(&name, &re);
+                let e = unknown_group(&name);
                 PrepareError::at(GROUP, e.code, e.message).with_help(group_help(&re))
             })?;
             site.group = Some(g);
@@ -540,8 +542,7 @@ fn regex_error(e: RegexError) -> FnError {
 }
 
 #[cold]
-fn unknown_group(name: &str, re: &DotnetRegex) -> FnError {
-    let _ = re;
+fn unknown_group(name: &str) -> FnError {
     FnError::new(
         ErrorCode::UnknownRegexGroup,
         format!(
@@ -552,12 +553,7 @@ fn unknown_group(name: &str, re: &DotnetRegex) -> FnError {
 }
 
 fn group_help(re: &DotnetRegex) -> String {
-    let names: Vec<String> = re
-        .re
-        .capture_names()
-        .flatten()
-        .map(|n| format!("`{n}`"))
-        .collect();
+    let names: Vec<String> = re.names().into_iter().map(|n| format!("`{n}`")).collect();
     if names.is_empty() {
         "the pattern has no named groups; name one with `(?<name>…)`".to_owned()
     } else {
@@ -664,7 +660,7 @@ pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
             let range = re
                 .re
                 .captures(&other)
-                .and_then(|c| c.get(group))
+                .and_then(|c| re.capture(&c, group))
                 .map(|m| m.range());
             Ok(match range {
                 Some(r) => Value::Str(sub(other, |t| t.get(r.clone()).unwrap_or(""))),
@@ -700,7 +696,7 @@ fn site_group(
         Some(name) => re
             .group(&name)
             .map(Some)
-            .ok_or_else(|| unknown_group(&name, re)),
+            .ok_or_else(|| unknown_group(&name)),
     }
 }
 
@@ -728,6 +724,8 @@ fn replace_literal<'a>(
     Ok(Cow::Owned(out))
 }
 
+/// Regex mode: every .NET match replaced by the expansion; groups are captured only when
+/// the replacement refers to one.
 fn replace_regex<'a>(
     src: Cow<'a, str>,
     re: &DotnetRegex,
@@ -736,14 +734,29 @@ fn replace_regex<'a>(
 ) -> Result<Cow<'a, str>, FnError> {
     let mut out: Option<String> = None;
     let mut last = 0;
-    for caps in re.matches(&src) {
+    let mut step = |start: usize, end: usize, expand: &dyn Fn(&mut String), env: &mut Env<'_>| {
         env.charge(1)?;
-        let Some(m) = caps.get(0) else { continue };
         let buf = out.get_or_insert_with(|| String::with_capacity(src.len()));
-        buf.push_str(src.get(last..m.start()).unwrap_or(""));
-        ex.expand(&caps, &src, buf);
+        buf.push_str(src.get(last..start).unwrap_or(""));
+        expand(buf);
         env.check_len(buf.len())?;
-        last = m.end();
+        last = end;
+        Ok::<(), FnError>(())
+    };
+    if ex.needs_groups() {
+        for caps in re.matches(&src) {
+            let Some(m) = caps.get(0) else { continue };
+            step(m.start(), m.end(), &|buf| ex.expand(&caps, &src, buf), env)?;
+        }
+    } else {
+        for m in re.finds(&src) {
+            step(
+                m.start(),
+                m.end(),
+                &|buf| ex.expand_match(&m, &src, buf),
+                env,
+            )?;
+        }
     }
     Ok(match out {
         None => src,
@@ -766,7 +779,9 @@ fn replace_group<'a>(
     let mut last = 0;
     for caps in re.matches(&src) {
         env.charge(1)?;
-        let Some(g) = caps.get(group) else { continue };
+        let Some(g) = re.capture(&caps, group) else {
+            continue;
+        };
         let buf = out.get_or_insert_with(|| String::with_capacity(src.len()));
         buf.push_str(src.get(last..g.start()).unwrap_or(""));
         buf.push_str(rep);

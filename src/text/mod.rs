@@ -5,6 +5,7 @@
 //! returns plain strings, which keeps the .NET rules testable on their own.
 
 pub mod case;
+pub mod charset;
 pub mod diacritics;
 pub mod regex_dotnet;
 pub mod titlecase;

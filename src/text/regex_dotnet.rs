@@ -7,6 +7,11 @@
 //! crate-only syntax is rejected with a hint. Matching then follows .NET's iteration
 //! ([`Matches`]) and replacement strings follow .NET's substitution rules ([`Expander`]):
 //! the crate's own `replace_all` and `$name` expansion differ on empty matches and `$1a`.
+//!
+//! Known differences that remain (spec §5 Replace, "accepted differences"): without `(?m)`,
+//! `$` matches only at the very end (.NET also before a final `\n`); Unicode class membership
+//! and case folding follow the crate; an empty match advances one code point, not one UTF-16
+//! code unit.
 
 use std::borrow::Cow;
 
@@ -65,9 +70,11 @@ impl RegexError {
 pub struct DotnetRegex {
     /// The translated pattern, compiled.
     pub re: Regex,
-    /// The crate's group index for each .NET group number (.NET numbers unnamed groups first,
-    /// then named groups; the crate numbers all groups left to right).
-    numbers: Vec<usize>,
+    /// The crate's group indexes for each .NET group number. .NET numbers unnamed groups
+    /// first, then named groups, and a name used twice is one group; the crate numbers all
+    /// groups left to right and needs distinct names, so a repeated name `n` is renamed `n.2`,
+    /// `n.3`, … (`.` cannot occur in a .NET name).
+    numbers: Vec<Vec<usize>>,
 }
 
 impl DotnetRegex {
@@ -77,35 +84,72 @@ impl DotnetRegex {
         let re = RegexBuilder::new(&tr.pattern)
             .build()
             .map_err(|e| crate_error(pattern, &tr, &e))?;
-        let mut unnamed = Vec::new();
-        let mut named = Vec::new();
+        let mut numbers: Vec<Vec<usize>> = vec![vec![0]];
+        let mut named: Vec<(&str, Vec<usize>)> = Vec::new();
         for (i, name) in re.capture_names().enumerate().skip(1) {
-            if name.is_some() {
-                named.push(i);
-            } else {
-                unnamed.push(i);
+            match name.map(|n| n.split('.').next().unwrap_or(n)) {
+                None => numbers.push(vec![i]),
+                Some(base) => match named.iter_mut().find(|(n, _)| *n == base) {
+                    Some((_, idxs)) => idxs.push(i),
+                    None => named.push((base, vec![i])),
+                },
             }
         }
-        let mut numbers = Vec::with_capacity(1 + unnamed.len() + named.len());
-        numbers.push(0);
-        numbers.extend(unnamed);
-        numbers.extend(named);
+        numbers.extend(named.into_iter().map(|(_, idxs)| idxs));
         Ok(DotnetRegex { re, numbers })
     }
 
-    /// The crate group index of a .NET group reference: a group number written in decimal,
-    /// or a group name.
+    /// The .NET group number of a group reference: a number written in decimal, or a name.
     pub fn group(&self, reference: &str) -> Option<usize> {
         if !reference.is_empty() && reference.bytes().all(|b| b.is_ascii_digit()) {
             let n: usize = reference.parse().ok()?;
-            return self.numbers.get(n).copied();
+            return (n < self.numbers.len()).then_some(n);
         }
-        self.re.capture_names().position(|n| n == Some(reference))
+        if reference.contains('.') {
+            return None;
+        }
+        let i = self.re.capture_names().position(|n| n == Some(reference))?;
+        self.numbers.iter().position(|idxs| idxs.contains(&i))
     }
 
-    /// The crate index of the highest-numbered .NET group (`$+`).
+    /// The highest .NET group number (`$+`).
     pub fn last_group(&self) -> usize {
-        self.numbers.last().copied().unwrap_or(0)
+        self.numbers.len().saturating_sub(1)
+    }
+
+    /// The text .NET group `number` captured in one match: for a name used more than once,
+    /// the last of its groups that took part, as .NET keeps the last capture.
+    pub fn capture<'h>(&self, caps: &Captures<'h>, number: usize) -> Option<regex::Match<'h>> {
+        self.numbers
+            .get(number)?
+            .iter()
+            .rev()
+            .find_map(|&i| caps.get(i))
+    }
+
+    /// The distinct group names, in order of first appearance.
+    pub fn names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for name in self.re.capture_names().flatten() {
+            let base = name.split('.').next().unwrap_or(name);
+            if !out.contains(&base) {
+                out.push(base);
+            }
+        }
+        out
+    }
+
+    fn piece(&self, number: usize) -> Piece {
+        Piece::Group(self.numbers.get(number).cloned().unwrap_or_default())
+    }
+
+    /// The .NET matches of this pattern in `hay`, without groups.
+    pub fn finds<'r, 'h>(&'r self, hay: &'h str) -> Finds<'r, 'h> {
+        Finds {
+            re: &self.re,
+            hay,
+            pos: 0,
+        }
     }
 
     /// The .NET matches of this pattern in `hay`.
@@ -136,17 +180,42 @@ impl<'h> Iterator for Matches<'_, 'h> {
         }
         let caps = self.re.captures_at(self.hay, self.pos)?;
         let m = caps.get(0)?;
-        if m.is_empty() {
-            let step = self
-                .hay
-                .get(m.end()..)
-                .and_then(|r| r.chars().next())
-                .map_or(1, char::len_utf8);
-            self.pos = m.end() + step;
-        } else {
-            self.pos = m.end();
-        }
+        self.pos = next_start(self.hay, m.start(), m.end());
         Some(caps)
+    }
+}
+
+/// .NET match iteration without capture groups (see [`Matches`]); cheaper when the
+/// replacement refers to no group.
+pub struct Finds<'r, 'h> {
+    re: &'r Regex,
+    hay: &'h str,
+    pos: usize,
+}
+
+impl<'h> Iterator for Finds<'_, 'h> {
+    type Item = regex::Match<'h>;
+
+    fn next(&mut self) -> Option<regex::Match<'h>> {
+        if self.pos > self.hay.len() {
+            return None;
+        }
+        let m = self.re.find_at(self.hay, self.pos)?;
+        self.pos = next_start(self.hay, m.start(), m.end());
+        Some(m)
+    }
+}
+
+/// Where the search resumes after a match `[start, end)`: at its end, or one code point
+/// further after an empty match.
+fn next_start(hay: &str, start: usize, end: usize) -> usize {
+    if start == end {
+        end + hay
+            .get(end..)
+            .and_then(|r| r.chars().next())
+            .map_or(1, char::len_utf8)
+    } else {
+        end
     }
 }
 
@@ -154,7 +223,8 @@ impl<'h> Iterator for Matches<'_, 'h> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Piece {
     Lit(String),
-    Group(usize),
+    /// The crate indexes of one .NET group (see [`DotnetRegex::capture`]).
+    Group(Vec<usize>),
     Before,
     After,
     Input,
@@ -184,15 +254,15 @@ impl Expander {
                     lit.push('$');
                     consumed = 1;
                 }
-                Some('&') => (piece, consumed) = (Some(Piece::Group(0)), 1),
+                Some('&') => (piece, consumed) = (Some(Piece::Group(vec![0])), 1),
                 Some('`') => (piece, consumed) = (Some(Piece::Before), 1),
                 Some('\'') => (piece, consumed) = (Some(Piece::After), 1),
                 Some('_') => (piece, consumed) = (Some(Piece::Input), 1),
-                Some('+') => (piece, consumed) = (Some(Piece::Group(re.last_group())), 1),
+                Some('+') => (piece, consumed) = (Some(re.piece(re.last_group())), 1),
                 Some(d) if d.is_ascii_digit() => {
                     let digits = after.bytes().take_while(u8::is_ascii_digit).count();
                     if let Some(g) = after.get(..digits).and_then(|n| re.group(n)) {
-                        (piece, consumed) = (Some(Piece::Group(g)), digits);
+                        (piece, consumed) = (Some(re.piece(g)), digits);
                     } else {
                         lit.push('$');
                     }
@@ -203,7 +273,7 @@ impl Expander {
                         re.group(name).map(|g| (g, close + 1))
                     });
                     match group {
-                        Some((g, len)) => (piece, consumed) = (Some(Piece::Group(g)), len),
+                        Some((g, len)) => (piece, consumed) = (Some(re.piece(g)), len),
                         None => lit.push('$'),
                     }
                 }
@@ -233,13 +303,54 @@ impl Expander {
         }
     }
 
+    /// True when the expansion refers to a capture group other than the whole match.
+    pub fn needs_groups(&self) -> bool {
+        self.pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Group(g) if g.as_slice() != [0]))
+    }
+
     /// Appends the expansion for one match of `hay`.
     pub fn expand(&self, caps: &Captures<'_>, hay: &str, out: &mut String) {
         let (start, end) = caps.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+        self.expand_with(
+            |g| {
+                g.iter()
+                    .rev()
+                    .find_map(|&i| caps.get(i))
+                    .map_or("", |m| m.as_str())
+            },
+            start,
+            end,
+            hay,
+            out,
+        );
+    }
+
+    /// Appends the expansion for a match found without groups (see [`Self::needs_groups`]).
+    pub fn expand_match(&self, m: &regex::Match<'_>, hay: &str, out: &mut String) {
+        let whole = m.as_str();
+        self.expand_with(
+            |g| if g == [0] { whole } else { "" },
+            m.start(),
+            m.end(),
+            hay,
+            out,
+        );
+    }
+
+    fn expand_with<'h>(
+        &self,
+        group: impl Fn(&[usize]) -> &'h str,
+        start: usize,
+        end: usize,
+        hay: &str,
+        out: &mut String,
+    ) {
         for piece in &self.pieces {
             match piece {
                 Piece::Lit(s) => out.push_str(s),
-                Piece::Group(g) => out.push_str(caps.get(*g).map_or("", |m| m.as_str())),
+                Piece::Group(g) => out.push_str(group(g)),
                 Piece::Before => out.push_str(hay.get(..start).unwrap_or("")),
                 Piece::After => out.push_str(hay.get(end..).unwrap_or("")),
                 Piece::Input => out.push_str(hay),
@@ -339,6 +450,15 @@ struct Tr<'p> {
     out: String,
     map: Vec<usize>,
     x_mode: bool,
+    names: Vec<String>,
+}
+
+/// Whether the last token was a quantifier (and whether it was made lazy).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quantified {
+    No,
+    Yes,
+    Lazy,
 }
 
 /// An element of a character class.
@@ -355,6 +475,7 @@ impl<'p> Tr<'p> {
             out: String::new(),
             map: Vec::new(),
             x_mode: false,
+            names: Vec::new(),
         }
     }
 
@@ -381,8 +502,28 @@ impl<'p> Tr<'p> {
     }
 
     fn run(&mut self) -> Result<(), RegexError> {
+        // .NET rejects a quantifier on a quantifier (`a**`, `a{2}{3}`) that the crate accepts;
+        // only the lazy `?` may follow one.
+        let mut quantified = Quantified::No;
         while let Some(c) = self.at(self.i) {
             let pos = self.i;
+            let is_quantifier =
+                matches!(c, '*' | '+' | '?') || (c == '{' && self.quantifier_end(pos).is_some());
+            if is_quantifier {
+                quantified = match (quantified, c) {
+                    (Quantified::Yes, '?') => Quantified::Lazy,
+                    (Quantified::No, _) => Quantified::Yes,
+                    _ => {
+                        return Err(RegexError::invalid(format!(
+                            "nested quantifier `{c}` at position {}",
+                            pos + 1
+                        ))
+                        .help("group the quantified part first, e.g. `(?:a*)*`"));
+                    }
+                };
+            } else if !(self.x_mode && c.is_whitespace()) {
+                quantified = Quantified::No;
+            }
             match c {
                 '\\' => {
                     if let Some(item) = self.escape(false)? {
@@ -541,7 +682,7 @@ impl<'p> Tr<'p> {
                             .unwrap_or(&[])
                             .iter()
                             .collect();
-                        return Ok(Some(Item::Set(format!("\\{c}{{{name}}}"))));
+                        return unicode_class(c, &name, pos).map(|set| Some(Item::Set(set)));
                     }
                 }
                 Err(RegexError::invalid(format!(
@@ -649,11 +790,29 @@ impl<'p> Tr<'p> {
                 ))),
             },
             Some('[') if self.at(pos + 1) == Some(':') && self.posix_class_end(pos).is_some() => {
+                let end = self.posix_class_end(pos).unwrap_or(pos);
+                let name: String = self
+                    .src
+                    .get(pos + 2..end.saturating_sub(2))
+                    .unwrap_or(&[])
+                    .iter()
+                    .collect();
+                let instead = match name.as_str() {
+                    "digit" => "`\\d`",
+                    "space" => "`\\s`",
+                    "word" => "`\\w`",
+                    "alpha" => "`\\p{L}`",
+                    "upper" => "`\\p{Lu}`",
+                    "lower" => "`\\p{Ll}`",
+                    "alnum" => "`\\p{L}\\d` inside the class",
+                    "punct" => "`\\p{P}`",
+                    _ => "a Unicode class such as `\\p{L}` or `\\d`",
+                };
                 Err(RegexError::invalid(format!(
-                    "`[:…:]` at position {} is POSIX class syntax, not .NET",
+                    "`[:{name}:]` at position {} is POSIX class syntax, not .NET",
                     pos + 1
                 ))
-                .help("use a Unicode class such as `\\p{L}` or `\\d`"))
+                .help(&format!("use {instead}")))
             }
             Some(c) => {
                 self.i += 1;
@@ -692,25 +851,18 @@ impl<'p> Tr<'p> {
                     }
                     k += 1;
                 }
-                Err(RegexError::invalid(format!(
-                    "the comment `(?#` at position {} is not closed",
-                    pos + 1
-                )))
+                Err(RegexError::invalid(format!("the comment `(?#` at position {} is not closed", pos + 1)))
             }
-            Some('=') => Err(RegexError::dotnet_only("the lookahead `(?=…)`", pos)),
-            Some('!') => Err(RegexError::dotnet_only(
-                "the negative lookahead `(?!…)`",
-                pos,
-            )),
+            Some('=') => Err(RegexError::dotnet_only("the lookahead `(?=…)`", pos).help("match the context too, capture the part to replace in a named group and pass its name as regexGroupName")),
+            Some('!') => Err(RegexError::dotnet_only("the negative lookahead `(?!…)`", pos)),
             Some('>') => Err(RegexError::dotnet_only("the atomic group `(?>…)`", pos)),
             Some('(') => Err(RegexError::dotnet_only("the conditional `(?(…)…)`", pos)),
             Some('<') if self.at(pos + 3) == Some('=') => {
-                Err(RegexError::dotnet_only("the lookbehind `(?<=…)`", pos))
+                Err(RegexError::dotnet_only("the lookbehind `(?<=…)`", pos).help("match the context too, capture the part to replace in a named group and pass its name as regexGroupName"))
             }
-            Some('<') if self.at(pos + 3) == Some('!') => Err(RegexError::dotnet_only(
-                "the negative lookbehind `(?<!…)`",
-                pos,
-            )),
+            Some('<') if self.at(pos + 3) == Some('!') => {
+                Err(RegexError::dotnet_only("the negative lookbehind `(?<!…)`", pos))
+            }
             Some(open @ ('<' | '\'')) => {
                 let close = if open == '<' { '>' } else { '\'' };
                 let start = pos + 3;
@@ -722,23 +874,14 @@ impl<'p> Tr<'p> {
                     k += 1;
                 }
                 if self.at(k).is_none() {
-                    return Err(RegexError::invalid(format!(
-                        "the group name at position {} is not closed",
-                        pos + 1
-                    )));
+                    return Err(RegexError::invalid(format!("the group name at position {} is not closed", pos + 1)));
                 }
                 let name: String = self.src.get(start..k).unwrap_or(&[]).iter().collect();
                 if name.contains('-') {
-                    return Err(RegexError::dotnet_only(
-                        &format!("the balancing group `(?{open}{name}{close}…)`"),
-                        pos,
-                    ));
+                    return Err(RegexError::dotnet_only(&format!("the balancing group `(?{open}{name}{close}…)`"), pos));
                 }
                 if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                    return Err(RegexError::invalid(format!(
-                        "invalid group name `{name}` at position {}",
-                        pos + 1
-                    )));
+                    return Err(RegexError::invalid(format!("invalid group name `{name}` at position {}", pos + 1)));
                 }
                 if name.chars().next().is_some_and(|c| c.is_ascii_digit()) {
                     return Err(RegexError::invalid(format!(
@@ -747,7 +890,13 @@ impl<'p> Tr<'p> {
                     ))
                     .help("give the group a name that starts with a letter"));
                 }
-                self.emit(&format!("(?<{name}>"), pos);
+                let seen = self.names.iter().filter(|n| **n == name).count();
+                if seen == 0 {
+                    self.emit(&format!("(?<{name}>"), pos);
+                } else {
+                    self.emit(&format!("(?<{name}.{}>", seen + 1), pos);
+                }
+                self.names.push(name);
                 self.i = k + 1;
                 Ok(())
             }
@@ -778,11 +927,8 @@ impl<'p> Tr<'p> {
                             flags.push('-');
                         }
                         Some('n') => {
-                            return Err(RegexError::dotnet_only(
-                                "the option `n` (explicit capture)",
-                                pos,
-                            )
-                            .help("use non-capturing groups `(?:…)` instead"));
+                            return Err(RegexError::dotnet_only("the option `n` (explicit capture)", pos)
+                                .help("use non-capturing groups `(?:…)` instead"));
                         }
                         Some(c @ ('U' | 'R' | 'u')) => {
                             return Err(RegexError::invalid(format!(
@@ -809,32 +955,68 @@ impl<'p> Tr<'p> {
         }
     }
 
-    /// `{`: a quantifier when it reads `{n}`, `{n,}` or `{n,m}`, else a literal in .NET.
-    fn brace(&mut self) {
-        let pos = self.i;
+    /// The position of the `}` when the `{` at `pos` starts `{n}`, `{n,}` or `{n,m}`.
+    fn quantifier_end(&self, pos: usize) -> Option<usize> {
         let mut k = pos + 1;
-        let digits = |k: &mut usize, tr: &Tr<'_>| {
+        let digits = |k: &mut usize| {
             let s = *k;
-            while tr.at(*k).is_some_and(|c| c.is_ascii_digit()) {
+            while self.at(*k).is_some_and(|c| c.is_ascii_digit()) {
                 *k += 1;
             }
             *k > s
         };
-        let mut ok = digits(&mut k, self);
-        if ok && self.at(k) == Some(',') {
-            k += 1;
-            digits(&mut k, self);
+        if !digits(&mut k) {
+            return None;
         }
-        ok = ok && self.at(k) == Some('}');
-        if ok {
-            let text: String = self.src.get(pos..=k).unwrap_or(&[]).iter().collect();
-            self.emit(&text, pos);
-            self.i = k + 1;
-        } else {
-            self.emit("\\{", pos);
-            self.i += 1;
+        if self.at(k) == Some(',') {
+            k += 1;
+            digits(&mut k);
+        }
+        (self.at(k) == Some('}')).then_some(k)
+    }
+
+    /// `{`: a quantifier when it reads `{n}`, `{n,}` or `{n,m}`, else a literal in .NET.
+    fn brace(&mut self) {
+        let pos = self.i;
+        match self.quantifier_end(pos) {
+            Some(k) => {
+                let text: String = self.src.get(pos..=k).unwrap_or(&[]).iter().collect();
+                self.emit(&text, pos);
+                self.i = k + 1;
+            }
+            None => {
+                self.emit("\\{", pos);
+                self.i += 1;
+            }
         }
     }
+}
+
+/// The general categories .NET accepts in `\p{…}` (besides named blocks `IsXxx`).
+const DOTNET_CATEGORIES: &[&str] = &[
+    "L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No", "Z", "Zs",
+    "Zl", "Zp", "C", "Cc", "Cf", "Cs", "Co", "Cn", "P", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po",
+    "S", "Sm", "Sc", "Sk", "So",
+];
+
+/// `\p{name}`: .NET knows general categories and named blocks; the crate knows categories and
+/// scripts but no blocks (and would read `IsGreek` as the script Greek, a different set).
+fn unicode_class(c: char, name: &str, pos: usize) -> Result<String, RegexError> {
+    if DOTNET_CATEGORIES.contains(&name) {
+        return Ok(format!("\\{c}{{{name}}}"));
+    }
+    if name.starts_with("Is") {
+        return Err(
+            RegexError::dotnet_only(&format!("the Unicode block `\\{c}{{{name}}}`"), pos).help(
+                "write the block as a code point range, e.g. `[\\u0370-\\u03FF]` for IsGreek",
+            ),
+        );
+    }
+    Err(RegexError::invalid(format!(
+        "`\\{c}{{{name}}}` at position {} is not a .NET Unicode category",
+        pos + 1
+    ))
+    .help("use a general category such as `\\p{L}`, `\\p{Lu}` or `\\p{Nd}`"))
 }
 
 /// Turns a crate compile error into `invalid-regex` at the user's position.
@@ -905,6 +1087,7 @@ mod tests {
             ("a(?#note)b", "ab"),
             ("a{b", r"a\{b"),
             ("a{2}b{1,}c{1,3}", "a{2}b{1,}c{1,3}"),
+            ("a??b*?c{2}?", "a??b*?c{2}?"),
             ("a{,3}", r"a\{,3\}"),
             ("[a&&b~~c]", r"[a\x{26}\x{26}b\x{7E}\x{7E}c]"),
             ("[--/]", r"[\x{2D}-\x{2F}]"),
@@ -948,7 +1131,7 @@ mod tests {
             ("[a-z-[aeiou]]", DotnetOnly, "class subtraction"),
             ("(?P<n>a)", Invalid, "`(?P`"),
             ("(?U)a", Invalid, "not a .NET regex option"),
-            ("[[:alpha:]]", Invalid, "POSIX"),
+            ("[[:alpha:]]", Invalid, "`[:alpha:]` at position 2 is POSIX"),
             (r"\pL", Invalid, "`\\p`"),
             ("(abc", Invalid, "unclosed group"),
             ("a)", Invalid, "unopened group"),
@@ -958,6 +1141,17 @@ mod tests {
             ("[abc", Invalid, "not closed"),
             ("[z-a]", Invalid, "reverse order"),
             ("[a--b]", Invalid, "reverse order"),
+            ("a**", Invalid, "nested quantifier `*` at position 3"),
+            ("a{2}{3}", Invalid, "nested quantifier `{`"),
+            (
+                r"\p{IsGreek}",
+                DotnetOnly,
+                "the Unicode block `\\p{IsGreek}` at position 1",
+            ),
+            (r"[\P{IsGreek}]", DotnetOnly, "Unicode block"),
+            (r"\p{Greek}", Invalid, "not a .NET Unicode category"),
+            (r"\p{Nope}", Invalid, "not a .NET Unicode category"),
+            ("a+?+", Invalid, "nested quantifier `+`"),
             (r"\x4", Invalid, "two hex digits"),
         ];
         for &(net, kind, needle) in cases {
@@ -1001,7 +1195,11 @@ mod tests {
             ("b", "[$']", "abc", "a[c]c"),
             ("b", "[$_]", "abc", "a[abc]c"),
             ("(?<n>a)(b)", "$+", "ab", "a"),
+            ("(?<n>a)(?<n>b)", "${n.2}", "ab", "${n.2}"),
             ("(?<n>a)(b)", "$1$2", "ab", "ba"),
+            ("(?<n>a)|(?<n>b)", "[${n}]", "ab", "[a][b]"),
+            ("(?<n>a)(?<n>b)", "[${n}$1]", "ab", "[bb]"),
+            ("(?<n>a)(x)|(?<n>b)", "[$1$2]", "axb", "[xa][b]"),
             ("b", "$", "abc", "a$c"),
             ("b", "$x", "abc", "a$xc"),
             ("b", "$0$0", "abc", "abbc"),
@@ -1011,9 +1209,36 @@ mod tests {
             ("(?i)X", "y", "xX", "yy"),
             ("^", ">", "ab", ">ab"),
             ("$", "<", "ab", "ab<"),
+            ("a]", "!", "a]", "!"),
+            (r"a\ b", "!", "a b", "!"),
+            (r"(?x) a \  b # comment (?=", "!", "a b", "!"),
+            (r"(?x)[ ]", "!", "a b", "a!b"),
+            (r"\#\%\-\!", "!", "#%-!", "!"),
+            (r"[\<\>]", "", "<a>", "a"),
+            (r"\u00e9", "e", "café", "cafe"),
+            (r"\x41\cJ", "!", "A\n", "!"),
+            (r"(?s).+", "!", "a\nb", "!"),
+            (".+", "!", "a\nb", "!\n!"),
+            (r"(?m)^b", "!", "a\nb", "a\n!"),
+            (r"\bb\b", "!", "a b c", "a ! c"),
+            (r"\p{Lu}+", "", "ÉCOLE école", " école"),
         ];
         for &(pat, rep, hay, want) in cases {
             assert_eq!(replace(pat, rep, hay), want, "{pat} / {rep} / {hay}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn char_filter_equals_regex_deletion(
+            class in "\\[\\^?[a-c()\\- ]{1,5}\\]|\\\\[sdwSDW]",
+            quant in "[+*]?",
+            hay in "[a-d() \\-\n5é]{0,12}",
+        ) {
+            let pattern = format!("{class}{quant}");
+            if let (Some(f), Ok(_)) = (CharFilter::for_pattern(&pattern), DotnetRegex::new(&pattern)) {
+                proptest::prop_assert_eq!(f.remove(&hay).into_owned(), replace(&pattern, "", &hay));
+            }
         }
     }
 

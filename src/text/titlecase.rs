@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use unicode_general_category::{GeneralCategory as Gc, get_general_category};
 
 use super::case::{CaseRules, to_lower, upper_char};
+use super::charset::CharSet;
 
 /// `PCase(source)`: invariant lower case, then ToTitleCase's word rules.
 pub fn pcase(s: &str) -> Cow<'_, str> {
@@ -35,6 +36,7 @@ pub fn pcase(s: &str) -> Cow<'_, str> {
 /// point of each run of non-separators is upper-cased, the rest lower-cased.
 pub fn pcase_with_separators<'s>(s: &'s str, separators: &str) -> Cow<'s, str> {
     let lower = to_lower(s, CaseRules::Invariant);
+    let separators = CharSet::new(separators);
     let mut at_start = true;
     let titled = map_with_state(&lower, |c| {
         if separators.contains(c) {
