@@ -673,11 +673,15 @@ impl Checker<'_, '_> {
                 );
                 return false;
             }
+            "Replace" if n < 2 => {
+                self.push(count_error("2 to 7 arguments".to_owned()));
+                return false;
+            }
             "SelectUniqueValue" if n < 2 => {
                 self.push(count_error("at least 2 rules".to_owned()));
                 return false;
             }
-            "FormatDateTime" | "Switch" | "SelectUniqueValue" => {}
+            "FormatDateTime" | "Switch" | "SelectUniqueValue" | "Replace" if n <= 7 => {}
             _ => {
                 let min = spec.min_args();
                 let max = spec.max_args();
@@ -733,7 +737,8 @@ impl Checker<'_, '_> {
         info: &Info,
         x: &Expr,
     ) -> bool {
-        let mapping_source = spec.maps_multi && index == 0;
+        // Split splits every value of a multi-valued source and concatenates the pieces (V4).
+        let mapping_source = (spec.maps_multi || spec.name == "Split") && index == 0;
         let mismatch = |what: &str| {
             Diagnostic::error(
                 ErrorCode::TypeMismatch,
