@@ -60,14 +60,14 @@ pub fn run(a: Args) -> i32 {
                 "warnings": warnings,
                 "hints": hints,
             });
-            println!("{out}");
+            outln!("{out}");
         }
         Format::Human => {
             for d in &diags {
-                print!("{}", d.render(&src, &origin));
-                println!();
+                out!("{}", d.render(&src, &origin));
+                outln!();
             }
-            println!("{}", summary(errors, warnings, hints));
+            outln!("{}", summary(errors, warnings, hints));
         }
     }
     exit_code(&diags, a.deny_warnings)

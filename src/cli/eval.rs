@@ -74,8 +74,8 @@ pub fn run(a: Args) -> i32 {
     }
     match format {
         Format::Human => human(&end, &src, &origin),
-        Format::Json => println!("{}", json_output(&end)),
-        Format::Graph => println!("{}", graph_output(&end, parsed.as_ref(), &src)),
+        Format::Json => outln!("{}", json_output(&end)),
+        Format::Graph => outln!("{}", graph_output(&end, parsed.as_ref(), &src)),
     }
     match end {
         End::Done(_) => 0,
@@ -201,15 +201,15 @@ fn json_output(end: &End) -> Json {
 
 fn human(end: &End, src: &str, origin: &str) {
     match end {
-        End::Done(Outcome::Value(Value::Null)) => println!("(no value)"),
+        End::Done(Outcome::Value(Value::Null)) => outln!("(no value)"),
         End::Done(Outcome::Value(Value::Multi(m))) => {
             for v in m.iter() {
-                println!("{}", v.render_scalar());
+                outln!("{}", v.render_scalar());
             }
         }
-        End::Done(Outcome::Value(v)) => println!("{}", v.render_scalar()),
+        End::Done(Outcome::Value(v)) => outln!("{}", v.render_scalar()),
         End::Done(Outcome::Ignore) => {
-            println!("(ignored: IgnoreFlowIfNullOrEmpty leaves the attribute out)")
+            outln!("(ignored: IgnoreFlowIfNullOrEmpty leaves the attribute out)")
         }
         End::Input(m) => eprintln!("error[invalid-input]: {m}"),
         End::Eval(e) => {

@@ -35,15 +35,15 @@ pub fn run(a: Args) -> i32 {
             return 2;
         }
     };
-    println!("{}", redacted(&parsed.expr));
+    outln!("{}", redacted(&parsed.expr));
     let mut out = String::new();
     tree(&parsed.expr, "", "", false, &mut out);
-    print!("{out}");
+    out!("{out}");
     if a.bytecode {
         match mapexpr::compile_with(&src, &CompileOptions::default()) {
             Ok(c) => {
-                println!();
-                print!("{}", c.program.disassemble());
+                outln!();
+                out!("{}", c.program.disassemble());
             }
             Err(e) => {
                 super::print_diagnostics(&e.diagnostics, &src, &origin);

@@ -32,7 +32,7 @@ pub fn run(a: Args) -> i32 {
                 } else {
                     format!("  [{}]", notes.join("; "))
                 };
-                println!("{}\n    {}{notes}", f.signature(), f.summary);
+                outln!("{}\n    {}{notes}", f.signature(), f.summary);
             }
         }
         Format::Json | Format::Graph => {
@@ -55,7 +55,7 @@ pub fn run(a: Args) -> i32 {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::Value::Array(list));
+            outln!("{}", serde_json::Value::Array(list));
         }
     }
     0

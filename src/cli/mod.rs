@@ -5,6 +5,27 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// `println!` that never panics: when stdout is closed (`mapexpr functions | head`), the
+/// process ends quietly with the status a SIGPIPE would give.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($t)*).is_err() {
+            std::process::exit(141);
+        }
+    }};
+}
+
+/// `print!` counterpart of [`outln!`].
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout().lock(), $($t)*).is_err() {
+            std::process::exit(141);
+        }
+    }};
+}
+
 mod check;
 mod eval;
 mod explain;
