@@ -74,6 +74,25 @@ pub enum Op {
     IgnoreIfEmpty,
     /// `[v] -> !`: finish with `v`.
     Return,
+    /// `[] -> !`: finish with a constant (peephole of `Const; Return`).
+    ReturnConst(ConstIdx),
+    /// `[] -> !`: finish with an attribute (peephole of `Attr; Return`).
+    ReturnAttr(SlotIdx),
+    /// `[] -> []`: compare an attribute with a constant (`=`, or `<>` when `ne`) and jump to
+    /// `target` when the comparison is False; when True, skip the 3 ops it replaced (peephole
+    /// of `Attr; Const; Cmp; JumpIfFalse`, whose span it borrows from the `Cmp` at pc + 2).
+    JumpUnlessAttrEq {
+        /// The attribute.
+        slot: SlotIdx,
+        /// The constant.
+        konst: ConstIdx,
+        /// Where to go when False.
+        target: CodeIdx,
+        /// `<>` instead of `=`.
+        ne: bool,
+    },
+    /// `[] -> []`: `Attr; SwitchTable` in one op.
+    SwitchAttr(SlotIdx, TableIdx),
 }
 
 /// A native call site: the function, its prepared data and its span.
@@ -108,11 +127,16 @@ impl SwitchTable {
     pub fn lookup(&self, key: &str) -> CodeIdx {
         match &self.index {
             Some(map) => map.get(key).copied().unwrap_or(self.default),
-            None => self
-                .keys
-                .iter()
-                .find(|(k, _)| k == key)
-                .map_or(self.default, |(_, c)| *c),
+            None => {
+                // Length and first byte reject most keys before a full comparison.
+                let first = key.as_bytes().first();
+                self.keys
+                    .iter()
+                    .find(|(k, _)| {
+                        k.len() == key.len() && k.as_bytes().first() == first && k == key
+                    })
+                    .map_or(self.default, |(_, c)| *c)
+            }
         }
     }
 }
@@ -130,6 +154,11 @@ pub struct Program {
     pub(crate) max_stack: usize,
     /// Per constant: it stands under `Redact(…)` and is displayed as `[Redact]` (F20).
     pub(crate) redacted: Vec<bool>,
+    /// The program calls functions or concatenates: evaluation sets up the buffer pool.
+    pub(crate) builds_strings: bool,
+    /// Every reachable op is a decision (`JumpUnlessAttrEq`, `SwitchAttr`, `Jump`) or a
+    /// `ReturnConst`/`ReturnAttr`: the VM runs it without a stack or an environment.
+    pub(crate) decision_only: bool,
 }
 
 impl Program {
@@ -242,6 +271,34 @@ impl Program {
                 Op::FailNoUnique => "fail      no-unique-value".to_owned(),
                 Op::IgnoreIfEmpty => "ignoreifempty".to_owned(),
                 Op::Return => "return".to_owned(),
+                Op::ReturnConst(c) if self.redacted.get(c.get()).copied().unwrap_or(false) => {
+                    "return    [Redact]".to_owned()
+                }
+                Op::ReturnConst(c) => format!("return    {}", show_const(self.consts.get(c.get()))),
+                Op::ReturnAttr(s) => format!(
+                    "return    #{} [{}]",
+                    s.0,
+                    self.attributes.get(s.get()).map_or("?", String::as_str)
+                ),
+                Op::JumpUnlessAttrEq {
+                    slot,
+                    konst,
+                    target,
+                    ne,
+                } => format!(
+                    "jattrne   #{} [{}] {} {} else @{}",
+                    slot.0,
+                    self.attributes.get(slot.get()).map_or("?", String::as_str),
+                    if *ne { "<>" } else { "=" },
+                    show_const(self.consts.get(konst.get())),
+                    target.0
+                ),
+                Op::SwitchAttr(slot, t) => format!(
+                    "switchattr #{} [{}] table {}",
+                    slot.0,
+                    self.attributes.get(slot.get()).map_or("?", String::as_str),
+                    t.0
+                ),
             };
             let _ = writeln!(out, "{pc:4}  {text}");
         }

@@ -88,7 +88,13 @@ pub fn compile_in(
     c.fold(expr);
     c.emit(expr)?;
     c.op(Op::Return, -1);
+    peephole(&mut c.code);
     let attributes = c.layout.names().to_vec();
+    let builds_strings = c
+        .code
+        .iter()
+        .any(|op| matches!(op, Op::Call(_) | Op::Concat(_)));
+    let decision_only = decision_only(&c.code, &c.tables);
     Ok(Program {
         code: c.code,
         consts: c.consts,
@@ -99,6 +105,8 @@ pub fn compile_in(
         source: source.to_owned(),
         max_stack: c.max_depth.max(1) as usize,
         redacted: c.redacted,
+        builds_strings,
+        decision_only,
     })
 }
 
@@ -588,6 +596,78 @@ impl Compiler<'_> {
         }
         Ok(())
     }
+}
+
+/// Fuses common op sequences into superinstructions, in place: replaced ops stay where they
+/// are (dead), so no jump target moves and the span side table stays valid.
+fn peephole(code: &mut [Op]) {
+    for i in 0..code.len() {
+        match code[i..] {
+            [
+                Op::Attr(slot),
+                Op::Const(konst),
+                Op::Cmp(op @ (BinOp::Eq | BinOp::Ne)),
+                Op::JumpIfFalse(target),
+                ..,
+            ] => {
+                code[i] = Op::JumpUnlessAttrEq {
+                    slot,
+                    konst,
+                    target,
+                    ne: op == BinOp::Ne,
+                };
+            }
+            [Op::Attr(slot), Op::SwitchTable(t), ..] => code[i] = Op::SwitchAttr(slot, t),
+            [Op::Const(c), Op::Return, ..] => code[i] = Op::ReturnConst(c),
+            [Op::Attr(s), Op::Return, ..] => code[i] = Op::ReturnAttr(s),
+            [Op::Const(c), Op::Jump(t), ..] if code.get(t.get()) == Some(&Op::Return) => {
+                code[i] = Op::ReturnConst(c);
+            }
+            [Op::Attr(s), Op::Jump(t), ..] if code.get(t.get()) == Some(&Op::Return) => {
+                code[i] = Op::ReturnAttr(s);
+            }
+            _ => {}
+        }
+    }
+    // A jump to a return is that return.
+    for i in 0..code.len() {
+        if let Op::Jump(t) = code[i] {
+            if let Some(op @ (Op::ReturnConst(_) | Op::ReturnAttr(_))) = code.get(t.get()).copied()
+            {
+                code[i] = op;
+            }
+        }
+    }
+}
+
+/// True when every op reachable from the start is a decision or a constant/attribute return
+/// (see `Program::decision_only`).
+fn decision_only(code: &[Op], tables: &[SwitchTable]) -> bool {
+    let mut seen = vec![false; code.len()];
+    let mut todo = vec![0usize];
+    while let Some(pc) = todo.pop() {
+        let Some(op) = code.get(pc) else { return false };
+        if std::mem::replace(&mut seen[pc], true) {
+            continue;
+        }
+        match *op {
+            Op::ReturnConst(_) | Op::ReturnAttr(_) => {}
+            Op::Jump(t) => todo.push(t.get()),
+            Op::JumpUnlessAttrEq { target, .. } => {
+                todo.push(target.get());
+                todo.push(pc + 4);
+            }
+            Op::SwitchAttr(_, t) => match tables.get(t.get()) {
+                Some(table) => {
+                    todo.push(table.default.get());
+                    todo.extend(table.keys.iter().map(|(_, c)| c.get()));
+                }
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// `vbTextCompare` is 1 and `vbBinaryCompare` 0 at run time.

@@ -234,6 +234,7 @@ impl ConstArgs<'_> {
     }
 
     /// True when slot `i` has an argument.
+    #[inline]
     pub fn present(&self, i: usize) -> bool {
         self.slots.get(i).is_some_and(|s| s.present)
     }
@@ -316,12 +317,14 @@ impl<'s, 'a> Args<'s, 'a> {
     }
 
     /// Borrows slot `i` (Null when out of range).
+    #[inline]
     pub fn get(&self, i: usize) -> &Value<'a> {
         const NULL: &Value<'static> = &Value::Null;
         self.vals.get(i).unwrap_or(NULL)
     }
 
     /// Takes slot `i`'s value out, leaving Null (Null when out of range).
+    #[inline]
     pub fn take(&mut self, i: usize) -> Value<'a> {
         self.vals
             .get_mut(i)
@@ -335,6 +338,7 @@ impl<'s, 'a> Args<'s, 'a> {
     }
 
     /// The call-site data `prepare` computed, if it is of type `T`.
+    #[inline]
     pub fn site<T: Any>(&self) -> Option<&'s T> {
         self.site.and_then(|s| s.downcast_ref::<T>())
     }
@@ -352,6 +356,9 @@ pub struct Env<'e> {
     pub limits: &'e Limits,
     steps: u64,
     clock_used: bool,
+    /// Recycled string buffers: intermediate strings of one evaluation are built in buffers
+    /// left over from earlier ones, so a steady-state evaluation allocates only its output.
+    pool: Vec<String>,
 }
 
 impl<'e> Env<'e> {
@@ -370,6 +377,50 @@ impl<'e> Env<'e> {
             limits,
             steps: 0,
             clock_used: false,
+            pool: Vec::new(),
+        }
+    }
+
+    /// Like [`Env::new`], reusing a pool of string buffers (see [`Env::into_pool`]).
+    pub fn with_pool(
+        clock: &'e dyn Clock,
+        rng: &'e mut dyn RandomSource,
+        oracle: &'e dyn UniquenessOracle,
+        limits: &'e Limits,
+        pool: Vec<String>,
+    ) -> Self {
+        let mut env = Env::new(clock, rng, oracle, limits);
+        env.pool = pool;
+        env
+    }
+
+    /// Gives the buffer pool back for the next evaluation.
+    pub fn into_pool(self) -> Vec<String> {
+        self.pool
+    }
+
+    /// An empty string with at least `capacity` bytes, from the pool when one is there.
+    #[inline]
+    pub fn buffer(&mut self, capacity: usize) -> String {
+        match self.pool.pop() {
+            Some(mut s) => {
+                s.clear();
+                s.reserve(capacity);
+                s
+            }
+            None => String::with_capacity(capacity),
+        }
+    }
+
+    /// Returns an owned string's buffer to the pool (borrowed values are simply dropped).
+    #[inline]
+    pub fn recycle(&mut self, v: Value<'_>) {
+        const MAX_POOLED: usize = 8;
+        const MAX_CAPACITY: usize = 64 << 10;
+        if let Value::Str(std::borrow::Cow::Owned(s)) = v {
+            if self.pool.len() < MAX_POOLED && s.capacity() <= MAX_CAPACITY && s.capacity() > 0 {
+                self.pool.push(s);
+            }
         }
     }
 
@@ -427,6 +478,7 @@ impl<'e> Env<'e> {
 /// and its first argument is a list, the body runs once per element and the results form a
 /// list. Shared by the VM, the reference evaluator and constant folding so that all three
 /// agree by construction.
+#[inline]
 pub fn invoke<'a>(
     spec: &FnSpec,
     eval: NativeFn,

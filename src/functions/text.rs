@@ -320,6 +320,12 @@ pub fn to_lower<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Out<'a> {
     let rules = case_rules(args)?;
     Ok(match args.take(0).into_text()? {
         None => Value::Null,
+        // An owned ASCII string (built by an inner call) is lowered in place: the invariant
+        // mapping of ASCII is ASCII's own.
+        Some(Cow::Owned(mut o)) if rules == CaseRules::Invariant && o.is_ascii() => {
+            o.make_ascii_lowercase();
+            Value::string(o)
+        }
         Some(s) => Value::Str(transform(s, |t| case::to_lower(t, rules))),
     })
 }
@@ -329,6 +335,10 @@ pub fn to_upper<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Out<'a> {
     let rules = case_rules(args)?;
     Ok(match args.take(0).into_text()? {
         None => Value::Null,
+        Some(Cow::Owned(mut o)) if rules == CaseRules::Invariant && o.is_ascii() => {
+            o.make_ascii_uppercase();
+            Value::string(o)
+        }
         Some(s) => Value::Str(transform(s, |t| case::to_upper(t, rules))),
     })
 }
