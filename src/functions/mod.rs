@@ -417,10 +417,20 @@ impl<'e> Env<'e> {
     pub fn recycle(&mut self, v: Value<'_>) {
         const MAX_POOLED: usize = 8;
         const MAX_CAPACITY: usize = 64 << 10;
-        if let Value::Str(std::borrow::Cow::Owned(s)) = v {
-            if self.pool.len() < MAX_POOLED && s.capacity() <= MAX_CAPACITY && s.capacity() > 0 {
-                self.pool.push(s);
+        match v {
+            Value::Str(std::borrow::Cow::Owned(s)) => {
+                if self.pool.len() < MAX_POOLED && s.capacity() <= MAX_CAPACITY && s.capacity() > 0
+                {
+                    self.pool.push(s);
+                }
             }
+            // Values that own nothing: skip the drop glue.
+            Value::Null
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Date(_)
+            | Value::Str(std::borrow::Cow::Borrowed(_)) => std::mem::forget(v),
+            other => drop(other),
         }
     }
 

@@ -143,6 +143,15 @@ impl<'a> Value<'a> {
     /// Borrowed strings stay borrowed. A list of two or more is `multi-valued-argument`.
     #[inline]
     pub fn into_text(self) -> Result<Option<Cow<'a, str>>, FnError> {
+        match self {
+            Value::Str(s) => Ok(Some(s)),
+            Value::Null => Ok(None),
+            other => other.into_text_slow(),
+        }
+    }
+
+    #[cold]
+    fn into_text_slow(self) -> Result<Option<Cow<'a, str>>, FnError> {
         Ok(match self.into_single()? {
             Value::Null => None,
             Value::Str(s) => Some(s),
