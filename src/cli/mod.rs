@@ -79,6 +79,62 @@ pub fn main() -> i32 {
     }
 }
 
+/// The evaluation and parsing limits, shared by every subcommand that compiles or evaluates
+/// (defaults: `mapexpr::Limits::default()`, documented in the README).
+#[derive(clap::Args, Clone, Debug)]
+pub struct LimitArgs {
+    /// Hard expression length in UTF-16 code units.
+    #[arg(long, value_name = "N")]
+    max_expression_len: Option<usize>,
+    /// Open parentheses at once.
+    #[arg(long, value_name = "N")]
+    max_depth: Option<usize>,
+    /// Arguments in one call.
+    #[arg(long, value_name = "N")]
+    max_args: Option<usize>,
+    /// Steps one evaluation may take.
+    #[arg(long, value_name = "N")]
+    max_steps: Option<u64>,
+    /// Bytes one value may hold.
+    #[arg(long, value_name = "BYTES")]
+    max_value_bytes: Option<usize>,
+    /// Bytes one evaluation may build in all.
+    #[arg(long, value_name = "BYTES")]
+    max_output_bytes: Option<usize>,
+    /// Values one multi-valued value may hold.
+    #[arg(long, value_name = "N")]
+    max_multi_len: Option<usize>,
+}
+
+impl LimitArgs {
+    /// The limits: defaults overridden by the flags given.
+    pub fn limits(&self) -> mapexpr::Limits {
+        let mut l = mapexpr::Limits::default();
+        if let Some(v) = self.max_expression_len {
+            l.max_expression_len = v;
+        }
+        if let Some(v) = self.max_depth {
+            l.max_depth = v;
+        }
+        if let Some(v) = self.max_args {
+            l.max_args = v;
+        }
+        if let Some(v) = self.max_steps {
+            l.max_steps = v;
+        }
+        if let Some(v) = self.max_value_bytes {
+            l.max_value_bytes = v;
+        }
+        if let Some(v) = self.max_output_bytes {
+            l.max_output_bytes = v;
+        }
+        if let Some(v) = self.max_multi_len {
+            l.max_multi_len = v;
+        }
+        l
+    }
+}
+
 /// Reads a file as UTF-8 text, with a message naming the file on failure.
 pub fn read_text(path: &Path) -> Result<String, String> {
     let bytes =

@@ -356,6 +356,8 @@ pub struct Env<'e> {
     pub limits: &'e Limits,
     steps: u64,
     clock_used: bool,
+    /// Bytes of text built so far (the output budget).
+    built: usize,
     /// Recycled string buffers: intermediate strings of one evaluation are built in buffers
     /// left over from earlier ones, so a steady-state evaluation allocates only its output.
     pool: Vec<String>,
@@ -377,6 +379,7 @@ impl<'e> Env<'e> {
             limits,
             steps: 0,
             clock_used: false,
+            built: 0,
             pool: Vec::new(),
         }
     }
@@ -463,15 +466,41 @@ impl<'e> Env<'e> {
         Ok(())
     }
 
-    /// Checks a built string against the per-value size limit.
+    /// Checks a string about to be built against the per-value size limit, and counts it
+    /// against the output budget of the whole evaluation (`limit-exceeded` for either).
     #[inline]
-    pub fn check_len(&self, bytes: usize) -> Result<(), FnError> {
+    pub fn check_len(&mut self, bytes: usize) -> Result<(), FnError> {
         if bytes > self.limits.max_value_bytes {
             return Err(FnError::new(
                 ErrorCode::LimitExceeded,
                 format!(
                     "a value of {bytes} bytes exceeds the limit of {} bytes",
                     self.limits.max_value_bytes
+                ),
+            ));
+        }
+        self.built = self.built.saturating_add(bytes);
+        if self.built > self.limits.max_output_bytes {
+            return Err(FnError::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "the evaluation built more than {} bytes of text",
+                    self.limits.max_output_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the number of values of a multi-valued value being built.
+    #[inline]
+    pub fn check_multi_len(&self, n: usize) -> Result<(), FnError> {
+        if n > self.limits.max_multi_len {
+            return Err(FnError::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "a multi-valued value of {n} values exceeds the limit of {}",
+                    self.limits.max_multi_len
                 ),
             ));
         }
@@ -502,6 +531,7 @@ pub fn invoke<'a>(
             let Some(Value::Multi(list)) = vals.first_mut().map(std::mem::take) else {
                 return Ok(Value::Null);
             };
+            env.check_multi_len(list.len())?;
             let mut out = Vec::with_capacity(list.len());
             let mut scratch: Vec<Value<'a>> = Vec::with_capacity(vals.len());
             for elem in list.into_vec() {
