@@ -6,6 +6,8 @@
 
 use std::fmt::Write as _;
 
+pub mod chain;
+
 use crate::functions::{FnSpec, NativeFn, SiteData};
 use crate::syntax::Span;
 use crate::syntax::ast::BinOp;
@@ -36,6 +38,8 @@ index!(/// An index into `Program::calls`.
     CallIdx);
 index!(/// An index into `Program::tables`.
     TableIdx);
+index!(/// An index into `Program::chains`.
+    ChainIdx);
 
 /// One instruction. Each doc comment states the stack effect, top of stack on the right.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -93,6 +97,10 @@ pub enum Op {
     },
     /// `[] -> []`: `Attr; SwitchTable` in one op.
     SwitchAttr(SlotIdx, TableIdx),
+    /// `[] -> [s]` plus a jump to the chain's end: build a string chain into one buffer
+    /// (see [`chain`]); `[] -> []` and fall through to the generic code of the same
+    /// expression when the chain bails out (a multi-valued attribute).
+    StrChain(ChainIdx),
 }
 
 /// A native call site: the function, its prepared data and its span.
@@ -147,6 +155,7 @@ pub struct Program {
     pub(crate) consts: Vec<Value<'static>>,
     pub(crate) calls: Vec<CallSite>,
     pub(crate) tables: Vec<SwitchTable>,
+    pub(crate) chains: Vec<chain::Chain>,
     pub(crate) attributes: Vec<String>,
     /// Spans of ops other than calls that can fail, sorted by pc.
     pub(crate) spans: Vec<(u32, Span)>,
@@ -293,6 +302,14 @@ impl Program {
                     show_const(self.consts.get(konst.get())),
                     target.0
                 ),
+                Op::StrChain(c) => match self.chains.get(c.get()) {
+                    Some(ch) => format!(
+                        "strchain  {} nodes, else fall through; end @{}",
+                        ch.nodes.len(),
+                        ch.end.0
+                    ),
+                    None => "strchain  ?".to_owned(),
+                },
                 Op::SwitchAttr(slot, t) => format!(
                     "switchattr #{} [{}] table {}",
                     slot.0,

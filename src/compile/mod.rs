@@ -8,8 +8,9 @@
 
 use std::collections::HashMap;
 
+use crate::bytecode::chain::{Chain, Node, Unary};
 use crate::bytecode::{
-    CallIdx, CallSite, CodeIdx, ConstIdx, Op, Program, SlotIdx, SwitchTable, TableIdx,
+    CallIdx, CallSite, ChainIdx, CodeIdx, ConstIdx, Op, Program, SlotIdx, SwitchTable, TableIdx,
 };
 use crate::check::param_index;
 use crate::context::{FixedClock, Limits, TakenSet};
@@ -76,6 +77,8 @@ pub fn compile_in(
         consts: Vec::new(),
         calls: Vec::new(),
         tables: Vec::new(),
+        chains: Vec::new(),
+        in_chain_fallback: false,
         spans: Vec::new(),
         layout,
         folded: HashMap::new(),
@@ -93,13 +96,14 @@ pub fn compile_in(
     let builds_strings = c
         .code
         .iter()
-        .any(|op| matches!(op, Op::Call(_) | Op::Concat(_)));
+        .any(|op| matches!(op, Op::Call(_) | Op::Concat(_) | Op::StrChain(_)));
     let decision_only = decision_only(&c.code, &c.tables);
     Ok(Program {
         code: c.code,
         consts: c.consts,
         calls: c.calls,
         tables: c.tables,
+        chains: c.chains,
         attributes,
         spans: c.spans,
         source: source.to_owned(),
@@ -115,6 +119,9 @@ struct Compiler<'l> {
     consts: Vec<Value<'static>>,
     calls: Vec<CallSite>,
     tables: Vec<SwitchTable>,
+    chains: Vec<Chain>,
+    /// Emitting the generic fallback of a chain: no nested chains there.
+    in_chain_fallback: bool,
     spans: Vec<(u32, Span)>,
     layout: &'l mut Layout,
     /// Constant value of every node that folds, keyed by node address (the tree is borrowed
@@ -331,6 +338,26 @@ impl Compiler<'_> {
             self.push_const(v);
             return Ok(());
         }
+        if !self.in_chain_fallback {
+            if let Some(nodes) = self.chain(e) {
+                let idx = ChainIdx(self.chains.len() as u32);
+                self.chains.push(Chain {
+                    nodes,
+                    end: CodeIdx(0),
+                });
+                self.span_here(e.span);
+                self.op(Op::StrChain(idx), 0);
+                self.in_chain_fallback = true;
+                let r = self.emit_inner(e);
+                self.in_chain_fallback = false;
+                r?;
+                let end = self.here();
+                if let Some(c) = self.chains.get_mut(idx.get()) {
+                    c.end = end;
+                }
+                return Ok(());
+            }
+        }
         match &e.kind {
             ExprKind::Str(_) | ExprKind::Int { .. } | ExprKind::Const(_) => {
                 Err(internal(e.span, "unfolded constant"))
@@ -377,6 +404,85 @@ impl Compiler<'_> {
                 }
             }
         }
+    }
+
+    /// The string chain for `e`, when `e` is a tree of string-building calls worth fusing
+    /// (at least one Join, Append or `&` with something else around or inside it).
+    fn chain(&mut self, e: &Expr) -> Option<Vec<Node>> {
+        let mut nodes = Vec::new();
+        let mut builders = 0;
+        self.chain_node(e, &mut nodes, &mut builders)?;
+        (builders >= 1 && nodes.len() >= 3).then_some(nodes)
+    }
+
+    fn chain_node(&mut self, e: &Expr, nodes: &mut Vec<Node>, builders: &mut u32) -> Option<u32> {
+        let node = if let Some(v) = self.konst(e) {
+            match v {
+                Value::Str(s) => Node::Text(s.to_string()),
+                Value::Int(_) | Value::Bool(_) | Value::Date(_) => Node::Text(v.render_scalar()),
+                _ => return None,
+            }
+        } else {
+            match &e.kind {
+                ExprKind::Attr(name) => Node::Attr(self.layout.slot(name)),
+                ExprKind::Binary {
+                    op: BinOp::Concat, ..
+                } => {
+                    let mut parts = Vec::new();
+                    flatten_concat(e, &mut parts);
+                    let mut children = Vec::with_capacity(parts.len());
+                    for p in parts {
+                        children.push(self.chain_node(p, nodes, builders)?);
+                    }
+                    *builders += 1;
+                    Node::Concat(children)
+                }
+                ExprKind::Call(call) => {
+                    let spec = functions::lookup(&call.name)?;
+                    let args: Vec<&Expr> = call
+                        .args
+                        .iter()
+                        .map(|a| a.expr.as_ref())
+                        .collect::<Option<_>>()?;
+                    match (spec.name, args.as_slice()) {
+                        ("Join", [sep, rest @ ..]) if !rest.is_empty() => {
+                            let sep = match self.konst(sep)? {
+                                Value::Str(s) => s.to_string(),
+                                Value::Int(i) => i.to_string(),
+                                _ => return None,
+                            };
+                            let mut children = Vec::with_capacity(rest.len());
+                            for a in rest {
+                                children.push(self.chain_node(a, nodes, builders)?);
+                            }
+                            *builders += 1;
+                            Node::Join(sep, children)
+                        }
+                        ("Append", [a, b]) => {
+                            let a = self.chain_node(a, nodes, builders)?;
+                            let b = self.chain_node(b, nodes, builders)?;
+                            *builders += 1;
+                            Node::Concat(vec![a, b])
+                        }
+                        (name, [x]) => {
+                            let op = match name {
+                                "StripSpaces" => Unary::StripSpaces,
+                                "NormalizeDiacritics" => Unary::NormalizeDiacritics,
+                                "ToLower" => Unary::ToLower,
+                                "ToUpper" => Unary::ToUpper,
+                                "Trim" => Unary::Trim,
+                                _ => return None,
+                            };
+                            Node::Unary(op, self.chain_node(x, nodes, builders)?)
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+        };
+        nodes.push(node);
+        Some(nodes.len() as u32 - 1)
     }
 
     fn native(

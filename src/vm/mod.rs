@@ -292,6 +292,35 @@ fn run<'r, R: Record + ?Sized>(
                     pc = target.get();
                 }
             }
+            Op::StrChain(c) => {
+                let Some(chain) = p.chains.get(c.get()) else {
+                    return Err(fail(p, pc - 1, internal("bad chain index")));
+                };
+                env.charge(chain.nodes.len() as u64)
+                    .map_err(|e| fail(p, pc - 1, e))?;
+                let attr = |slot: crate::bytecode::SlotIdx| {
+                    let name = p.attributes.get(slot.get()).map_or("", String::as_str);
+                    rec.get_slot(slot.get(), name)
+                };
+                let mut buf = env.buffer(chain.capacity_hint(&attr));
+                let mut scratch = env.buffer(0);
+                let built = chain.eval(&attr, &mut buf, &mut scratch);
+                env.recycle(Value::string(scratch));
+                match built {
+                    Ok(present) => {
+                        env.check_len(buf.len()).map_err(|e| fail(p, pc - 1, e))?;
+                        if present {
+                            stack.push(Value::string(buf));
+                        } else {
+                            env.recycle(Value::string(buf));
+                            stack.push(Value::Null);
+                        }
+                        pc = chain.end.get();
+                    }
+                    // A multi-valued attribute: the generic code that follows decides.
+                    Err(_) => env.recycle(Value::string(buf)),
+                }
+            }
             Op::SwitchAttr(slot, t) => {
                 let name = p.attributes.get(slot.get()).map_or("", String::as_str);
                 let src = rec.get_slot(slot.get(), name);
