@@ -175,27 +175,53 @@ impl CompiledSet {
         let mut out = Vec::with_capacity(self.mappings.len());
         let mut failures = Vec::new();
         for m in &self.mappings {
-            if mode == Mode::Update && m.apply == Apply::OnCreate {
-                continue;
-            }
-            let outcome = match &m.kind {
-                Kind::Constant(v) => Ok(Outcome::Value(v.reborrow())),
-                Kind::Direct(slot) => {
-                    let name = self.attributes.get(*slot).map_or("", String::as_str);
-                    Ok(Outcome::Value(record.get_slot(*slot, name)))
-                }
-                Kind::Program(p) => p.eval(record, ctx),
-            };
-            match outcome {
-                Ok(Outcome::Ignore) => {}
-                Ok(Outcome::Value(Value::Null)) => {
-                    out.push((m.target.as_str(), m.default.as_ref().map_or(Value::Null, Value::reborrow)));
-                }
-                Ok(Outcome::Value(v)) => out.push((m.target.as_str(), v)),
+            match self.eval_mapping(m, record, mode, ctx) {
+                Ok(Some(v)) => out.push((m.target.as_str(), v)),
+                Ok(None) => {}
                 Err(error) => failures.push(Failure { target: Some(m.target.clone()), error }),
             }
         }
         if failures.is_empty() { Ok(out) } else { Err(failures) }
+    }
+
+    /// Applies only the mapping that writes `target` (test cases): `None` when no mapping
+    /// writes it, `Some(Ok(None))` when the attribute is left out.
+    pub fn apply_target<'r, R: Record + ?Sized>(
+        &'r self,
+        target: &str,
+        record: &'r R,
+        mode: Mode,
+        ctx: &mut EvalContext<'_>,
+    ) -> Option<Result<Option<Value<'r>>, EvalError>> {
+        let m = self.mappings.iter().find(|m| m.target == target)?;
+        Some(self.eval_mapping(m, record, mode, ctx))
+    }
+
+    /// One mapping's value: `None` when the attribute is left out (Ignore, or a create-only
+    /// mapping in update mode); a Null result takes the default.
+    fn eval_mapping<'r, R: Record + ?Sized>(
+        &'r self,
+        m: &'r CompiledMapping,
+        record: &'r R,
+        mode: Mode,
+        ctx: &mut EvalContext<'_>,
+    ) -> Result<Option<Value<'r>>, EvalError> {
+        if mode == Mode::Update && m.apply == Apply::OnCreate {
+            return Ok(None);
+        }
+        let outcome = match &m.kind {
+            Kind::Constant(v) => Outcome::Value(v.reborrow()),
+            Kind::Direct(slot) => {
+                let name = self.attributes.get(*slot).map_or("", String::as_str);
+                Outcome::Value(record.get_slot(*slot, name))
+            }
+            Kind::Program(p) => p.eval(record, ctx)?,
+        };
+        Ok(match outcome {
+            Outcome::Ignore => None,
+            Outcome::Value(Value::Null) => Some(m.default.as_ref().map_or(Value::Null, Value::reborrow)),
+            Outcome::Value(v) => Some(v),
+        })
     }
 
     /// Applies the set to any [`Record`] (binds it first); results are detached from it.
