@@ -114,7 +114,8 @@ pub fn run(a: Args) -> i32 {
             let width = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
             for r in &rows {
                 let status = if r.pass { "PASS" } else { "FAIL" };
-                println!("{status}  {:width$}  {}", r.name, r.detail);
+                let row = format!("{status}  {:width$}  {}", r.name, r.detail);
+                println!("{}", row.trim_end());
             }
             println!("{} passed, {failed} failed", rows.len() - failed);
         }
