@@ -276,7 +276,10 @@ mod tests {
     use crate::functions::NoRandom;
     use crate::value::JsonRecord;
 
-    fn run(set: &str, record: &str, mode: Mode) -> Result<Vec<(String, Json)>, Vec<(Option<String>, &'static str)>> {
+    /// The written attributes, or each failure's target and code.
+    type Applied = Result<Vec<(String, Json)>, Vec<(Option<String>, &'static str)>>;
+
+    fn run(set: &str, record: &str, mode: Mode) -> Applied {
         let set = MappingSet::from_json_str(set).unwrap();
         let compiled = CompiledSet::compile(&set, &CompileOptions::default()).unwrap();
         let rec = JsonRecord::from_json_str(record).unwrap();
