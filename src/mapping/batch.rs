@@ -159,6 +159,8 @@ struct Chunk {
 
 enum Item {
     Blank,
+    /// A line over [`MAX_LINE`] bytes: only its length and first bytes are kept.
+    TooLong { line: u64, len: usize, head: Vec<u8> },
     Line { line: u64, bytes: Vec<u8> },
     Csv { line: u64, record: csv::ByteRecord },
 }
@@ -176,6 +178,47 @@ struct Done {
 
 /// Stop starting new chunks past this many bytes, so huge lines do not make huge chunks.
 const CHUNK_BYTES: usize = 4 << 20;
+
+/// A longer NDJSON line is rejected without being held in memory, which keeps memory bounded
+/// even for an input that is one enormous line.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// How much of an over-long line is echoed in its reject entry.
+const ECHO_HEAD: usize = 256;
+
+/// Reads one line (with its `\n`) into `buf`, keeping at most `MAX_LINE + 1` bytes; returns
+/// the full length consumed. A longer line is consumed to its end, and `buf` then holds only
+/// its first [`ECHO_HEAD`] bytes.
+fn read_line_capped<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut total = 0usize;
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            break;
+        }
+        let (take, done) = match avail.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (avail.len(), false),
+        };
+        if total <= MAX_LINE {
+            let room = (MAX_LINE + 1).saturating_sub(buf.len());
+            buf.extend_from_slice(avail.get(..take.min(room)).unwrap_or_default());
+        }
+        total += take;
+        r.consume(take);
+        if total > MAX_LINE {
+            buf.truncate(ECHO_HEAD);
+        }
+        if done {
+            break;
+        }
+    }
+    Ok(total)
+}
 
 fn read_chunks<R: Read>(
     mut source: Source<R>,
@@ -199,14 +242,18 @@ fn read_chunks<R: Read>(
             match &mut source {
                 Source::Lines(r) => {
                     let mut buf = Vec::new();
-                    let n = r.read_until(b'\n', &mut buf).map_err(|e| format!("cannot read the input: {e}"))?;
+                    let n = read_line_capped(r, &mut buf).map_err(|e| format!("cannot read the input: {e}"))?;
                     if n == 0 {
                         eof = true;
                         break;
                     }
                     line += 1;
                     offset += n as u64;
-                    bytes += n;
+                    bytes += buf.len();
+                    if n > MAX_LINE {
+                        items.push(Item::TooLong { line, len: n, head: buf });
+                        continue;
+                    }
                     if buf.last() == Some(&b'\n') {
                         buf.pop();
                         if buf.last() == Some(&b'\r') {
@@ -273,6 +320,11 @@ fn work(
                 Item::Blank => {
                     d.blank += 1;
                     continue;
+                }
+                Item::TooLong { line, len, head } => {
+                    let msg = format!("the line is {len} bytes long; the limit is {MAX_LINE}");
+                    let echo = Echo::Value(Json::String(format!("{}…", String::from_utf8_lossy(head))));
+                    (*line, Err((vec![input_failure(msg)], echo)))
                 }
                 Item::Line { line, bytes } => (*line, json_record(set, opts, bytes, *line, entropy.as_mut(), &mut d.out)),
                 Item::Csv { line, record } => match columns {
@@ -552,6 +604,19 @@ mod tests {
             let want: Vec<u64> = (0..500u64).filter(|i| i % 7 < 3).map(|i| i + 1).collect();
             assert_eq!(lines, want);
         }
+    }
+
+    #[test]
+    fn batch_rejects_over_long_lines_without_holding_them() {
+        let mut input = b"{\"a\": \"x\"}\n{\"a\": \"".to_vec();
+        input.resize(input.len() + MAX_LINE, b'y');
+        input.extend_from_slice(b"\"}\n{\"a\": \"z\"}");
+        let (out, rej, s) = batch(&input, InputFormat::Ndjson, 2, 1);
+        assert_eq!((s.read, s.written, s.rejected), (3, 2, 1));
+        assert_eq!(out, "{\"n\":\"X\",\"m\":\"\"}\n{\"n\":\"Z\",\"m\":\"\"}\n");
+        assert!(rej.starts_with("{\"line\":2,"), "{}", &rej[..100]);
+        assert!(rej.contains("the limit is 16777216"));
+        assert!(rej.len() < 1000);
     }
 
     #[test]
