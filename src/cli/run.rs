@@ -167,12 +167,10 @@ fn start(a: Args) -> Result<i32, String> {
     let mut on_progress = |s: &Summary| {
         if let Some(bar) = &bar {
             let secs = started.elapsed().as_secs_f64().max(1e-9);
-            bar.set_message(format!("{} records ({:.0}/s), {} rejected", s.read, s.read as f64 / secs, s.rejected));
             if size.is_some() {
                 bar.set_position(s.bytes);
-            } else {
-                bar.tick();
             }
+            bar.set_message(format!("{} records ({:.0}/s), {} rejected", s.read, s.read as f64 / secs, s.rejected));
         }
     };
     let result = batch::run(&compiled, input, format, &mut output, &mut rejects, &opts, &mut on_progress);

@@ -298,3 +298,30 @@ fn mapping_deps_of_expressions_and_sets() {
     let r = mapexpr(&["deps", "Join("]);
     assert_eq!(r.code, 2);
 }
+
+#[test]
+fn mapping_run_seeded_output_does_not_depend_on_threads() {
+    let dir = scratch("seeded");
+    let set = dir.join("set.json");
+    std::fs::write(&set, r#"[{"target": "id", "attribute": "id"}, {"target": "guid", "expression": "Guid()"}, {"target": "now", "expression": "Now()"}]"#).unwrap();
+    let input = dir.join("in.ndjson");
+    let lines: Vec<String> = (0..300).map(|i| format!("{{\"id\": {i}}}")).collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let out = dir.join(format!("out-{threads}.ndjson"));
+        let r = mapexpr(&[
+            "run", "--mappings", path(&set), "--input", path(&input), "--output", path(&out), "--seed", "42",
+            "--now", "2021-08-25T17:41:18Z", "--threads", threads,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        outputs.push(read(&out));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+    let records = json_lines(&outputs[0]);
+    assert_eq!(records.len(), 300);
+    assert_eq!(records[299]["id"], 299);
+    assert_eq!(records[0]["now"], "8/25/2021 5:41:18 PM");
+    assert_ne!(records[0]["guid"], records[1]["guid"]);
+}
