@@ -26,7 +26,8 @@ pub struct Args {
     #[arg(long)]
     object: Option<String>,
     /// The records: `.ndjson`/`.jsonl` (one JSON object per line) or `.csv` (header row =
-    /// attribute names); `-` reads NDJSON from standard input.
+    /// attribute names; an empty cell is absent; a cell holding a JSON array such as
+    /// `["a","b"]` is multi-valued); `-` reads standard input (NDJSON unless --input-format).
     #[arg(long)]
     input: PathBuf,
     /// The input format, when the file extension does not tell.
@@ -35,8 +36,9 @@ pub struct Args {
     /// Where output records go (NDJSON); default standard output.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// Where rejected records go (NDJSON, with line number, failing mappings and errors);
-    /// default: the first few are shown on standard error.
+    /// Where rejected records go (NDJSON, with line number, failing mappings and errors). A
+    /// record with any failing mapping is rejected whole: nothing of it reaches the output.
+    /// Default: the first few are shown on standard error.
     #[arg(long)]
     rejects: Option<PathBuf>,
     /// Worker threads; default the number of cores.
@@ -114,6 +116,14 @@ fn start(a: Args) -> Result<i32, String> {
     };
     if a.warnings {
         super::print_set_diagnostics(compiled.warnings(), Severity::Warning);
+    }
+    if !a.quiet {
+        let name = set.name.as_deref().map(|n| format!("`{n}`: ")).unwrap_or_default();
+        eprintln!(
+            "mapping set {name}{} mapping(s) reading {} source attribute(s)",
+            set.mappings.len(),
+            compiled.attributes().len()
+        );
     }
     let now = match &a.now {
         Some(t) => Some(mapexpr::datetime::parse_rfc3339(t).ok_or_else(|| format!("--now `{t}` is not an RFC 3339 instant"))?),
