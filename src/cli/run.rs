@@ -56,7 +56,8 @@ pub struct Args {
     /// Source attribute schema (JSON) for unknown-attribute and case checks.
     #[arg(long)]
     schema: Option<PathBuf>,
-    /// A value that already exists in the target (SelectUniqueValue); repeatable.
+    /// A value that already exists in the target (SelectUniqueValue); repeatable. The set is
+    /// read-only: values produced during the run are not added to it.
     #[arg(long)]
     taken: Vec<String>,
     /// A file of taken values, one per line.
