@@ -30,6 +30,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod functions;
 pub mod graph;
+pub mod mapping;
 pub mod syntax;
 pub mod text;
 pub mod value;
@@ -44,6 +45,7 @@ pub use datetime::DateTime;
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::{ErrorCode, EvalError, FnError};
 pub use functions::NoRandom;
+pub use mapping::{CompiledSet, Mapping, MappingSet};
 pub use value::{JsonRecord, Record, SlotRecord, Value};
 pub use vm::{EvalContext, Outcome};
 

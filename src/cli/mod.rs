@@ -27,9 +27,13 @@ macro_rules! out {
 }
 
 mod check;
+mod deps;
 mod eval;
 mod explain;
 mod functions;
+mod run;
+mod test;
+mod validate;
 
 /// Compile, check and evaluate Microsoft Entra attribute-mapping expressions.
 #[derive(Parser)]
@@ -49,6 +53,14 @@ enum Command {
     Explain(explain::Args),
     /// List every function with its signature.
     Functions(functions::Args),
+    /// Apply a mapping set to every record of an NDJSON or CSV file.
+    Run(run::Args),
+    /// Check every mapping of an exported Entra synchronization schema before importing it.
+    Validate(validate::Args),
+    /// Run expression or mapping test cases (also the Pester harness's JSON cases).
+    Test(test::Args),
+    /// List the source attributes an expression or a mapping set reads.
+    Deps(deps::Args),
 }
 
 /// Output formats shared by the subcommands.
@@ -76,6 +88,10 @@ pub fn main() -> i32 {
         Command::Eval(a) => eval::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Functions(a) => functions::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Test(a) => test::run(a),
+        Command::Deps(a) => deps::run(a),
     }
 }
 
@@ -190,5 +206,17 @@ pub fn print_diagnostics(diags: &[mapexpr::Diagnostic], source: &str, origin: &s
     for d in diags {
         eprint!("{}", d.render(source, origin));
         eprintln!();
+    }
+}
+
+/// Prints the diagnostics of a mapping set's expressions (at least `min` severe) on stderr,
+/// each located at its mapping.
+pub fn print_set_diagnostics(entries: &[mapexpr::mapping::MappingDiagnostics], min: mapexpr::Severity) {
+    for m in entries {
+        for d in m.diagnostics.iter().filter(|d| d.severity >= min) {
+            eprint!("{}", d.render(&m.source, &m.origin));
+            eprintln!("  = target attribute: `{}`", m.target);
+            eprintln!();
+        }
     }
 }

@@ -14,7 +14,7 @@ mod compare;
 mod record;
 
 pub use compare::{compare, equals};
-pub use record::{AppRole, JsonRecord, Record, SlotRecord};
+pub use record::{AppRole, JsonRecord, Record, SlotRecord, json_to_value};
 
 /// A run-time value (spec §3.1, V1).
 ///

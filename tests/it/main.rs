@@ -5,4 +5,5 @@ mod cases;
 mod cli;
 mod harness;
 mod lints;
+mod mapping;
 mod snapshots;
