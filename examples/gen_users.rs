@@ -15,12 +15,52 @@
 use std::io::{BufWriter, Write};
 
 const FIRST: &[&str] = &[
-    "José", "Zoë", "Björn", "Chloé", "Søren", "Łukasz", "Anaïs", "François", "Ingrid", "Mary Ann", "John", "Aisha",
-    "Mateo", "Oğuz", "Renée", "Žofia", "Ólafur", "Wei", "Siobhán", "Émilie", "Noah", "Priya", "Jürgen", "Ana-María",
+    "José",
+    "Zoë",
+    "Björn",
+    "Chloé",
+    "Søren",
+    "Łukasz",
+    "Anaïs",
+    "François",
+    "Ingrid",
+    "Mary Ann",
+    "John",
+    "Aisha",
+    "Mateo",
+    "Oğuz",
+    "Renée",
+    "Žofia",
+    "Ólafur",
+    "Wei",
+    "Siobhán",
+    "Émilie",
+    "Noah",
+    "Priya",
+    "Jürgen",
+    "Ana-María",
 ];
 const LAST: &[&str] = &[
-    "Müller", "García", "O'Brien", "Nuñez", "Østergaard", "Dvořák", "van der Berg", "Smith", "Łęcki", "Schäfer",
-    "Johansson", "Fernández", "Kowalski", "Dubois", "Lindqvist", "Nakamura", "D'Angelo", "Håkansson", "Brontë", "Patel",
+    "Müller",
+    "García",
+    "O'Brien",
+    "Nuñez",
+    "Østergaard",
+    "Dvořák",
+    "van der Berg",
+    "Smith",
+    "Łęcki",
+    "Schäfer",
+    "Johansson",
+    "Fernández",
+    "Kowalski",
+    "Dubois",
+    "Lindqvist",
+    "Nakamura",
+    "D'Angelo",
+    "Håkansson",
+    "Brontë",
+    "Patel",
 ];
 const MIDDLE: &[&str] = &["Marie", "James", "Élodie", "K.", "Ángel", "Lee"];
 const COUNTRIES: &[(&str, &str, &str, &str)] = &[
@@ -34,9 +74,30 @@ const COUNTRIES: &[(&str, &str, &str, &str)] = &[
     ("PL", "Łódź", "", "90-001"),
     ("BR", "São Paulo", "SP", "01000-000"),
 ];
-const ORGS: &[&str] = &["Finance", "Human Resources", "Research & Development", "Sales", "Customer Success", "IT Operations"];
-const TITLES: &[&str] = &["Analyst", "Senior Engineer", "Account Executive", "HR Business Partner", "Director", "Technician"];
-const WORKER_TYPES: &[&str] = &["Regular", "Regular", "Regular", "Contingent Worker", "Intern", "Seasonal"];
+const ORGS: &[&str] = &[
+    "Finance",
+    "Human Resources",
+    "Research & Development",
+    "Sales",
+    "Customer Success",
+    "IT Operations",
+];
+const TITLES: &[&str] = &[
+    "Analyst",
+    "Senior Engineer",
+    "Account Executive",
+    "HR Business Partner",
+    "Director",
+    "Technician",
+];
+const WORKER_TYPES: &[&str] = &[
+    "Regular",
+    "Regular",
+    "Regular",
+    "Contingent Worker",
+    "Intern",
+    "Seasonal",
+];
 const FAMILIES: &[&str] = &["Engineering", "Management", "Sales", "Support", "Finance"];
 
 /// SplitMix64: tiny, fast and stable across platforms, which is all a fixture needs.
@@ -69,7 +130,9 @@ fn main() {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--csv" => csv = true,
-            "--broken-every" => broken_every = args.next().and_then(|n| n.parse().ok()).unwrap_or(0),
+            "--broken-every" => {
+                broken_every = args.next().and_then(|n| n.parse().ok()).unwrap_or(0)
+            }
             n => match n.parse() {
                 Ok(n) => count = n,
                 Err(_) => {
@@ -83,10 +146,31 @@ fn main() {
     let mut out = BufWriter::new(stdout.lock());
     let mut rng = Rng(0x5EED);
     let columns = [
-        "WorkerID", "FirstName", "LastName", "PreferredFirstName", "PreferredLastName", "MiddleName", "BusinessTitle",
-        "SupervisoryOrganization", "LocationName", "AddressLineData", "City", "StateProvince", "PostalCode",
-        "CountryReferenceTwoLetter", "PrimaryWorkTelephone", "PrimaryWorkMobile", "OtherTelephones", "EmailAliases",
-        "WorkerType", "Active", "JobProfile", "CostCenter", "CostCenterCode", "StatusHireDate", "JobFamilies",
+        "WorkerID",
+        "FirstName",
+        "LastName",
+        "PreferredFirstName",
+        "PreferredLastName",
+        "MiddleName",
+        "BusinessTitle",
+        "SupervisoryOrganization",
+        "LocationName",
+        "AddressLineData",
+        "City",
+        "StateProvince",
+        "PostalCode",
+        "CountryReferenceTwoLetter",
+        "PrimaryWorkTelephone",
+        "PrimaryWorkMobile",
+        "OtherTelephones",
+        "EmailAliases",
+        "WorkerType",
+        "Active",
+        "JobProfile",
+        "CostCenter",
+        "CostCenterCode",
+        "StatusHireDate",
+        "JobFamilies",
         "ManagerReference",
     ];
     if csv {
@@ -119,28 +203,42 @@ fn main() {
             put("SupervisoryOrganization", rng.pick(ORGS).into());
         }
         put("LocationName", format!("{city} Office").into());
-        put("AddressLineData", format!("{} Main Street", 1 + rng.below(400)).into());
+        put(
+            "AddressLineData",
+            format!("{} Main Street", 1 + rng.below(400)).into(),
+        );
         put("City", city.into());
         if !state.is_empty() {
             put("StateProvince", state.into());
         }
         put("PostalCode", postal.into());
         put("CountryReferenceTwoLetter", country.into());
-        put("PrimaryWorkTelephone", format!("+1 (425) 555-{:04}", rng.below(10000)).into());
+        put(
+            "PrimaryWorkTelephone",
+            format!("+1 (425) 555-{:04}", rng.below(10000)).into(),
+        );
         if rng.chance(60) {
-            put("PrimaryWorkMobile", format!("+1 206-555-{:04}", rng.below(10000)).into());
+            put(
+                "PrimaryWorkMobile",
+                format!("+1 206-555-{:04}", rng.below(10000)).into(),
+            );
         }
-        let phones: Vec<serde_json::Value> =
-            (0..rng.below(3)).map(|_| format!("+1 425 555 {:04}", rng.below(10000)).into()).collect();
+        let phones: Vec<serde_json::Value> = (0..rng.below(3))
+            .map(|_| format!("+1 425 555 {:04}", rng.below(10000)).into())
+            .collect();
         put("OtherTelephones", phones.into());
-        let aliases: Vec<serde_json::Value> =
-            (0..rng.below(3)).map(|k| format!("{}.{}{}@Contoso.com", first, last, k + 1).into()).collect();
+        let aliases: Vec<serde_json::Value> = (0..rng.below(3))
+            .map(|k| format!("{}.{}{}@Contoso.com", first, last, k + 1).into())
+            .collect();
         if !aliases.is_empty() {
             put("EmailAliases", aliases.into());
         }
         put("WorkerType", rng.pick(WORKER_TYPES).into());
         put("Active", if rng.chance(92) { "1" } else { "0" }.into());
-        put("JobProfile", format!("{} {}", rng.pick(FAMILIES), rng.pick(TITLES)).into());
+        put(
+            "JobProfile",
+            format!("{} {}", rng.pick(FAMILIES), rng.pick(TITLES)).into(),
+        );
         let cc = 1000 + rng.below(90);
         put("CostCenter", format!("CC{cc} {}", rng.pick(ORGS)).into());
         put("CostCenterCode", format!("CC{cc}").into());
@@ -148,13 +246,23 @@ fn main() {
         let hire = if broken && (i / broken_every) % 2 == 1 {
             "2021-02-30".to_owned()
         } else {
-            format!("{}-{:02}-{:02}", 2005 + rng.below(20), 1 + rng.below(12), 1 + rng.below(28))
+            format!(
+                "{}-{:02}-{:02}",
+                2005 + rng.below(20),
+                1 + rng.below(12),
+                1 + rng.below(28)
+            )
         };
         put("StatusHireDate", hire.into());
-        let fams: Vec<serde_json::Value> = (0..1 + rng.below(2)).map(|_| rng.pick(FAMILIES).into()).collect();
+        let fams: Vec<serde_json::Value> = (0..1 + rng.below(2))
+            .map(|_| rng.pick(FAMILIES).into())
+            .collect();
         put("JobFamilies", fams.into());
         if i > 1 && rng.chance(95) {
-            put("ManagerReference", format!("{:06}", 100000 + 1 + rng.below(i - 1)).into());
+            put(
+                "ManagerReference",
+                format!("{:06}", 100000 + 1 + rng.below(i - 1)).into(),
+            );
         }
         let line = if csv {
             columns

@@ -62,14 +62,15 @@ fn expression(expr: Option<String>, file: Option<PathBuf>, format: Format) -> Re
     let (src, origin) = super::expression_source(expr, file)?;
     let attrs = attributes_of(&src, &origin)?;
     match format {
-        Format::Human => attrs.iter().for_each(|a| println!("{a}")),
-        _ => println!("{}", json!({ "attributes": attrs })),
+        Format::Human => attrs.iter().for_each(|a| outln!("{a}")),
+        _ => outln!("{}", json!({ "attributes": attrs })),
     }
     Ok(())
 }
 
 fn mappings(path: &std::path::Path, object: Option<&str>, format: Format) -> Result<(), String> {
-    let set = MappingSet::load(&super::read_text(path)?, object).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    let set = MappingSet::load(&super::read_text(path)?, object)
+        .map_err(|e| format!("`{}`: {e}", path.display()))?;
     let mut rows = Vec::new();
     let mut all: Vec<String> = Vec::new();
     let mut failed = false;
@@ -99,15 +100,22 @@ fn mappings(path: &std::path::Path, object: Option<&str>, format: Format) -> Res
         Format::Human => {
             let width = rows.iter().map(|(t, _)| t.len()).max().unwrap_or(0);
             for (t, attrs) in &rows {
-                let list = if attrs.is_empty() { "(constant)".to_owned() } else { attrs.join(", ") };
-                println!("{t:width$}  <- {list}");
+                let list = if attrs.is_empty() {
+                    "(constant)".to_owned()
+                } else {
+                    attrs.join(", ")
+                };
+                outln!("{t:width$}  <- {list}");
             }
-            println!();
-            println!("{} source attribute(s): {}", all.len(), all.join(", "));
+            outln!();
+            outln!("{} source attribute(s): {}", all.len(), all.join(", "));
         }
         _ => {
-            let rows: Vec<_> = rows.iter().map(|(t, a)| json!({ "target": t, "attributes": a })).collect();
-            println!("{}", json!({ "mappings": rows, "attributes": all }));
+            let rows: Vec<_> = rows
+                .iter()
+                .map(|(t, a)| json!({ "target": t, "attributes": a }))
+                .collect();
+            outln!("{}", json!({ "mappings": rows, "attributes": all }));
         }
     }
     Ok(())

@@ -211,7 +211,10 @@ pub fn print_diagnostics(diags: &[mapexpr::Diagnostic], source: &str, origin: &s
 
 /// Prints the diagnostics of a mapping set's expressions (at least `min` severe) on stderr,
 /// each located at its mapping.
-pub fn print_set_diagnostics(entries: &[mapexpr::mapping::MappingDiagnostics], min: mapexpr::Severity) {
+pub fn print_set_diagnostics(
+    entries: &[mapexpr::mapping::MappingDiagnostics],
+    min: mapexpr::Severity,
+) {
     for m in entries {
         for d in m.diagnostics.iter().filter(|d| d.severity >= min) {
             eprint!("{}", d.render(&m.source, &m.origin));

@@ -13,7 +13,7 @@ use std::time::Instant;
 use clap::ValueEnum;
 use mapexpr::mapping::batch::{self, BatchOptions, InputFormat, Summary};
 use mapexpr::mapping::{CompiledSet, MappingSet, Mode};
-use mapexpr::{CompileOptions, Limits, Severity, TakenSet};
+use mapexpr::{CompileOptions, Severity, TakenSet};
 
 /// Arguments of `run`.
 #[derive(clap::Args)]
@@ -69,6 +69,8 @@ pub struct Args {
     /// No progress bar and no summary.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    limits: super::LimitArgs,
 }
 
 /// Input formats.
@@ -107,19 +109,36 @@ fn start(a: Args) -> Result<i32, String> {
     let set = MappingSet::load(&super::read_text(&a.mappings)?, a.object.as_deref())
         .map_err(|e| format!("`{}`: {e}", a.mappings.display()))?;
     let schema = super::load_schema(a.schema.as_deref())?;
-    let compiled = match CompiledSet::compile(&set, &CompileOptions { schema: schema.as_ref(), ..Default::default() }) {
+    let compiled = match CompiledSet::compile(
+        &set,
+        &CompileOptions {
+            schema: schema.as_ref(),
+            limits: a.limits.limits(),
+        },
+    ) {
         Ok(c) => c,
         Err(e) => {
             super::print_set_diagnostics(&e.mappings, Severity::Warning);
-            let n = e.mappings.iter().filter(|m| m.diagnostics.iter().any(|d| d.is_error())).count();
-            return Err(format!("{n} mapping(s) of `{}` do not compile", a.mappings.display()));
+            let n = e
+                .mappings
+                .iter()
+                .filter(|m| m.diagnostics.iter().any(|d| d.is_error()))
+                .count();
+            return Err(format!(
+                "{n} mapping(s) of `{}` do not compile",
+                a.mappings.display()
+            ));
         }
     };
     if a.warnings {
         super::print_set_diagnostics(compiled.warnings(), Severity::Warning);
     }
     if !a.quiet {
-        let name = set.name.as_deref().map(|n| format!("`{n}`: ")).unwrap_or_default();
+        let name = set
+            .name
+            .as_deref()
+            .map(|n| format!("`{n}`: "))
+            .unwrap_or_default();
         eprintln!(
             "mapping set {name}{} mapping(s) reading {} source attribute(s)",
             set.mappings.len(),
@@ -127,7 +146,10 @@ fn start(a: Args) -> Result<i32, String> {
         );
     }
     let now = match &a.now {
-        Some(t) => Some(mapexpr::datetime::parse_rfc3339(t).ok_or_else(|| format!("--now `{t}` is not an RFC 3339 instant"))?),
+        Some(t) => Some(
+            mapexpr::datetime::parse_rfc3339(t)
+                .ok_or_else(|| format!("--now `{t}` is not an RFC 3339 instant"))?,
+        ),
         None => None,
     };
     let mut oracle: TakenSet = a.taken.iter().collect();
@@ -146,14 +168,21 @@ fn start(a: Args) -> Result<i32, String> {
             _ => InputFormat::Ndjson,
         },
     };
-    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
     let opts = BatchOptions {
         threads,
-        mode: if a.mode == RunMode::Update { Mode::Update } else { Mode::Create },
+        mode: if a.mode == RunMode::Update {
+            Mode::Update
+        } else {
+            Mode::Create
+        },
         now,
         seed: a.seed,
         oracle: &oracle,
-        limits: Limits::default(),
+        limits: a.limits.limits(),
         chunk_records: 512,
     };
 
@@ -167,10 +196,12 @@ fn start(a: Args) -> Result<i32, String> {
     };
 
     let started = Instant::now();
-    let (input, size): (Box<dyn std::io::Read + Send>, Option<u64>) = if a.input.as_os_str() == "-" {
+    let (input, size): (Box<dyn std::io::Read + Send>, Option<u64>) = if a.input.as_os_str() == "-"
+    {
         (Box::new(std::io::stdin()), None)
     } else {
-        let f = File::open(&a.input).map_err(|e| format!("cannot read `{}`: {e}", a.input.display()))?;
+        let f = File::open(&a.input)
+            .map_err(|e| format!("cannot read `{}`: {e}", a.input.display()))?;
         let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
         (Box::new(f), size)
     };
@@ -181,21 +212,41 @@ fn start(a: Args) -> Result<i32, String> {
             if size.is_some() {
                 bar.set_position(s.bytes);
             }
-            bar.set_message(format!("{} records ({:.0}/s), {} rejected", s.read, s.read as f64 / secs, s.rejected));
+            bar.set_message(format!(
+                "{} records ({:.0}/s), {} rejected",
+                s.read,
+                s.read as f64 / secs,
+                s.rejected
+            ));
         }
     };
-    let result = batch::run(&compiled, input, format, &mut output, &mut rejects, &opts, &mut on_progress);
+    let result = batch::run(
+        &compiled,
+        input,
+        format,
+        &mut output,
+        &mut rejects,
+        &opts,
+        &mut on_progress,
+    );
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     drop(output);
     let summary = result?;
     if a.rejects.is_none() && summary.rejected as usize > SHOWN_REJECTS {
-        eprintln!("… and {} more rejected record(s); use --rejects FILE to keep them all", summary.rejected as usize - SHOWN_REJECTS);
+        eprintln!(
+            "… and {} more rejected record(s); use --rejects FILE to keep them all",
+            summary.rejected as usize - SHOWN_REJECTS
+        );
     }
     if !a.quiet {
         let secs = started.elapsed().as_secs_f64();
-        let blank = if summary.blank > 0 { format!(", {} blank line(s) skipped", summary.blank) } else { String::new() };
+        let blank = if summary.blank > 0 {
+            format!(", {} blank line(s) skipped", summary.blank)
+        } else {
+            String::new()
+        };
         eprintln!(
             "read {} record(s): {} written, {} rejected{blank} in {secs:.2}s ({:.0} records/s, {threads} thread(s))",
             summary.read,
@@ -221,7 +272,9 @@ fn progress_bar(size: Option<u64>, quiet: bool) -> Option<indicatif::ProgressBar
     let bar = match size {
         Some(len) => {
             let bar = indicatif::ProgressBar::with_draw_target(Some(len), target);
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}% {msg} ETA {eta}") {
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}% {msg} ETA {eta}")
+            {
                 bar.set_style(style);
             }
             bar

@@ -29,7 +29,9 @@ use std::path::{Path, PathBuf};
 
 use mapexpr::functions::generate::SeededRng;
 use mapexpr::mapping::{CompiledSet, MappingSet, Mode, value_to_json};
-use mapexpr::{CompileOptions, DateTime, EvalContext, FixedClock, JsonRecord, Limits, Outcome, TakenSet, Value};
+use mapexpr::{
+    CompileOptions, DateTime, EvalContext, FixedClock, JsonRecord, Limits, Outcome, TakenSet, Value,
+};
 use serde_json::{Value as Json, json};
 
 use super::Format;
@@ -69,7 +71,10 @@ struct Case {
 
 enum What {
     Expression(String),
-    Target { target: String, mappings: Option<PathBuf> },
+    Target {
+        target: String,
+        mappings: Option<PathBuf>,
+    },
 }
 
 enum Expect {
@@ -105,26 +110,38 @@ pub fn run(a: Args) -> i32 {
                 Ok(()) => (true, String::new()),
                 Err(why) => (false, why),
             };
-            rows.push(Row { file: file.display().to_string(), name: case.name, pass, detail });
+            rows.push(Row {
+                file: file.display().to_string(),
+                name: case.name,
+                pass,
+                detail,
+            });
         }
     }
     let failed = rows.iter().filter(|r| !r.pass).count();
     match a.format {
         Format::Human => {
-            let width = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
+            let width = rows
+                .iter()
+                .map(|r| r.name.chars().count())
+                .max()
+                .unwrap_or(0);
             for r in &rows {
                 let status = if r.pass { "PASS" } else { "FAIL" };
                 let row = format!("{status}  {:width$}  {}", r.name, r.detail);
-                println!("{}", row.trim_end());
+                outln!("{}", row.trim_end());
             }
-            println!("{} passed, {failed} failed", rows.len() - failed);
+            outln!("{} passed, {failed} failed", rows.len() - failed);
         }
         _ => {
             let cases: Vec<Json> = rows
                 .iter()
                 .map(|r| json!({ "file": r.file, "name": r.name, "pass": r.pass, "detail": r.detail }))
                 .collect();
-            println!("{}", json!({ "passed": rows.len() - failed, "failed": failed, "cases": cases }));
+            outln!(
+                "{}",
+                json!({ "passed": rows.len() - failed, "failed": failed, "cases": cases })
+            );
         }
     }
     if failed > 0 { 1 } else { 0 }
@@ -141,14 +158,25 @@ fn read_cases(text: &str, file: &Path) -> Result<Vec<Case>, String> {
             _ => return Err("`cases` must be an array".to_owned()),
         },
         Json::Object(_) => (vec![v.clone()], None),
-        _ => return Err("a case file must hold a case, an array of cases or {\"cases\": […]}".to_owned()),
+        _ => {
+            return Err(
+                "a case file must hold a case, an array of cases or {\"cases\": […]}".to_owned(),
+            );
+        }
     };
-    let default_str = |k: &str| defaults.and_then(|d| d.get(k)).and_then(Json::as_str).map(str::to_owned);
+    let default_str = |k: &str| {
+        defaults
+            .and_then(|d| d.get(k))
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+    };
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let case = item.as_object().ok_or_else(|| format!("case {} is not a JSON object", i + 1))?;
+            let case = item
+                .as_object()
+                .ok_or_else(|| format!("case {} is not a JSON object", i + 1))?;
             normalize(case, i, dir, default_str("mappings"), default_str("now"))
                 .map_err(|e| format!("case {}: {e}", i + 1))
         })
@@ -164,21 +192,39 @@ fn normalize(
 ) -> Result<Case, String> {
     let s = |k: &str| c.get(k).and_then(Json::as_str).map(str::to_owned);
     let mappings = s("mappings").or(default_mappings).map(|p| dir.join(p));
-    if c.contains_key("TargetAttributeName") || c.contains_key("ExpectedResult") || c.contains_key("InputAttributes") {
+    if c.contains_key("TargetAttributeName")
+        || c.contains_key("ExpectedResult")
+        || c.contains_key("InputAttributes")
+    {
         let target = s("TargetAttributeName");
-        let name = s("Description").filter(|d| !d.is_empty()).or(target.clone()).unwrap_or_else(|| format!("case-{}", i + 1));
+        let name = s("Description")
+            .filter(|d| !d.is_empty())
+            .or(target.clone())
+            .unwrap_or_else(|| format!("case-{}", i + 1));
         let what = match (s("Expression").filter(|e| !e.is_empty()), target) {
             (Some(e), _) => What::Expression(e),
             (None, Some(target)) => What::Target { target, mappings },
-            (None, None) => return Err("a Pester case needs `Expression` or `TargetAttributeName`".to_owned()),
+            (None, None) => {
+                return Err("a Pester case needs `Expression` or `TargetAttributeName`".to_owned());
+            }
         };
         let expect = match c.get("ExpectedResult") {
             Some(Json::String(t)) => Expect::Text(t.clone()),
             Some(Json::Null) | None => Expect::Text(String::new()),
             Some(other) => Expect::Value(other.clone()),
         };
-        let input = c.get("InputAttributes").cloned().unwrap_or_else(|| json!({}));
-        return Ok(Case { name, what, input, expect, mode: Mode::Create, now: default_now });
+        let input = c
+            .get("InputAttributes")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        return Ok(Case {
+            name,
+            what,
+            input,
+            expect,
+            mode: Mode::Create,
+            now: default_now,
+        });
     }
     let name = s("name").unwrap_or_else(|| format!("case-{}", i + 1));
     let what = match (s("expression"), s("target")) {
@@ -186,11 +232,20 @@ fn normalize(
         (None, Some(target)) => What::Target { target, mappings },
         _ => return Err("give exactly one of `expression` or `target`".to_owned()),
     };
-    let expect = match (c.get("expected"), s("expectedError"), c.get("expectIgnored").and_then(Json::as_bool)) {
+    let expect = match (
+        c.get("expected"),
+        s("expectedError"),
+        c.get("expectIgnored").and_then(Json::as_bool),
+    ) {
         (Some(v), None, None | Some(false)) => Expect::Value(v.clone()),
         (None, Some(code), None | Some(false)) => Expect::Error(code),
         (None, None, Some(true)) => Expect::Ignored,
-        _ => return Err("give exactly one of `expected`, `expectedError` or `expectIgnored: true`".to_owned()),
+        _ => {
+            return Err(
+                "give exactly one of `expected`, `expectedError` or `expectIgnored: true`"
+                    .to_owned(),
+            );
+        }
     };
     let mode = match s("mode").as_deref() {
         None | Some("create") => Mode::Create,
@@ -198,7 +253,14 @@ fn normalize(
         Some(m) => return Err(format!("`mode` is `{m}`; expected `create` or `update`")),
     };
     let input = c.get("input").cloned().unwrap_or_else(|| json!({}));
-    Ok(Case { name, what, input, expect, mode, now: s("now").or(default_now) })
+    Ok(Case {
+        name,
+        what,
+        input,
+        expect,
+        mode,
+        now: s("now").or(default_now),
+    })
 }
 
 /// What a case produced.
@@ -208,10 +270,16 @@ enum Got {
     Error(String, String),
 }
 
-fn run_case(case: &Case, a: &Args, sets: &mut HashMap<PathBuf, Result<CompiledSet, String>>) -> Result<(), String> {
-    let record = JsonRecord::from_json(&case.input).map_err(|e| format!("bad input: {}", e.message))?;
+fn run_case(
+    case: &Case,
+    a: &Args,
+    sets: &mut HashMap<PathBuf, Result<CompiledSet, String>>,
+) -> Result<(), String> {
+    let record =
+        JsonRecord::from_json(&case.input).map_err(|e| format!("bad input: {}", e.message))?;
     let now = match case.now.as_ref().or(a.now.as_ref()) {
-        Some(t) => mapexpr::datetime::parse_rfc3339(t).ok_or_else(|| format!("`now` `{t}` is not an RFC 3339 instant"))?,
+        Some(t) => mapexpr::datetime::parse_rfc3339(t)
+            .ok_or_else(|| format!("`now` `{t}` is not an RFC 3339 instant"))?,
         None => DateTime::now_utc(),
     };
     let clock = FixedClock(now);
@@ -222,7 +290,10 @@ fn run_case(case: &Case, a: &Args, sets: &mut HashMap<PathBuf, Result<CompiledSe
         What::Expression(src) => match mapexpr::compile_with(src, &CompileOptions::default()) {
             Err(e) => {
                 let d = e.diagnostics.iter().find(|d| d.is_error());
-                Got::Error(d.map_or("", |d| d.code.as_str()).to_owned(), d.map_or(String::new(), |d| d.message.clone()))
+                Got::Error(
+                    d.map_or("", |d| d.code.as_str()).to_owned(),
+                    d.map_or(String::new(), |d| d.message.clone()),
+                )
             }
             Ok(c) => match c.program.eval(&record, &mut ctx) {
                 Ok(Outcome::Ignore) => Got::Ignored,
@@ -231,8 +302,12 @@ fn run_case(case: &Case, a: &Args, sets: &mut HashMap<PathBuf, Result<CompiledSe
             },
         },
         What::Target { target, mappings } => {
-            let path = mappings.clone().or_else(|| a.mappings.clone()).ok_or("the case names a target but no mapping set is given (--mappings or `mappings`)")?;
-            let set = sets.entry(path.clone()).or_insert_with(|| load_set(&path, a.object.as_deref()));
+            let path = mappings.clone().or_else(|| a.mappings.clone()).ok_or(
+                "the case names a target but no mapping set is given (--mappings or `mappings`)",
+            )?;
+            let set = sets
+                .entry(path.clone())
+                .or_insert_with(|| load_set(&path, a.object.as_deref()));
             let set = set.as_ref().map_err(Clone::clone)?;
             let slots = set.bind(&record);
             let bound = mapexpr::SlotRecord::new(&slots);
@@ -248,8 +323,10 @@ fn run_case(case: &Case, a: &Args, sets: &mut HashMap<PathBuf, Result<CompiledSe
 }
 
 fn load_set(path: &Path, object: Option<&str>) -> Result<CompiledSet, String> {
-    let set = MappingSet::load(&super::read_text(path)?, object).map_err(|e| format!("`{}`: {e}", path.display()))?;
-    CompiledSet::compile(&set, &CompileOptions::default()).map_err(|e| format!("`{}`: {e}", path.display()))
+    let set = MappingSet::load(&super::read_text(path)?, object)
+        .map_err(|e| format!("`{}`: {e}", path.display()))?;
+    CompiledSet::compile(&set, &CompileOptions::default())
+        .map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
 /// The text a Pester harness compares: scalars rendered, lists joined by `,`, Null `""`.
@@ -265,7 +342,11 @@ fn compare(expect: &Expect, got: &Got) -> Result<(), String> {
     };
     let ok = match (expect, got) {
         (Expect::Value(want), Got::Value(j, text)) => {
-            want == j || (want.is_string() && !j.is_array() && !j.is_null() && want.as_str() == Some(text.as_str()))
+            want == j
+                || (want.is_string()
+                    && !j.is_array()
+                    && !j.is_null()
+                    && want.as_str() == Some(text.as_str()))
         }
         (Expect::Text(want), Got::Value(_, text)) => want == text,
         (Expect::Text(want), Got::Ignored) => want.is_empty(),

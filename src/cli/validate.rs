@@ -34,26 +34,43 @@ pub fn run(a: Args) -> i32 {
         }
     };
     match a.format {
-        Format::Json | Format::Graph => println!("{}", json_report(&report)),
+        Format::Json | Format::Graph => outln!("{}", json_report(&report)),
         Format::Human => human(&report, a.hints),
     }
     if report.is_safe() { 0 } else { 1 }
 }
 
 fn human(report: &Report, hints: bool) {
-    let min = if hints { Severity::Hint } else { Severity::Warning };
-    for f in report.findings.iter().filter(|f| f.diagnostic.severity >= min) {
-        print!("{}", render(f));
-        println!();
+    let min = if hints {
+        Severity::Hint
+    } else {
+        Severity::Warning
+    };
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.diagnostic.severity >= min)
+    {
+        out!("{}", render(f));
+        outln!();
     }
-    let (e, w, h) = (report.count(Severity::Error), report.count(Severity::Warning), report.count(Severity::Hint));
-    println!(
-        "{} attribute mapping(s) in {} object mapping(s): {e} error(s), {w} warning(s), {h} hint(s)",
-        report.attribute_mappings, report.object_mappings
+    let (e, w, h) = (
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+        report.count(Severity::Hint),
     );
-    println!(
+    outln!(
+        "{} attribute mapping(s) in {} object mapping(s): {e} error(s), {w} warning(s), {h} hint(s)",
+        report.attribute_mappings,
+        report.object_mappings
+    );
+    outln!(
         "{}",
-        if report.is_safe() { "ok: safe to import" } else { "not safe to import: fix the errors above" }
+        if report.is_safe() {
+            "ok: safe to import"
+        } else {
+            "not safe to import: fix the errors above"
+        }
     );
 }
 

@@ -111,17 +111,34 @@ pub fn run<R: Read + Send>(
     }
     // CSV headers are read before any thread starts, so every worker shares them.
     let (source, columns) = match format {
-        InputFormat::Ndjson => (Source::Lines(BufReader::with_capacity(1 << 18, input)), None),
+        InputFormat::Ndjson => (
+            Source::Lines(BufReader::with_capacity(1 << 18, input)),
+            None,
+        ),
         InputFormat::Csv => {
-            let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
-            let header = reader.byte_headers().map_err(|e| format!("cannot read the CSV header: {e}"))?.clone();
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .has_headers(true)
+                .from_reader(input);
+            let header = reader
+                .byte_headers()
+                .map_err(|e| format!("cannot read the CSV header: {e}"))?
+                .clone();
             let mut names = Vec::with_capacity(header.len());
             for (i, h) in header.iter().enumerate() {
-                let h = std::str::from_utf8(h).map_err(|_| format!("CSV header column {} is not valid UTF-8", i + 1))?;
+                let h = std::str::from_utf8(h)
+                    .map_err(|_| format!("CSV header column {} is not valid UTF-8", i + 1))?;
                 names.push(h.trim_start_matches('\u{feff}').to_owned());
             }
-            let slots = set.attributes().iter().map(|a| names.iter().position(|n| n == a)).collect();
-            (Source::Csv(Box::new(reader)), Some(CsvColumns { names, slots }))
+            let slots = set
+                .attributes()
+                .iter()
+                .map(|a| names.iter().position(|n| n == a))
+                .collect();
+            (
+                Source::Csv(Box::new(reader)),
+                Some(CsvColumns { names, slots }),
+            )
         }
     };
     let work_rx = Mutex::new(work_rx);
@@ -133,7 +150,9 @@ pub fn run<R: Read + Send>(
         }
         drop(done_tx);
         let written = write_chunks(done_rx, token_tx, output, rejects, progress);
-        let read = reader.join().unwrap_or_else(|_| Err("the reader thread stopped unexpectedly".to_owned()));
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err("the reader thread stopped unexpectedly".to_owned()));
         let summary = written?;
         read?;
         Ok(summary)
@@ -160,9 +179,19 @@ struct Chunk {
 enum Item {
     Blank,
     /// A line over [`MAX_LINE`] bytes: only its length and first bytes are kept.
-    TooLong { line: u64, len: usize, head: Vec<u8> },
-    Line { line: u64, bytes: Vec<u8> },
-    Csv { line: u64, record: csv::ByteRecord },
+    TooLong {
+        line: u64,
+        len: usize,
+        head: Vec<u8>,
+    },
+    Line {
+        line: u64,
+        bytes: Vec<u8>,
+    },
+    Csv {
+        line: u64,
+        record: csv::ByteRecord,
+    },
 }
 
 /// A finished chunk: serialized output and reject lines, and counts.
@@ -242,7 +271,8 @@ fn read_chunks<R: Read>(
             match &mut source {
                 Source::Lines(r) => {
                     let mut buf = Vec::new();
-                    let n = read_line_capped(r, &mut buf).map_err(|e| format!("cannot read the input: {e}"))?;
+                    let n = read_line_capped(r, &mut buf)
+                        .map_err(|e| format!("cannot read the input: {e}"))?;
                     if n == 0 {
                         eof = true;
                         break;
@@ -251,7 +281,11 @@ fn read_chunks<R: Read>(
                     offset += n as u64;
                     bytes += buf.len();
                     if n > MAX_LINE {
-                        items.push(Item::TooLong { line, len: n, head: buf });
+                        items.push(Item::TooLong {
+                            line,
+                            len: n,
+                            head: buf,
+                        });
                         continue;
                     }
                     if buf.last() == Some(&b'\n') {
@@ -268,7 +302,9 @@ fn read_chunks<R: Read>(
                 }
                 Source::Csv(r) => {
                     let mut record = csv::ByteRecord::new();
-                    let more = r.read_byte_record(&mut record).map_err(|e| format!("cannot read the CSV input: {e}"))?;
+                    let more = r
+                        .read_byte_record(&mut record)
+                        .map_err(|e| format!("cannot read the CSV input: {e}"))?;
                     if !more {
                         eof = true;
                         break;
@@ -281,7 +317,14 @@ fn read_chunks<R: Read>(
             }
         }
         if !items.is_empty() {
-            if work.send(Chunk { seq, items, end_offset: offset }).is_err() {
+            if work
+                .send(Chunk {
+                    seq,
+                    items,
+                    end_offset: offset,
+                })
+                .is_err()
+            {
                 return Ok(());
             }
             seq += 1;
@@ -299,7 +342,11 @@ fn work(
     work: &Mutex<Receiver<Chunk>>,
     done: &SyncSender<Done>,
 ) {
-    let mut entropy = if opts.seed.is_none() { Some(SeededRng::from_entropy()) } else { None };
+    let mut entropy = if opts.seed.is_none() {
+        Some(SeededRng::from_entropy())
+    } else {
+        None
+    };
     loop {
         let chunk = match work.lock() {
             Ok(rx) => rx.recv(),
@@ -323,12 +370,19 @@ fn work(
                 }
                 Item::TooLong { line, len, head } => {
                     let msg = format!("the line is {len} bytes long; the limit is {MAX_LINE}");
-                    let echo = Echo::Value(Json::String(format!("{}…", String::from_utf8_lossy(head))));
+                    let echo =
+                        Echo::Value(Json::String(format!("{}…", String::from_utf8_lossy(head))));
                     (*line, Err((vec![input_failure(msg)], echo)))
                 }
-                Item::Line { line, bytes } => (*line, json_record(set, opts, bytes, *line, entropy.as_mut(), &mut d.out)),
+                Item::Line { line, bytes } => (
+                    *line,
+                    json_record(set, opts, bytes, *line, entropy.as_mut(), &mut d.out),
+                ),
                 Item::Csv { line, record } => match columns {
-                    Some(cols) => (*line, csv_record(set, opts, cols, record, *line, entropy.as_mut(), &mut d.out)),
+                    Some(cols) => (
+                        *line,
+                        csv_record(set, opts, cols, record, *line, entropy.as_mut(), &mut d.out),
+                    ),
                     None => continue,
                 },
             };
@@ -366,16 +420,31 @@ fn json_record(
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let msg = format!("the line is not valid UTF-8 (invalid byte at column {})", e.valid_up_to() + 1);
+            let msg = format!(
+                "the line is not valid UTF-8 (invalid byte at column {})",
+                e.valid_up_to() + 1
+            );
             return Err((vec![input_failure(msg)], lossy()));
         }
     };
     let obj = match serde_json::from_str::<Json>(text) {
         Ok(Json::Object(o)) => o,
-        Ok(_) => return Err((vec![input_failure("the record must be a JSON object")], Echo::Raw(text.to_owned()))),
-        Err(e) => return Err((vec![input_failure(format!("the line is not valid JSON: {e}"))], lossy())),
+        Ok(_) => {
+            return Err((
+                vec![input_failure("the record must be a JSON object")],
+                Echo::Raw(text.to_owned()),
+            ));
+        }
+        Err(e) => {
+            return Err((
+                vec![input_failure(format!("the line is not valid JSON: {e}"))],
+                lossy(),
+            ));
+        }
     };
-    let slots = set.bind_json(&obj).map_err(|e| (vec![input_failure(e.message)], Echo::Raw(text.to_owned())))?;
+    let slots = set
+        .bind_json(&obj)
+        .map_err(|e| (vec![input_failure(e.message)], Echo::Raw(text.to_owned())))?;
     evaluate(set, opts, &slots, line, entropy, out).map_err(|f| (f, Echo::Raw(text.to_owned())))
 }
 
@@ -391,13 +460,24 @@ fn csv_record(
     let echo = || {
         let mut o = serde_json::Map::new();
         for (i, cell) in record.iter().enumerate() {
-            let name = cols.names.get(i).cloned().unwrap_or_else(|| format!("column{}", i + 1));
-            o.insert(name, Json::String(String::from_utf8_lossy(cell).into_owned()));
+            let name = cols
+                .names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("column{}", i + 1));
+            o.insert(
+                name,
+                Json::String(String::from_utf8_lossy(cell).into_owned()),
+            );
         }
         Echo::Value(Json::Object(o))
     };
     if record.len() != cols.names.len() {
-        let msg = format!("the row has {} fields, the header has {}", record.len(), cols.names.len());
+        let msg = format!(
+            "the row has {} fields, the header has {}",
+            record.len(),
+            cols.names.len()
+        );
         return Err((vec![input_failure(msg)], echo()));
     }
     let mut slots = Vec::with_capacity(cols.slots.len());
@@ -408,7 +488,10 @@ fn csv_record(
         };
         let name = set.attributes().get(slot).map_or("", String::as_str);
         let Ok(text) = std::str::from_utf8(cell) else {
-            return Err((vec![input_failure(format!("column `{name}` is not valid UTF-8"))], echo()));
+            return Err((
+                vec![input_failure(format!("column `{name}` is not valid UTF-8"))],
+                echo(),
+            ));
         };
         slots.push(csv_cell(name, text).map_err(|f| (vec![f], echo()))?);
     }
@@ -528,8 +611,12 @@ fn write_chunks(
     for d in done {
         pending.insert(d.seq, d);
         while let Some(d) = pending.remove(&next) {
-            output.write_all(&d.out).map_err(|e| format!("cannot write the output: {e}"))?;
-            rejects.write_all(&d.rej).map_err(|e| format!("cannot write the rejects: {e}"))?;
+            output
+                .write_all(&d.out)
+                .map_err(|e| format!("cannot write the output: {e}"))?;
+            rejects
+                .write_all(&d.rej)
+                .map_err(|e| format!("cannot write the rejects: {e}"))?;
             summary.written += d.written;
             summary.rejected += d.rejected;
             summary.read += d.written + d.rejected;
@@ -541,19 +628,28 @@ fn write_chunks(
             progress(&summary);
         }
     }
-    output.flush().map_err(|e| format!("cannot write the output: {e}"))?;
-    rejects.flush().map_err(|e| format!("cannot write the rejects: {e}"))?;
+    output
+        .flush()
+        .map_err(|e| format!("cannot write the output: {e}"))?;
+    rejects
+        .flush()
+        .map_err(|e| format!("cannot write the rejects: {e}"))?;
     Ok(summary)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::CompileOptions;
     use crate::context::TakenSet;
     use crate::mapping::MappingSet;
-    use crate::CompileOptions;
 
-    fn batch(input: &[u8], format: InputFormat, threads: usize, chunk: usize) -> (String, String, Summary) {
+    fn batch(
+        input: &[u8],
+        format: InputFormat,
+        threads: usize,
+        chunk: usize,
+    ) -> (String, String, Summary) {
         let set = MappingSet::from_json_str(
             r#"[{"target": "n", "expression": "ToUpper([a])"}, {"target": "d", "expression": "IgnoreFlowIfNullOrEmpty(CDate([d]))"},
                 {"target": "m", "expression": "Join(\"|\", [m])"}]"#,
@@ -571,8 +667,21 @@ mod tests {
             chunk_records: chunk,
         };
         let (mut out, mut rej) = (Vec::new(), Vec::new());
-        let s = run(&compiled, input, format, &mut out, &mut rej, &opts, &mut |_| {}).unwrap();
-        (String::from_utf8(out).unwrap(), String::from_utf8(rej).unwrap(), s)
+        let s = run(
+            &compiled,
+            input,
+            format,
+            &mut out,
+            &mut rej,
+            &opts,
+            &mut |_| {},
+        )
+        .unwrap();
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(rej).unwrap(),
+            s,
+        )
     }
 
     #[test]
@@ -584,7 +693,9 @@ mod tests {
                 1 => input.extend_from_slice(b"{\"a\": \"x\xff\"}\n"),
                 2 => input.extend_from_slice(b"{\"d\": \"nope\"}\n"),
                 3 => input.extend_from_slice(b"   \n"),
-                _ => input.extend_from_slice(format!("{{\"a\": \"r{i}\", \"m\": [\"1\", \"2\"]}}\r\n").as_bytes()),
+                _ => input.extend_from_slice(
+                    format!("{{\"a\": \"r{i}\", \"m\": [\"1\", \"2\"]}}\r\n").as_bytes(),
+                ),
             }
         }
         for (threads, chunk) in [(1, 1), (3, 7), (4, 1000)] {
@@ -594,12 +705,18 @@ mod tests {
             assert_eq!(s.read, s.written + s.rejected);
             assert_eq!(out.lines().count() as u64, s.written);
             assert_eq!(rej.lines().count() as u64, s.rejected);
-            let expected: Vec<String> =
-                (0..500).filter(|i| i % 7 > 3).map(|i| format!("{{\"n\":\"R{i}\",\"m\":\"1|2\"}}")).collect();
+            let expected: Vec<String> = (0..500)
+                .filter(|i| i % 7 > 3)
+                .map(|i| format!("{{\"n\":\"R{i}\",\"m\":\"1|2\"}}"))
+                .collect();
             assert_eq!(out.lines().collect::<Vec<_>>(), expected);
             let lines: Vec<u64> = rej
                 .lines()
-                .map(|l| serde_json::from_str::<Json>(l).unwrap()["line"].as_u64().unwrap())
+                .map(|l| {
+                    serde_json::from_str::<Json>(l).unwrap()["line"]
+                        .as_u64()
+                        .unwrap()
+                })
                 .collect();
             let want: Vec<u64> = (0..500u64).filter(|i| i % 7 < 3).map(|i| i + 1).collect();
             assert_eq!(lines, want);
@@ -624,7 +741,10 @@ mod tests {
         let input = "a,m,d\nann,\"[\"\"x\"\",\"\"y\"\"]\",\nbob,,2021-08-25\ncid\n";
         let (out, rej, s) = batch(input.as_bytes(), InputFormat::Csv, 2, 1);
         assert_eq!((s.read, s.written, s.rejected), (3, 2, 1));
-        assert_eq!(out, "{\"n\":\"ANN\",\"m\":\"x|y\"}\n{\"n\":\"BOB\",\"d\":\"8/25/2021 12:00:00 AM\",\"m\":\"\"}\n");
+        assert_eq!(
+            out,
+            "{\"n\":\"ANN\",\"m\":\"x|y\"}\n{\"n\":\"BOB\",\"d\":\"8/25/2021 12:00:00 AM\",\"m\":\"\"}\n"
+        );
         assert!(rej.starts_with("{\"line\":4,\"errors\":[{\"target\":null,\"code\":\"invalid-input\",\"message\":\"the row has 1 fields, the header has 3\"}]"), "{rej}");
     }
 }

@@ -60,7 +60,11 @@ impl std::fmt::Display for SetError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for m in &self.mappings {
             if let Some(d) = m.diagnostics.iter().find(|d| d.is_error()) {
-                return write!(f, "{} (`{}`): {}: {}", m.origin, m.target, d.code, d.message);
+                return write!(
+                    f,
+                    "{} (`{}`): {}: {}",
+                    m.origin, m.target, d.code, d.message
+                );
             }
         }
         f.write_str("the mapping set does not compile")
@@ -125,7 +129,11 @@ impl CompiledSet {
         if failed {
             return Err(SetError { mappings: diags });
         }
-        Ok(CompiledSet { attributes: layout.names().to_vec(), mappings, warnings: diags })
+        Ok(CompiledSet {
+            attributes: layout.names().to_vec(),
+            mappings,
+            warnings: diags,
+        })
     }
 
     /// The source attributes the set reads, in slot order.
@@ -145,12 +153,19 @@ impl CompiledSet {
 
     /// Binds a record: one value per slot, in slot order.
     pub fn bind<'r, R: Record + ?Sized>(&self, record: &'r R) -> Vec<Value<'r>> {
-        self.attributes.iter().enumerate().map(|(i, name)| record.get_slot(i, name)).collect()
+        self.attributes
+            .iter()
+            .enumerate()
+            .map(|(i, name)| record.get_slot(i, name))
+            .collect()
     }
 
     /// Binds a JSON object (spec §3.1). Only the attributes the set reads are converted, so
     /// an unrepresentable value in an unused attribute does not fail the record.
-    pub fn bind_json(&self, obj: &serde_json::Map<String, Json>) -> Result<Vec<Value<'static>>, FnError> {
+    pub fn bind_json(
+        &self,
+        obj: &serde_json::Map<String, Json>,
+    ) -> Result<Vec<Value<'static>>, FnError> {
         self.attributes
             .iter()
             .map(|name| match obj.get(name) {
@@ -178,10 +193,17 @@ impl CompiledSet {
             match self.eval_mapping(m, record, mode, ctx) {
                 Ok(Some(v)) => out.push((m.target.as_str(), v)),
                 Ok(None) => {}
-                Err(error) => failures.push(Failure { target: Some(m.target.clone()), error }),
+                Err(error) => failures.push(Failure {
+                    target: Some(m.target.clone()),
+                    error,
+                }),
             }
         }
-        if failures.is_empty() { Ok(out) } else { Err(failures) }
+        if failures.is_empty() {
+            Ok(out)
+        } else {
+            Err(failures)
+        }
     }
 
     /// Applies only the mapping that writes `target` (test cases): `None` when no mapping
@@ -219,7 +241,9 @@ impl CompiledSet {
         };
         Ok(match outcome {
             Outcome::Ignore => None,
-            Outcome::Value(Value::Null) => Some(m.default.as_ref().map_or(Value::Null, Value::reborrow)),
+            Outcome::Value(Value::Null) => {
+                Some(m.default.as_ref().map_or(Value::Null, Value::reborrow))
+            }
             Outcome::Value(v) => Some(v),
         })
     }
@@ -234,17 +258,28 @@ impl CompiledSet {
         let slots = self.bind(record);
         let bound = crate::value::SlotRecord::new(&slots);
         let out = self.apply(&bound, mode, ctx)?;
-        Ok(out.into_iter().map(|(t, v)| (t.to_owned(), v.into_owned())).collect())
+        Ok(out
+            .into_iter()
+            .map(|(t, v)| (t.to_owned(), v.into_owned()))
+            .collect())
     }
 
     /// The origin (`mappings[3]`) of the mapping writing `target`.
     pub fn origin_of(&self, target: &str) -> Option<&str> {
-        self.mappings.iter().find(|m| m.target == target).map(|m| m.origin.as_str())
+        self.mappings
+            .iter()
+            .find(|m| m.target == target)
+            .map(|m| m.origin.as_str())
     }
 }
 
 fn entry(m: &super::Mapping, src: &str, diagnostics: Vec<Diagnostic>) -> MappingDiagnostics {
-    MappingDiagnostics { origin: m.origin.clone(), target: m.target.clone(), source: src.to_owned(), diagnostics }
+    MappingDiagnostics {
+        origin: m.origin.clone(),
+        target: m.target.clone(),
+        source: src.to_owned(),
+        diagnostics,
+    }
 }
 
 /// The JSON form of an output value: text, integers and Booleans as themselves, dates as
@@ -264,7 +299,11 @@ pub fn value_to_json(v: &Value<'_>) -> Json {
 pub(crate) fn input_failure(message: impl Into<Cow<'static, str>>) -> Failure {
     Failure {
         target: None,
-        error: EvalError { code: ErrorCode::InvalidInput, message: message.into().into_owned(), span: crate::syntax::Span::new(0, 0) },
+        error: EvalError {
+            code: ErrorCode::InvalidInput,
+            message: message.into().into_owned(),
+            span: crate::syntax::Span::new(0, 0),
+        },
     }
 }
 
@@ -289,7 +328,11 @@ mod tests {
         compiled
             .apply_record(&rec, mode, &mut ctx)
             .map(|v| v.into_iter().map(|(t, v)| (t, value_to_json(&v))).collect())
-            .map_err(|f| f.into_iter().map(|f| (f.target, f.error.code.as_str())).collect())
+            .map_err(|f| {
+                f.into_iter()
+                    .map(|f| (f.target, f.error.code.as_str()))
+                    .collect()
+            })
     }
 
     const SET: &str = r#"{"mappings": [
@@ -312,7 +355,12 @@ mod tests {
             ("n".into(), "one".into()),
         ];
         assert_eq!(got, want);
-        let got = run(SET, r#"{"g": "Ann", "d": "IT", "p": "555", "k": "2"}"#, Mode::Update).unwrap();
+        let got = run(
+            SET,
+            r#"{"g": "Ann", "d": "IT", "p": "555", "k": "2"}"#,
+            Mode::Update,
+        )
+        .unwrap();
         let targets: Vec<&str> = got.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(targets, ["dn", "dept", "co", "ph", "n"]);
         assert_eq!(got[4].1, Json::from("other"));
@@ -325,7 +373,13 @@ mod tests {
             {"target": "b", "constant": "ok"},
             {"target": "c", "expression": "Left([x], [n])"}]}"#;
         let got = run(set, r#"{"x": "nope", "n": "z"}"#, Mode::Create).unwrap_err();
-        assert_eq!(got, vec![(Some("a".into()), "invalid-date"), (Some("c".into()), "invalid-integer")]);
+        assert_eq!(
+            got,
+            vec![
+                (Some("a".into()), "invalid-date"),
+                (Some("c".into()), "invalid-integer")
+            ]
+        );
     }
 
     #[test]
@@ -348,7 +402,15 @@ mod tests {
         let got: Vec<(&str, &str)> = err
             .mappings
             .iter()
-            .map(|m| (m.target.as_str(), m.diagnostics.iter().find(|d| d.is_error()).map_or("", |d| d.code.as_str())))
+            .map(|m| {
+                (
+                    m.target.as_str(),
+                    m.diagnostics
+                        .iter()
+                        .find(|d| d.is_error())
+                        .map_or("", |d| d.code.as_str()),
+                )
+            })
             .collect();
         assert_eq!(got, [("a", "unexpected-token"), ("c", "unknown-function")]);
     }

@@ -27,7 +27,10 @@ pub struct ObjectMapping<'a> {
 impl<'a> ObjectMapping<'a> {
     /// `synchronizationRules[i].objectMappings[j]`.
     pub fn location(&self) -> String {
-        format!("synchronizationRules[{}].objectMappings[{}]", self.rule, self.object)
+        format!(
+            "synchronizationRules[{}].objectMappings[{}]",
+            self.rule, self.object
+        )
     }
 
     /// The object mapping's `name`.
@@ -57,7 +60,10 @@ impl<'a> ObjectMapping<'a> {
 
     /// `enabled` (absent counts as enabled).
     pub fn enabled(&self) -> bool {
-        self.json.get("enabled").and_then(Json::as_bool).unwrap_or(true)
+        self.json
+            .get("enabled")
+            .and_then(Json::as_bool)
+            .unwrap_or(true)
     }
 
     /// The `attributeMappings` array (empty when absent).
@@ -74,16 +80,27 @@ pub fn object_mappings(schema: &Json) -> Result<Vec<ObjectMapping<'_>>, String> 
     let Some(rules) = schema.get("synchronizationRules") else {
         return Err("not an exported synchronization schema: no `synchronizationRules`".to_owned());
     };
-    let rules = rules.as_array().ok_or("`synchronizationRules` must be an array")?;
+    let rules = rules
+        .as_array()
+        .ok_or("`synchronizationRules` must be an array")?;
     let mut out = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         let oms = match rule.get("objectMappings") {
             Some(Json::Array(a)) => a.as_slice(),
             None | Some(Json::Null) => &[],
-            Some(_) => return Err(format!("synchronizationRules[{i}].objectMappings must be an array")),
+            Some(_) => {
+                return Err(format!(
+                    "synchronizationRules[{i}].objectMappings must be an array"
+                ));
+            }
         };
         for (j, om) in oms.iter().enumerate() {
-            out.push(ObjectMapping { rule: i, object: j, rule_json: rule, json: om });
+            out.push(ObjectMapping {
+                rule: i,
+                object: j,
+                rule_json: rule,
+                json: om,
+            });
         }
     }
     Ok(out)
@@ -94,9 +111,13 @@ pub fn object_mappings(schema: &Json) -> Result<Vec<ObjectMapping<'_>>, String> 
 /// object and directory names do.
 pub fn object_definition<'a>(schema: &'a Json, dir: &str, object: &str) -> Option<&'a [Json]> {
     let dirs = schema.get("directories")?.as_array()?;
-    let d = dirs.iter().find(|d| str_field(d, "name").is_some_and(|n| n.eq_ignore_ascii_case(dir)))?;
+    let d = dirs
+        .iter()
+        .find(|d| str_field(d, "name").is_some_and(|n| n.eq_ignore_ascii_case(dir)))?;
     let objects = d.get("objects")?.as_array()?;
-    let o = objects.iter().find(|o| str_field(o, "name").is_some_and(|n| n.eq_ignore_ascii_case(object)))?;
+    let o = objects
+        .iter()
+        .find(|o| str_field(o, "name").is_some_and(|n| n.eq_ignore_ascii_case(object)))?;
     match o.get("attributes") {
         Some(Json::Array(a)) => Some(a),
         _ => None,
@@ -107,9 +128,16 @@ pub fn object_definition<'a>(schema: &'a Json, dir: &str, object: &str) -> Optio
 pub fn schema_from_definition(attrs: &[Json]) -> Schema {
     let mut s = Schema::new();
     for a in attrs {
-        let Some(name) = str_field(a, "name") else { continue };
+        let Some(name) = str_field(a, "name") else {
+            continue;
+        };
         let ty = str_field(a, "type").unwrap_or("String");
-        s.add(name, ty, bool_field(a, "multivalued"), bool_field(a, "required"));
+        s.add(
+            name,
+            ty,
+            bool_field(a, "multivalued"),
+            bool_field(a, "required"),
+        );
     }
     s
 }
@@ -125,7 +153,9 @@ pub fn attribute_mapping(am: &Json, origin: &str) -> Result<Mapping, String> {
     let source = match am.get("source") {
         None | Some(Json::Null) => Source::Constant(default.clone().unwrap_or_default()),
         Some(src) => match str_field(src, "type").unwrap_or("") {
-            t if t.eq_ignore_ascii_case("Constant") => Source::Constant(str_field(src, "name").unwrap_or("").to_owned()),
+            t if t.eq_ignore_ascii_case("Constant") => {
+                Source::Constant(str_field(src, "name").unwrap_or("").to_owned())
+            }
             t if t.eq_ignore_ascii_case("Attribute") => {
                 Source::Attribute(str_field(src, "name").unwrap_or("").to_owned())
             }
@@ -141,7 +171,11 @@ pub fn attribute_mapping(am: &Json, origin: &str) -> Result<Mapping, String> {
         source,
         default,
         apply: flow_type_apply(str_field(am, "flowType")),
-        matching_priority: am.get("matchingPriority").and_then(Json::as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+        matching_priority: am
+            .get("matchingPriority")
+            .and_then(Json::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
         origin: origin.to_owned(),
     })
 }
@@ -168,21 +202,32 @@ pub fn mapping_set(schema: &Json, object: Option<&str>) -> Result<MappingSet, St
                 .flatten()
                 .any(|n| n.eq_ignore_ascii_case(name))
         }),
-        None => all.iter().find(|om| om.enabled() && !om.attribute_mappings().is_empty()),
+        None => all
+            .iter()
+            .find(|om| om.enabled() && !om.attribute_mappings().is_empty()),
     };
     let Some(om) = chosen else {
         let names: Vec<&str> = all.iter().map(|om| om.name()).collect();
         return Err(match object {
-            Some(n) => format!("no object mapping named `{n}` (the schema has: {})", names.join(", ")),
+            Some(n) => format!(
+                "no object mapping named `{n}` (the schema has: {})",
+                names.join(", ")
+            ),
             None => "the schema has no enabled object mapping with attribute mappings".to_owned(),
         });
     };
     let base = om.location();
     let mut mappings = Vec::new();
     for (k, am) in om.attribute_mappings().iter().enumerate() {
-        mappings.push(attribute_mapping(am, &format!("{base}.attributeMappings[{k}]"))?);
+        mappings.push(attribute_mapping(
+            am,
+            &format!("{base}.attributeMappings[{k}]"),
+        )?);
     }
-    let set = MappingSet { name: Some(om.name().to_owned()).filter(|n| !n.is_empty()), mappings };
+    let set = MappingSet {
+        name: Some(om.name().to_owned()).filter(|n| !n.is_empty()),
+        mappings,
+    };
     super::check_duplicate_targets(&set)?;
     Ok(set)
 }
@@ -232,15 +277,33 @@ mod tests {
     fn entra_reader_reads_sources_flow_types_and_priorities() {
         let set = MappingSet::load(&export().to_string(), None).unwrap();
         assert_eq!(set.name.as_deref(), Some("Provision Workday Workers"));
-        let got: Vec<(&str, &Source, Apply, u32)> =
-            set.mappings.iter().map(|m| (m.target.as_str(), &m.source, m.apply, m.matching_priority)).collect();
+        let got: Vec<(&str, &Source, Apply, u32)> = set
+            .mappings
+            .iter()
+            .map(|m| (m.target.as_str(), &m.source, m.apply, m.matching_priority))
+            .collect();
         assert_eq!(
             got,
             vec![
-                ("company", &Source::Constant("Contoso".into()), Apply::Always, 0),
-                ("employeeID", &Source::Attribute("WorkerID".into()), Apply::Always, 1),
+                (
+                    "company",
+                    &Source::Constant("Contoso".into()),
+                    Apply::Always,
+                    0
+                ),
+                (
+                    "employeeID",
+                    &Source::Attribute("WorkerID".into()),
+                    Apply::Always,
+                    1
+                ),
                 ("c", &Source::Constant("US".into()), Apply::Always, 0),
-                ("upn", &Source::Expression("Join(\"@\", [a], \"b\")".into()), Apply::OnCreate, 0),
+                (
+                    "upn",
+                    &Source::Expression("Join(\"@\", [a], \"b\")".into()),
+                    Apply::OnCreate,
+                    0
+                ),
             ]
         );
         assert_eq!(
@@ -252,8 +315,20 @@ mod tests {
     #[test]
     fn entra_reader_selects_object_mappings_by_name() {
         let text = export().to_string();
-        assert_eq!(MappingSet::load(&text, Some("disabled")).unwrap().mappings.len(), 1);
-        assert_eq!(MappingSet::load(&text, Some("USER")).unwrap().mappings.len(), 4);
+        assert_eq!(
+            MappingSet::load(&text, Some("disabled"))
+                .unwrap()
+                .mappings
+                .len(),
+            1
+        );
+        assert_eq!(
+            MappingSet::load(&text, Some("USER"))
+                .unwrap()
+                .mappings
+                .len(),
+            4
+        );
         let err = MappingSet::load(&text, Some("group")).unwrap_err();
         assert!(err.contains("no object mapping named `group`"), "{err}");
     }
@@ -263,8 +338,15 @@ mod tests {
         let bad = json!({"synchronizationRules": [{"objectMappings": [{"attributeMappings": [
             {"targetAttributeName": "a", "source": {"type": "Function", "name": "Join"}}]}]}]});
         let err = MappingSet::load(&bad.to_string(), None).unwrap_err();
-        assert!(err.contains("attributeMappings[0]: a Function source without `expression`"), "{err}");
+        assert!(
+            err.contains("attributeMappings[0]: a Function source without `expression`"),
+            "{err}"
+        );
         let bad = json!({"synchronizationRules": [{"objectMappings": [{"attributeMappings": [{"source": null}]}]}]});
-        assert!(MappingSet::load(&bad.to_string(), None).unwrap_err().contains("no `targetAttributeName`"));
+        assert!(
+            MappingSet::load(&bad.to_string(), None)
+                .unwrap_err()
+                .contains("no `targetAttributeName`")
+        );
     }
 }

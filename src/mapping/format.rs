@@ -4,8 +4,16 @@ use serde_json::{Map, Value as Json, json};
 
 use super::{Apply, Mapping, MappingSet, Source};
 
-const KEYS: &[&str] =
-    &["target", "expression", "attribute", "constant", "default", "apply", "matchingPriority", "description"];
+const KEYS: &[&str] = &[
+    "target",
+    "expression",
+    "attribute",
+    "constant",
+    "default",
+    "apply",
+    "matchingPriority",
+    "description",
+];
 
 pub(super) fn from_json(v: &Json) -> Result<MappingSet, String> {
     let (name, list) = match v {
@@ -13,7 +21,9 @@ pub(super) fn from_json(v: &Json) -> Result<MappingSet, String> {
         Json::Object(obj) => {
             for k in obj.keys() {
                 if !matches!(k.as_str(), "name" | "mappings" | "description" | "$schema") {
-                    return Err(format!("unknown key `{k}` in the mapping set (expected `name`, `mappings`)"));
+                    return Err(format!(
+                        "unknown key `{k}` in the mapping set (expected `name`, `mappings`)"
+                    ));
                 }
             }
             let name = match obj.get("name") {
@@ -66,7 +76,11 @@ fn mapping(v: &Json, origin: &str) -> Result<Mapping, String> {
     let apply = match text(obj, "apply")?.as_deref() {
         None | Some("always") => Apply::Always,
         Some("create") => Apply::OnCreate,
-        Some(other) => return Err(format!("`apply` is `{other}`; expected `always` or `create`")),
+        Some(other) => {
+            return Err(format!(
+                "`apply` is `{other}`; expected `always` or `create`"
+            ));
+        }
     };
     let matching_priority = match obj.get("matchingPriority") {
         None | Some(Json::Null) => 0,
@@ -135,14 +149,38 @@ mod tests {
     const CASES: &[(&str, Result<usize, &str>)] = &[
         (r#"{"mappings": []}"#, Ok(0)),
         (r#"[{"target": "a", "constant": "x"}]"#, Ok(1)),
-        (r#"{"name": "n", "mappings": [{"target": "a", "attribute": "b"}, {"target": "c", "expression": "[d]"}]}"#, Ok(2)),
-        (r#"{"mappings": [{"target": "a"}]}"#, Err("mappings[0]: give exactly one of")),
-        (r#"{"mappings": [{"target": "a", "constant": "x", "attribute": "y"}]}"#, Err("exactly one")),
-        (r#"{"mappings": [{"target": "a", "expresion": "x"}]}"#, Err("did you mean `expression`?")),
-        (r#"{"mappings": [{"target": "a", "constant": "x", "apply": "never"}]}"#, Err("`apply` is `never`")),
-        (r#"{"mappings": [{"target": "a", "constant": "x", "matchingPriority": -1}]}"#, Err("matchingPriority")),
-        (r#"{"mappings": [{"target": "a", "constant": "x"}, {"target": "a", "constant": "y"}]}"#, Err("already written by mappings[0]")),
-        (r#"{"mappings": [{"target": "", "constant": "x"}]}"#, Err("`target` is empty")),
+        (
+            r#"{"name": "n", "mappings": [{"target": "a", "attribute": "b"}, {"target": "c", "expression": "[d]"}]}"#,
+            Ok(2),
+        ),
+        (
+            r#"{"mappings": [{"target": "a"}]}"#,
+            Err("mappings[0]: give exactly one of"),
+        ),
+        (
+            r#"{"mappings": [{"target": "a", "constant": "x", "attribute": "y"}]}"#,
+            Err("exactly one"),
+        ),
+        (
+            r#"{"mappings": [{"target": "a", "expresion": "x"}]}"#,
+            Err("did you mean `expression`?"),
+        ),
+        (
+            r#"{"mappings": [{"target": "a", "constant": "x", "apply": "never"}]}"#,
+            Err("`apply` is `never`"),
+        ),
+        (
+            r#"{"mappings": [{"target": "a", "constant": "x", "matchingPriority": -1}]}"#,
+            Err("matchingPriority"),
+        ),
+        (
+            r#"{"mappings": [{"target": "a", "constant": "x"}, {"target": "a", "constant": "y"}]}"#,
+            Err("already written by mappings[0]"),
+        ),
+        (
+            r#"{"mappings": [{"target": "", "constant": "x"}]}"#,
+            Err("`target` is empty"),
+        ),
         (r#"{"mapping": []}"#, Err("unknown key `mapping`")),
         (r#"{"mappings": {}}"#, Err("must be an array")),
         (r#"42"#, Err("must be a JSON object or array")),
@@ -167,8 +205,14 @@ mod tests {
             {"target": "upn", "expression": "Join(\"@\", [a], \"x\")", "apply": "create", "default": "d", "matchingPriority": 2, "description": "why"}]}"#;
         let set = MappingSet::from_json_str(text).unwrap();
         let m = &set.mappings[0];
-        assert_eq!(m.source, Source::Expression("Join(\"@\", [a], \"x\")".into()));
-        assert_eq!((m.apply, m.default.as_deref(), m.matching_priority), (Apply::OnCreate, Some("d"), 2));
+        assert_eq!(
+            m.source,
+            Source::Expression("Join(\"@\", [a], \"x\")".into())
+        );
+        assert_eq!(
+            (m.apply, m.default.as_deref(), m.matching_priority),
+            (Apply::OnCreate, Some("d"), 2)
+        );
         let again = MappingSet::from_json_str(&set.to_json().to_string()).unwrap();
         assert_eq!(set, again);
     }

@@ -86,7 +86,8 @@ impl MappingSet {
     /// object mapping named `object` (or, without a name, the first enabled one with attribute
     /// mappings) is taken. See [`MappingSet::from_json_str`] for the own format.
     pub fn load(text: &str, object: Option<&str>) -> Result<MappingSet, String> {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
         if v.get("synchronizationRules").is_some() {
             entra::mapping_set(&v, object)
         } else {
@@ -120,7 +121,8 @@ impl MappingSet {
     /// array of mappings is accepted too. Unknown keys are errors, so a typo (`"expresion"`)
     /// is not silently dropped; two mappings may not write the same target.
     pub fn from_json_str(text: &str) -> Result<MappingSet, String> {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
         format::from_json(&v)
     }
 
@@ -135,7 +137,10 @@ pub(crate) fn check_duplicate_targets(set: &MappingSet) -> Result<(), String> {
     let mut seen = std::collections::HashMap::new();
     for m in &set.mappings {
         if let Some(first) = seen.insert(m.target.as_str(), m.origin.as_str()) {
-            return Err(format!("{}: target attribute `{}` is already written by {first}", m.origin, m.target));
+            return Err(format!(
+                "{}: target attribute `{}` is already written by {first}",
+                m.origin, m.target
+            ));
         }
     }
     Ok(())

@@ -42,7 +42,10 @@ pub struct Report {
 impl Report {
     /// Findings of one severity.
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.diagnostic.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.diagnostic.severity == severity)
+            .count()
     }
 
     /// True when nothing would make Entra reject the schema.
@@ -86,30 +89,52 @@ fn definitions<'a>(
             .with_help(format!("{side} attribute checks are skipped")),
     };
     let (Some(dir), Some(object)) = (dir, object) else {
-        report.findings.push(missing(format!("the {side} directory or object name is missing")));
+        report.findings.push(missing(format!(
+            "the {side} directory or object name is missing"
+        )));
         return None;
     };
     if schema.get("directories").is_none() {
-        report.findings.push(missing("the schema has no `directories`".to_owned()));
+        report
+            .findings
+            .push(missing("the schema has no `directories`".to_owned()));
         return None;
     }
     let defs = entra::object_definition(schema, dir, object);
     if defs.is_none() {
-        report.findings.push(missing(format!("no definition of object `{object}` in directory `{dir}`")));
+        report.findings.push(missing(format!(
+            "no definition of object `{object}` in directory `{dir}`"
+        )));
     }
     defs
 }
 
 fn object_mapping(schema: &Json, om: &ObjectMapping<'_>, report: &mut Report) {
     let base = om.location();
-    let source_defs = definitions(schema, om.source_directory(), om.source_object(), "source", &base, report);
-    let target_defs = definitions(schema, om.target_directory(), om.target_object(), "target", &base, report);
+    let source_defs = definitions(
+        schema,
+        om.source_directory(),
+        om.source_object(),
+        "source",
+        &base,
+        report,
+    );
+    let target_defs = definitions(
+        schema,
+        om.target_directory(),
+        om.target_object(),
+        "target",
+        &base,
+        report,
+    );
     let source_schema = source_defs.map(entra::schema_from_definition);
     for (k, am) in om.attribute_mappings().iter().enumerate() {
         report.attribute_mappings += 1;
         let mut cx = Mapping {
             location: format!("{base}.attributeMappings[{k}]"),
-            target: str_field(am, "targetAttributeName").unwrap_or("").to_owned(),
+            target: str_field(am, "targetAttributeName")
+                .unwrap_or("")
+                .to_owned(),
             findings: &mut report.findings,
         };
         let target_def = target_defs.and_then(|defs| cx.target_definition(defs));
@@ -137,17 +162,25 @@ impl Mapping<'_> {
     /// The target attribute's definition; `unknown-target-attribute` when it has none.
     fn target_definition<'d>(&mut self, defs: &'d [Json]) -> Option<&'d Json> {
         let name = self.target.clone();
-        if let Some(d) = defs.iter().find(|d| str_field(d, "name") == Some(name.as_str())) {
+        if let Some(d) = defs
+            .iter()
+            .find(|d| str_field(d, "name") == Some(name.as_str()))
+        {
             return Some(d);
         }
-        let other = defs.iter().filter_map(|d| str_field(d, "name")).find(|n| n.eq_ignore_ascii_case(&name));
+        let other = defs
+            .iter()
+            .filter_map(|d| str_field(d, "name"))
+            .find(|n| n.eq_ignore_ascii_case(&name));
         let mut d = Diagnostic::warning(
             ErrorCode::UnknownTargetAttribute,
             Span::new(0, 0),
             format!("the target object defines no attribute `{name}`"),
         );
         if let Some(o) = other {
-            d = d.with_help(format!("did you mean `{o}`? attribute names are case-sensitive"));
+            d = d.with_help(format!(
+                "did you mean `{o}`? attribute names are case-sensitive"
+            ));
         }
         self.push(None, d);
         None
@@ -216,7 +249,9 @@ fn attribute_mapping(
             Diagnostic::error(
                 ErrorCode::UnexpectedToken,
                 Span::new(0, 0),
-                format!("unknown source type `{kind}` (expected `Attribute`, `Constant` or `Function`)"),
+                format!(
+                    "unknown source type `{kind}` (expected `Attribute`, `Constant` or `Function`)"
+                ),
             ),
         );
         return;
@@ -224,14 +259,25 @@ fn attribute_mapping(
     let Some(expr) = str_field(source, "expression") else {
         cx.push(
             None,
-            Diagnostic::error(ErrorCode::UnexpectedToken, Span::new(0, 0), "a Function source without `expression`"),
+            Diagnostic::error(
+                ErrorCode::UnexpectedToken,
+                Span::new(0, 0),
+                "a Function source without `expression`",
+            ),
         );
         return;
     };
     function(am, source, expr, cx, schema, target_multi);
 }
 
-fn function(am: &Json, source: &Json, expr: &str, cx: &mut Mapping<'_>, schema: Option<&Schema>, target_multi: Option<bool>) {
+fn function(
+    am: &Json,
+    source: &Json,
+    expr: &str,
+    cx: &mut Mapping<'_>,
+    schema: Option<&Schema>,
+    target_multi: Option<bool>,
+) {
     let limits = Limits::default();
     let parsed = match syntax::parse_with(expr, &limits) {
         Ok(p) => p,
@@ -261,9 +307,15 @@ fn function(am: &Json, source: &Json, expr: &str, cx: &mut Mapping<'_>, schema: 
             .with_help("re-save the mapping so the stored tree is rebuilt from the expression"),
         );
     }
-    let top = parsed.expr.as_call().filter(|c| c.name.eq_ignore_ascii_case("SelectUniqueValue"));
+    let top = parsed
+        .expr
+        .as_call()
+        .filter(|c| c.name.eq_ignore_ascii_case("SelectUniqueValue"));
     if top.is_some() {
-        let priority = am.get("matchingPriority").and_then(Json::as_u64).unwrap_or(0);
+        let priority = am
+            .get("matchingPriority")
+            .and_then(Json::as_u64)
+            .unwrap_or(0);
         if priority > 0 {
             cx.push(
                 Some(expr),
@@ -284,7 +336,9 @@ fn function(am: &Json, source: &Json, expr: &str, cx: &mut Mapping<'_>, schema: 
                     whole,
                     format!("SelectUniqueValue on a mapping with flowType `{flow}`"),
                 )
-                .with_help("apply this mapping only during object creation (flowType `ObjectAddOnly`)"),
+                .with_help(
+                    "apply this mapping only during object creation (flowType `ObjectAddOnly`)",
+                ),
             );
         }
     }
@@ -312,7 +366,9 @@ fn import_severity(mut d: Diagnostic) -> Diagnostic {
 }
 
 fn case_variant<'a>(defs: &'a [Json], name: &str) -> Option<&'a str> {
-    defs.iter().filter_map(|d| str_field(d, "name")).find(|n| *n != name && n.eq_ignore_ascii_case(name))
+    defs.iter()
+        .filter_map(|d| str_field(d, "name"))
+        .find(|n| *n != name && n.eq_ignore_ascii_case(name))
 }
 
 /// The first difference between a stored `attributeMappingSource` tree and the parsed one.
@@ -322,14 +378,27 @@ fn tree_diff(stored: &Json, parsed: &Json, path: &str) -> Option<String> {
     let field = |v: &Json, k: &str| str_field(v, k).unwrap_or("").to_owned();
     let (st, pt) = (field(stored, "type"), field(parsed, "type"));
     if !st.eq_ignore_ascii_case(&pt) {
-        return Some(format!("`{path}` is a {st} node in the stored tree, a {pt} node in the expression"));
+        return Some(format!(
+            "`{path}` is a {st} node in the stored tree, a {pt} node in the expression"
+        ));
     }
     let (sn, pn) = (field(stored, "name"), field(parsed, "name"));
-    let same_name = if pt == "Function" { sn.eq_ignore_ascii_case(&pn) } else { sn == pn };
+    let same_name = if pt == "Function" {
+        sn.eq_ignore_ascii_case(&pn)
+    } else {
+        sn == pn
+    };
     if !same_name {
-        return Some(format!("`{path}.name` is `{sn}` in the stored tree, `{pn}` in the expression"));
+        return Some(format!(
+            "`{path}.name` is `{sn}` in the stored tree, `{pn}` in the expression"
+        ));
     }
-    let params = |v: &Json| v.get("parameters").and_then(Json::as_array).cloned().unwrap_or_default();
+    let params = |v: &Json| {
+        v.get("parameters")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     let (sp, pp) = (params(stored), params(parsed));
     if sp.len() != pp.len() {
         return Some(format!(
@@ -341,7 +410,9 @@ fn tree_diff(stored: &Json, parsed: &Json, path: &str) -> Option<String> {
     for (i, (s, p)) in sp.iter().zip(&pp).enumerate() {
         let (sk, pk) = (field(s, "key"), field(p, "key"));
         if !sk.eq_ignore_ascii_case(&pk) {
-            return Some(format!("`{path}.parameters[{i}].key` is `{sk}` in the stored tree, `{pk}` in the expression"));
+            return Some(format!(
+                "`{path}.parameters[{i}].key` is `{sk}` in the stored tree, `{pk}` in the expression"
+            ));
         }
         let (Some(sv), Some(pv)) = (s.get("value"), p.get("value")) else {
             return Some(format!("`{path}.parameters[{i}]` has no value"));
@@ -374,7 +445,12 @@ mod tests {
             .findings
             .iter()
             .filter(|f| f.diagnostic.severity > Severity::Hint)
-            .map(|f| (f.target.clone().unwrap_or_default(), f.diagnostic.code.as_str()))
+            .map(|f| {
+                (
+                    f.target.clone().unwrap_or_default(),
+                    f.diagnostic.code.as_str(),
+                )
+            })
             .collect()
     }
 
@@ -388,22 +464,50 @@ mod tests {
     #[test]
     fn validate_attribute_mapping_cases() {
         let g = |src: Json| json!({"targetAttributeName": "givenName", "source": src, "matchingPriority": 0});
-        assert_eq!(findings(g(json!({"type": "Attribute", "name": "FirstName"}))), []);
-        assert_eq!(findings(g(json!({"type": "Attribute", "name": "firstName"}))), [("givenName".into(), "attribute-case-mismatch")]);
-        assert_eq!(findings(g(json!({"type": "Attribute", "name": "Nope"}))), [("givenName".into(), "unknown-attribute")]);
-        assert_eq!(findings(g(json!({"type": "Attribute", "name": "Emails"}))), [("givenName".into(), "multi-valued-target")]);
-        assert_eq!(findings(g(Json::Null)), [("givenName".into(), "missing-default-value")]);
-        assert_eq!(findings(json!({"targetAttributeName": "gn", "source": {"type": "Constant", "name": "x"}})), [("gn".into(), "unknown-target-attribute")]);
+        assert_eq!(
+            findings(g(json!({"type": "Attribute", "name": "FirstName"}))),
+            []
+        );
+        assert_eq!(
+            findings(g(json!({"type": "Attribute", "name": "firstName"}))),
+            [("givenName".into(), "attribute-case-mismatch")]
+        );
+        assert_eq!(
+            findings(g(json!({"type": "Attribute", "name": "Nope"}))),
+            [("givenName".into(), "unknown-attribute")]
+        );
+        assert_eq!(
+            findings(g(json!({"type": "Attribute", "name": "Emails"}))),
+            [("givenName".into(), "multi-valued-target")]
+        );
+        assert_eq!(
+            findings(g(Json::Null)),
+            [("givenName".into(), "missing-default-value")]
+        );
+        assert_eq!(
+            findings(
+                json!({"targetAttributeName": "gn", "source": {"type": "Constant", "name": "x"}})
+            ),
+            [("gn".into(), "unknown-target-attribute")]
+        );
         assert_eq!(findings(g(function_source("ToLower([FirstName])"))), []);
-        assert_eq!(findings(g(function_source("ToLower([Missing])"))), [("givenName".into(), "unknown-attribute")]);
+        assert_eq!(
+            findings(g(function_source("ToLower([Missing])"))),
+            [("givenName".into(), "unknown-attribute")]
+        );
         let mut stale = function_source("ToLower([FirstName])");
         stale["name"] = json!("ToUpper");
         assert_eq!(findings(g(stale)), [("givenName".into(), "tree-mismatch")]);
-        let suv = function_source(r#"SelectUniqueValue(NormalizeDiacritics([FirstName]), NormalizeDiacritics(Join(".", [FirstName], "x")))"#);
+        let suv = function_source(
+            r#"SelectUniqueValue(NormalizeDiacritics([FirstName]), NormalizeDiacritics(Join(".", [FirstName], "x")))"#,
+        );
         let am = json!({"targetAttributeName": "givenName", "source": suv, "matchingPriority": 1, "flowType": "Always"});
         assert_eq!(
             findings(am),
-            [("givenName".into(), "selectuniquevalue-matching-attribute"), ("givenName".into(), "selectuniquevalue-flow-type")]
+            [
+                ("givenName".into(), "selectuniquevalue-matching-attribute"),
+                ("givenName".into(), "selectuniquevalue-flow-type")
+            ]
         );
         let long = format!("Join(\"\", [FirstName], \"{}\")", "x".repeat(10_001));
         let f = findings(g(function_source(&long)));
@@ -415,7 +519,11 @@ mod tests {
         let schema = json!({"synchronizationRules": [{"objectMappings": [{"sourceObjectName": "a", "targetObjectName": "b",
             "attributeMappings": [{"targetAttributeName": "x", "source": {"type": "Attribute", "name": "y"}}]}]}]});
         let report = validate(&schema).unwrap();
-        let codes: Vec<&str> = report.findings.iter().map(|f| f.diagnostic.code.as_str()).collect();
+        let codes: Vec<&str> = report
+            .findings
+            .iter()
+            .map(|f| f.diagnostic.code.as_str())
+            .collect();
         assert_eq!(codes, ["schema-incomplete", "schema-incomplete"]);
         assert!(report.is_safe());
         assert!(validate(&json!({"x": 1})).is_err());
