@@ -38,6 +38,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use serde_json::Value as Json;
 
+use super::bind::BindError;
 use super::compiled::input_failure;
 use super::{CompiledSet, Failure, Mode, value_to_json};
 use crate::context::{FixedClock, Limits, RandomSource, UniquenessOracle};
@@ -427,24 +428,25 @@ fn json_record(
             return Err((vec![input_failure(msg)], lossy()));
         }
     };
-    let obj = match serde_json::from_str::<Json>(text) {
-        Ok(Json::Object(o)) => o,
-        Ok(_) => {
-            return Err((
-                vec![input_failure("the record must be a JSON object")],
-                Echo::Raw(text.to_owned()),
-            ));
+    let slots = match set.bind_json_text(text) {
+        Ok(slots) => slots,
+        Err(BindError::Input(e)) => {
+            return Err((vec![input_failure(e.message)], Echo::Raw(text.to_owned())));
         }
-        Err(e) => {
-            return Err((
-                vec![input_failure(format!("the line is not valid JSON: {e}"))],
-                lossy(),
-            ));
+        Err(BindError::Syntax(e)) => {
+            // Only on the error path: tell "not JSON" from "JSON but not an object".
+            let failure = match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => {
+                    return Err((
+                        vec![input_failure("the record must be a JSON object")],
+                        Echo::Raw(text.to_owned()),
+                    ));
+                }
+                Err(_) => input_failure(format!("the line is not valid JSON: {e}")),
+            };
+            return Err((vec![failure], lossy()));
         }
     };
-    let slots = set
-        .bind_json(&obj)
-        .map_err(|e| (vec![input_failure(e.message)], Echo::Raw(text.to_owned())))?;
     evaluate(set, opts, &slots, line, entropy, out).map_err(|f| (f, Echo::Raw(text.to_owned())))
 }
 

@@ -17,6 +17,7 @@ use crate::{CompileOptions, compile_in_layout};
 /// of one shared layout, so a record is bound once and every mapping reads the same table.
 pub struct CompiledSet {
     attributes: Vec<String>,
+    index: super::bind::SlotIndex,
     mappings: Vec<CompiledMapping>,
     warnings: Vec<MappingDiagnostics>,
 }
@@ -131,6 +132,7 @@ impl CompiledSet {
         }
         Ok(CompiledSet {
             attributes: layout.names().to_vec(),
+            index: super::bind::SlotIndex::new(layout.names()),
             mappings,
             warnings: diags,
         })
@@ -158,6 +160,15 @@ impl CompiledSet {
             .enumerate()
             .map(|(i, name)| record.get_slot(i, name))
             .collect()
+    }
+
+    /// Binds one line of JSON text straight into the slot table, borrowing its strings (see
+    /// [`super::bind`]); only the attributes the set reads are converted.
+    pub fn bind_json_text<'t>(
+        &self,
+        text: &'t str,
+    ) -> Result<Vec<Value<'t>>, super::bind::BindError> {
+        self.index.bind(text)
     }
 
     /// Binds a JSON object (spec §3.1). Only the attributes the set reads are converted, so

@@ -13,6 +13,7 @@
 //! schema offline.
 
 pub mod batch;
+pub mod bind;
 mod compiled;
 pub mod entra;
 mod format;
