@@ -93,22 +93,28 @@ impl CompileError {
 
 /// Parses and checks `src`, returning every diagnostic (errors, warnings and hints).
 pub fn diagnose(src: &str, opts: &CompileOptions<'_>) -> Vec<Diagnostic> {
-    match syntax::parse_with(src, &opts.limits) {
-        Err(errors) => errors,
-        Ok(parsed) => {
-            let checked = check::check(
-                &parsed.expr,
-                &CheckOptions {
-                    schema: opts.schema,
-                    limits: opts.limits.clone(),
-                },
-            );
-            let mut all = parsed.warnings;
-            all.extend(checked.diagnostics);
-            all.sort_by_key(|d| d.span.start);
-            all
-        }
+    match front(src, opts) {
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
     }
+}
+
+/// Parse and check: the tree and every diagnostic in source order, or the syntax errors.
+fn front(
+    src: &str,
+    opts: &CompileOptions<'_>,
+) -> Result<(syntax::ast::Expr, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let parsed = syntax::parse_with(src, &opts.limits)?;
+    let checked = check::check(
+        &parsed.expr,
+        &CheckOptions {
+            schema: opts.schema,
+            limits: opts.limits.clone(),
+        },
+    );
+    let mut all = parsed.warnings;
+    all.extend(checked.diagnostics);
+    all.sort_by_key(|d| d.span.start);
+    Ok((parsed.expr, all))
 }
 
 /// Compiles with default options.
@@ -129,23 +135,12 @@ pub fn compile_in_layout(
     opts: &CompileOptions<'_>,
     layout: &mut compile::Layout,
 ) -> Result<Compiled, CompileError> {
-    let parsed = syntax::parse_with(src, &opts.limits)
-        .map_err(|diagnostics| CompileError { diagnostics })?;
-    let checked = check::check(
-        &parsed.expr,
-        &CheckOptions {
-            schema: opts.schema,
-            limits: opts.limits.clone(),
-        },
-    );
-    let mut all = parsed.warnings;
-    all.extend(checked.diagnostics);
-    all.sort_by_key(|d| d.span.start);
+    let (expr, all) = front(src, opts).map_err(|diagnostics| CompileError { diagnostics })?;
     if diagnostic::has_errors(&all) {
         return Err(CompileError { diagnostics: all });
     }
     let program =
-        compile::compile_in(&parsed.expr, src, &opts.limits, layout).map_err(|d| CompileError {
+        compile::compile_in(&expr, src, &opts.limits, layout).map_err(|d| CompileError {
             diagnostics: vec![d],
         })?;
     Ok(Compiled {

@@ -7,13 +7,10 @@
 
 mod schema;
 
-use crate::context::{FixedClock, Limits, TakenSet};
-use crate::datetime::DateTime;
+use crate::context::Limits;
 use crate::diagnostic::Diagnostic;
 use crate::error::ErrorCode;
-use crate::functions::{
-    self, Arity, ConstArgs, ConstSlot, Doc, Env, FnSpec, Imp, LazyKind, ParamKind, Returns,
-};
+use crate::functions::{self, Arity, ConstArgs, Doc, FnSpec, Imp, LazyKind, ParamKind, Returns};
 use crate::syntax::Span;
 use crate::syntax::ast::{BinOp, Call, Constant, Expr, ExprKind};
 use crate::value::Value;
@@ -552,7 +549,12 @@ impl Checker<'_, '_> {
         else {
             return Info::of(ty);
         };
-        let (slots, present) = normalise_slots(spec, call, &infos);
+        let (slots, present) = functions::const_slots(spec, call.args.len(), |i| {
+            infos
+                .get(i)
+                .and_then(Option::as_ref)
+                .map(|info| info.konst.as_ref())
+        });
         let site = match prepare {
             Some(prep) => match prep(&ConstArgs { slots: &slots }) {
                 Ok(site) => site,
@@ -572,28 +574,22 @@ impl Checker<'_, '_> {
             },
             None => None,
         };
-        let all_const = slots.iter().all(|s| !s.present || s.value.is_some());
-        if pure && all_const {
-            let mut vals: Vec<Value<'static>> = slots
-                .iter()
-                .map(|s| s.value.cloned().unwrap_or(Value::Null))
-                .collect();
-            let clock = FixedClock(DateTime::MIN);
-            let mut rng = functions::NoRandom;
-            let oracle = TakenSet::new();
-            let mut env = Env::new(&clock, &mut rng, &oracle, &self.opts.limits);
-            let folded =
-                functions::invoke(spec, eval, &mut vals, present, site.as_deref(), &mut env);
-            if env.clock_used() {
-                // Depends on the clock (a time-only FormatDateTime input): not a constant.
-                return Info::of(ty);
-            }
-            match folded {
-                Ok(v) => return Info::konst(v.into_owned()),
-                Err(err) => {
+        if pure {
+            match functions::fold(
+                spec,
+                eval,
+                &slots,
+                present,
+                site.as_deref(),
+                &self.opts.limits,
+            ) {
+                Some(Ok(v)) => return Info::konst(v),
+                Some(Err(err)) => {
                     self.fold_failure(err.code, err.message, e.span, ctx);
                     return Info::failed(ty);
                 }
+                // Not constant, or it read the clock (a time-only FormatDateTime input).
+                None => {}
             }
         }
         Info::of(ty)
@@ -1313,21 +1309,10 @@ fn plural(n: usize) -> String {
 /// For each written argument, the parameter it fills (`None` past the signature). The
 /// 3-argument FormatDateTime has no styles slot: its arguments fill slots 0, 2 and 3.
 fn slot_params(spec: &FnSpec, n: usize) -> Vec<Option<&'static functions::Param>> {
-    (0..n)
-        .map(|i| spec.param_for(param_index(spec, n, i)))
-        .collect()
+    (0..n).map(|i| spec.param_for(spec.slot_of(n, i))).collect()
 }
 
-/// The parameter index that written argument `i` fills.
-pub fn param_index(spec: &FnSpec, n: usize, i: usize) -> usize {
-    if spec.name == "FormatDateTime" && n == 3 && i > 0 {
-        i + 1
-    } else {
-        i
-    }
-}
-
-/// The written argument index that fills parameter slot `p` (inverse of `param_index`).
+/// The written argument index that fills parameter slot `p` (inverse of `FnSpec::slot_of`).
 fn written_index(spec: &FnSpec, n: usize, p: usize) -> Option<usize> {
     if spec.name == "FormatDateTime" && n == 3 {
         match p {
@@ -1338,36 +1323,6 @@ fn written_index(spec: &FnSpec, n: usize, p: usize) -> Option<usize> {
     } else {
         Some(p)
     }
-}
-
-/// The slots a native body sees: FormatDateTime always gets 4 (styles absent in the
-/// 3-argument form); other functions get the slots as written. Returns the presence mask.
-fn normalise_slots<'i>(
-    spec: &FnSpec,
-    call: &Call,
-    infos: &'i [Option<Info>],
-) -> (Vec<ConstSlot<'i>>, u64) {
-    let n = call.args.len();
-    let total = if spec.name == "FormatDateTime" { 4 } else { n };
-    let mut slots = vec![
-        ConstSlot {
-            present: false,
-            value: None
-        };
-        total
-    ];
-    let mut present = 0u64;
-    for (i, info) in infos.iter().enumerate() {
-        let p = param_index(spec, n, i);
-        if let (Some(info), Some(slot)) = (info, slots.get_mut(p)) {
-            slot.present = true;
-            slot.value = info.konst.as_ref();
-            if p < 64 {
-                present |= 1 << p;
-            }
-        }
-    }
-    (slots, present)
 }
 
 /// The closest candidate within edit distance 2 (case-insensitive), for "did you mean".

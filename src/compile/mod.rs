@@ -12,12 +12,10 @@ use crate::bytecode::chain::{Chain, Node, Unary};
 use crate::bytecode::{
     CallIdx, CallSite, ChainIdx, CodeIdx, ConstIdx, Op, Program, SlotIdx, SwitchTable, TableIdx,
 };
-use crate::check::param_index;
-use crate::context::{FixedClock, Limits, TakenSet};
-use crate::datetime::DateTime;
+use crate::context::Limits;
 use crate::diagnostic::Diagnostic;
 use crate::error::ErrorCode;
-use crate::functions::{self, ConstArgs, ConstSlot, Env, FnSpec, Imp, LazyKind};
+use crate::functions::{self, ConstArgs, FnSpec, Imp, LazyKind};
 use crate::syntax::Span;
 use crate::syntax::ast::{BinOp, Call, Constant, Expr, ExprKind};
 use crate::value::Value;
@@ -199,31 +197,16 @@ impl Compiler<'_> {
                         {
                             return None;
                         }
-                        let (slots, present) = normalise(spec, call, &vals);
+                        let (slots, present) = functions::const_slots(spec, call.args.len(), |i| {
+                            call.args.get(i)?.expr.as_ref()?;
+                            Some(vals.get(i).and_then(Option::as_ref))
+                        });
                         let site = match prepare {
                             Some(p) => p(&ConstArgs { slots: &slots }).ok()?,
                             None => None,
                         };
-                        let mut args: Vec<Value<'static>> = slots
-                            .iter()
-                            .map(|s| s.value.cloned().unwrap_or(Value::Null))
-                            .collect();
-                        let clock = FixedClock(DateTime::MIN);
-                        let mut rng = functions::NoRandom;
-                        let oracle = TakenSet::new();
-                        let mut env = Env::new(&clock, &mut rng, &oracle, self.limits);
-                        let folded = functions::invoke(
-                            spec,
-                            eval,
-                            &mut args,
-                            present,
-                            site.as_deref(),
-                            &mut env,
-                        );
-                        if env.clock_used() {
-                            return None;
-                        }
-                        folded.ok().map(Value::into_owned)
+                        functions::fold(spec, eval, &slots, present, site.as_deref(), self.limits)?
+                            .ok()
                     }
                     Imp::Lazy(LazyKind::Iif) => match vals.first()? {
                         Some(c) => match condition(c)? {
@@ -494,29 +477,19 @@ impl Compiler<'_> {
         prepare: Option<functions::PrepareFn>,
     ) -> Result<(), Diagnostic> {
         let n = call.args.len();
-        let total = if spec.name == "FormatDateTime" { 4 } else { n };
+        let total = spec.slot_count(n);
         // Emit the slots in parameter order; empty and omitted slots push Null.
         let mut by_slot: Vec<Option<&Expr>> = vec![None; total];
         for (i, a) in call.args.iter().enumerate() {
-            if let Some(slot) = by_slot.get_mut(param_index(spec, n, i)) {
+            if let Some(slot) = by_slot.get_mut(spec.slot_of(n, i)) {
                 *slot = a.expr.as_ref();
             }
         }
-        let vals: Vec<Option<Value<'static>>> = by_slot
-            .iter()
-            .map(|x| x.and_then(|x| self.konst(x).cloned()))
-            .collect();
-        let mut slots = Vec::with_capacity(total);
-        let mut present = 0u64;
-        for (i, x) in by_slot.iter().enumerate() {
-            slots.push(ConstSlot {
-                present: x.is_some(),
-                value: vals[i].as_ref(),
-            });
-            if x.is_some() && i < 64 {
-                present |= 1 << i;
-            }
-        }
+        let folded = &self.folded;
+        let (slots, present) = functions::const_slots(spec, n, |i| {
+            let x = call.args.get(i)?.expr.as_ref()?;
+            Some(folded.get(&key(x)))
+        });
         let site = match prepare {
             Some(p) => p(&ConstArgs { slots: &slots }).map_err(|err| {
                 let mut d = Diagnostic::error(err.code, e.span, err.message);
@@ -846,35 +819,4 @@ fn same_const(a: &Value<'_>, b: &Value<'_>) -> bool {
         (Value::Null, Value::Null) => true,
         _ => false,
     }
-}
-
-/// Constant slots in parameter order (FormatDateTime always gets 4), and the presence mask.
-fn normalise<'v>(
-    spec: &FnSpec,
-    call: &Call,
-    vals: &'v [Option<Value<'static>>],
-) -> (Vec<ConstSlot<'v>>, u64) {
-    let n = call.args.len();
-    let total = if spec.name == "FormatDateTime" { 4 } else { n };
-    let mut slots = vec![
-        ConstSlot {
-            present: false,
-            value: None
-        };
-        total
-    ];
-    let mut present = 0u64;
-    for (i, a) in call.args.iter().enumerate() {
-        let p = param_index(spec, n, i);
-        if let Some(slot) = slots.get_mut(p) {
-            if a.expr.is_some() {
-                slot.present = true;
-                slot.value = vals.get(i).and_then(Option::as_ref);
-                if p < 64 {
-                    present |= 1 << p;
-                }
-            }
-        }
-    }
-    (slots, present)
 }

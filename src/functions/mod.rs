@@ -176,6 +176,21 @@ impl FnSpec {
         }
     }
 
+    /// The parameter slot that written argument `i` of `n` fills: the 3-argument
+    /// FormatDateTime has no styles slot, so its arguments fill slots 0, 2 and 3.
+    pub fn slot_of(&self, n: usize, i: usize) -> usize {
+        if self.name == "FormatDateTime" && n == 3 && i > 0 {
+            i + 1
+        } else {
+            i
+        }
+    }
+
+    /// How many slots a body sees for `n` written arguments (FormatDateTime: always 4).
+    pub fn slot_count(&self, n: usize) -> usize {
+        if self.name == "FormatDateTime" { 4 } else { n }
+    }
+
     /// The signature as text: `Mid(source: Str, start: Int, length: Int) -> Str`.
     pub fn signature(&self) -> String {
         let params: Vec<String> = self
@@ -551,6 +566,65 @@ pub fn invoke<'a>(
         }
     }
     eval(&mut Args::new(vals, present, site), env)
+}
+
+/// The slots a native body (and its `prepare`) sees, in parameter order, with the presence
+/// mask. `arg(i)` describes written argument `i`: `None` for an empty slot, `Some(value)`
+/// for a written one (`value` when it is a constant). Shared by the checker and the
+/// compiler so both see exactly what the VM will pass.
+pub fn const_slots<'v>(
+    spec: &FnSpec,
+    n: usize,
+    arg: impl Fn(usize) -> Option<Option<&'v Value<'static>>>,
+) -> (Vec<ConstSlot<'v>>, u64) {
+    let mut slots = vec![
+        ConstSlot {
+            present: false,
+            value: None
+        };
+        spec.slot_count(n)
+    ];
+    let mut present = 0u64;
+    for i in 0..n {
+        let p = spec.slot_of(n, i);
+        if let (Some(value), Some(slot)) = (arg(i), slots.get_mut(p)) {
+            slot.present = true;
+            slot.value = value;
+            if p < 64 {
+                present |= 1 << p;
+            }
+        }
+    }
+    (slots, present)
+}
+
+/// Constant-folds a pure call whose written slots are all constants: `None` when it cannot
+/// be folded (a slot is not constant, or the body read the clock, which a fold must never
+/// freeze), otherwise the body's result.
+pub fn fold(
+    spec: &FnSpec,
+    eval: NativeFn,
+    slots: &[ConstSlot<'_>],
+    present: u64,
+    site: Option<&(dyn Any + Send + Sync)>,
+    limits: &Limits,
+) -> Option<Result<Value<'static>, FnError>> {
+    if slots.iter().any(|s| s.present && s.value.is_none()) {
+        return None;
+    }
+    let mut vals: Vec<Value<'static>> = slots
+        .iter()
+        .map(|s| s.value.cloned().unwrap_or(Value::Null))
+        .collect();
+    let clock = crate::context::FixedClock(DateTime::MIN);
+    let mut rng = NoRandom;
+    let oracle = crate::context::TakenSet::new();
+    let mut env = Env::new(&clock, &mut rng, &oracle, limits);
+    let folded = invoke(spec, eval, &mut vals, present, site, &mut env);
+    if env.clock_used() {
+        return None;
+    }
+    Some(folded.map(Value::into_owned))
 }
 
 /// A random source for contexts that must not draw (constant folding of pure functions).
