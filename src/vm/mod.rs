@@ -9,7 +9,7 @@ use std::cell::Cell;
 
 use smallvec::SmallVec;
 
-use crate::bytecode::{Op, Program};
+use crate::bytecode::{CodeIdx, ConstIdx, Op, Program, SlotIdx, TableIdx};
 use crate::compile::{binary, condition};
 use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
 use crate::error::{ErrorCode, EvalError, FnError};
@@ -141,10 +141,7 @@ fn run<'r, R: Record + ?Sized>(
                 Some(v) => stack.push(v.reborrow()),
                 None => return Err(fail(p, pc - 1, internal("bad constant index"))),
             },
-            Op::Attr(s) => {
-                let name = p.attributes.get(s.get()).map_or("", String::as_str);
-                stack.push(rec.get_slot(s.get(), name));
-            }
+            Op::Attr(s) => stack.push(read_attr(p, rec, s)),
             Op::Call(c) => {
                 let Some(site) = p.calls.get(c.get()) else {
                     return Err(fail(p, pc - 1, internal("bad call index")));
@@ -266,42 +263,20 @@ fn run<'r, R: Record + ?Sized>(
                     None => Err(fail(p, pc - 1, internal("bad constant index"))),
                 };
             }
-            Op::ReturnAttr(s) => {
-                let name = p.attributes.get(s.get()).map_or("", String::as_str);
-                return Ok(Outcome::Value(rec.get_slot(s.get(), name)));
-            }
+            Op::ReturnAttr(s) => return Ok(Outcome::Value(read_attr(p, rec, s))),
             Op::JumpUnlessAttrEq {
                 slot,
                 konst,
                 target,
                 ne,
-            } => {
-                let name = p.attributes.get(slot.get()).map_or("", String::as_str);
-                let a = rec.get_slot(slot.get(), name);
-                let Some(b) = p.consts.get(konst.get()) else {
-                    return Err(fail(p, pc - 1, internal("bad constant index")));
-                };
-                let eq = match (&a, b) {
-                    // The common case without building or dropping anything.
-                    (Value::Str(x), Value::Str(y)) => x == y,
-                    _ => equals(&a, b).map_err(|e| fail(p, pc + 1, e))?,
-                };
-                if eq != ne {
-                    pc += 3;
-                } else {
-                    pc = target.get();
-                }
-            }
+            } => pc = attr_eq_jump(p, rec, pc - 1, slot, konst, target, ne)?,
             Op::StrChain(c) => {
                 let Some(chain) = p.chains.get(c.get()) else {
                     return Err(fail(p, pc - 1, internal("bad chain index")));
                 };
                 env.charge(chain.nodes.len() as u64)
                     .map_err(|e| fail(p, pc - 1, e))?;
-                let attr = |slot: crate::bytecode::SlotIdx| {
-                    let name = p.attributes.get(slot.get()).map_or("", String::as_str);
-                    rec.get_slot(slot.get(), name)
-                };
+                let attr = |slot: SlotIdx| read_attr(p, rec, slot);
                 let mut buf = env.buffer(chain.capacity_hint(&attr));
                 let mut scratch = env.buffer(0);
                 let built = chain.eval(&attr, &mut buf, &mut scratch);
@@ -321,21 +296,7 @@ fn run<'r, R: Record + ?Sized>(
                     Err(_) => env.recycle(Value::string(buf)),
                 }
             }
-            Op::SwitchAttr(slot, t) => {
-                let name = p.attributes.get(slot.get()).map_or("", String::as_str);
-                let src = rec.get_slot(slot.get(), name);
-                let Some(table) = p.tables.get(t.get()) else {
-                    return Err(fail(p, pc - 1, internal("bad table index")));
-                };
-                pc = match &src {
-                    Value::Str(s) => table.lookup(s),
-                    other => {
-                        let text = other.text().map_err(|e| fail(p, pc - 1, e))?;
-                        table.lookup(text.as_deref().unwrap_or(""))
-                    }
-                }
-                .get();
-            }
+            Op::SwitchAttr(slot, t) => pc = switch_jump(p, pc - 1, &read_attr(p, rec, slot), t)?,
         }
     }
 }
@@ -343,10 +304,6 @@ fn run<'r, R: Record + ?Sized>(
 /// Runs a decision-only program (IIF/Switch over attributes and constants): no stack, no
 /// environment, nothing to drop.
 fn decide<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R) -> Result<Outcome<'r>, EvalError> {
-    let attr = |slot: crate::bytecode::SlotIdx| {
-        let name = p.attributes.get(slot.get()).map_or("", String::as_str);
-        rec.get_slot(slot.get(), name)
-    };
     let mut pc = 0usize;
     // Forward jumps only: at most `code.len()` steps.
     for _ in 0..=p.code.len() {
@@ -358,42 +315,66 @@ fn decide<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R) -> Result<Outcome<
                 }
                 break;
             }
-            Op::ReturnAttr(s) => return Ok(Outcome::Value(attr(s))),
+            Op::ReturnAttr(s) => return Ok(Outcome::Value(read_attr(p, rec, s))),
             Op::Jump(t) => pc = t.get(),
             Op::JumpUnlessAttrEq {
                 slot,
                 konst,
                 target,
                 ne,
-            } => {
-                let a = attr(slot);
-                let Some(b) = p.consts.get(konst.get()) else {
-                    break;
-                };
-                let eq = match (&a, b) {
-                    (Value::Str(x), Value::Str(y)) => x == y,
-                    _ => equals(&a, b).map_err(|e| fail(p, pc + 2, e))?,
-                };
-                pc = if eq != ne { pc + 4 } else { target.get() };
-            }
-            Op::SwitchAttr(slot, t) => {
-                let src = attr(slot);
-                let Some(table) = p.tables.get(t.get()) else {
-                    break;
-                };
-                pc = match &src {
-                    Value::Str(s) => table.lookup(s),
-                    other => {
-                        let text = other.text().map_err(|e| fail(p, pc, e))?;
-                        table.lookup(text.as_deref().unwrap_or(""))
-                    }
-                }
-                .get();
-            }
+            } => pc = attr_eq_jump(p, rec, pc, slot, konst, target, ne)?,
+            Op::SwitchAttr(slot, t) => pc = switch_jump(p, pc, &read_attr(p, rec, slot), t)?,
             _ => break,
         }
     }
     Err(fail(p, pc, internal("malformed decision program")))
+}
+
+/// Reads the attribute in `slot`.
+#[inline]
+fn read_attr<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, slot: SlotIdx) -> Value<'r> {
+    let name = p.attributes.get(slot.get()).map_or("", String::as_str);
+    rec.get_slot(slot.get(), name)
+}
+
+/// `JumpUnlessAttrEq` at pc `at`: the next pc (`at + 4` when the comparison holds, else the
+/// target). Errors take the span of the fused `Cmp` at `at + 2`.
+#[inline]
+fn attr_eq_jump<R: Record + ?Sized>(
+    p: &Program,
+    rec: &R,
+    at: usize,
+    slot: SlotIdx,
+    konst: ConstIdx,
+    target: CodeIdx,
+    ne: bool,
+) -> Result<usize, EvalError> {
+    let a = read_attr(p, rec, slot);
+    let Some(b) = p.consts.get(konst.get()) else {
+        return Err(fail(p, at, internal("bad constant index")));
+    };
+    let eq = match (&a, b) {
+        // The common case, without building or dropping anything.
+        (Value::Str(x), Value::Str(y)) => x == y,
+        _ => equals(&a, b).map_err(|e| fail(p, at + 2, e))?,
+    };
+    Ok(if eq != ne { at + 4 } else { target.get() })
+}
+
+/// `SwitchAttr` at pc `at`: the block of the key equal to the source's text.
+#[inline]
+fn switch_jump(p: &Program, at: usize, src: &Value<'_>, t: TableIdx) -> Result<usize, EvalError> {
+    let Some(table) = p.tables.get(t.get()) else {
+        return Err(fail(p, at, internal("bad table index")));
+    };
+    Ok(match src {
+        Value::Str(s) => table.lookup(s),
+        other => {
+            let text = other.text().map_err(|e| fail(p, at, e))?;
+            table.lookup(text.as_deref().unwrap_or(""))
+        }
+    }
+    .get())
 }
 
 /// `&` over n operands: one allocation for the result.
