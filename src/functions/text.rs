@@ -506,7 +506,7 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
     let Some(Ok(Some(pattern))) = args.constant(PATTERN).map(Value::text) else {
         return Ok(None);
     };
-    let re = DotnetRegex::new(&pattern).map_err(|e| prepare_regex_error(PATTERN, e))?;
+    let re = cached_regex(&pattern).map_err(|e| prepare_regex_error(PATTERN, e))?;
     let mut site = ReplaceSite {
         regex: None,
         group: None,
@@ -530,7 +530,7 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
             site.expander = Some(Expander::new(&rep, &re));
         }
     }
-    site.regex = Some(Arc::new(re));
+    site.regex = Some(re);
     Ok(Some(Box::new(site)))
 }
 
@@ -571,17 +571,19 @@ fn group_help(re: &DotnetRegex) -> String {
     }
 }
 
-/// Dynamic patterns compiled at run time, most recent last; small and bounded.
+/// Compiled patterns, most recent last; small and bounded. Shared by run-time compilation
+/// of dynamic patterns and by `prepare`, which the checker and the compiler both call for a
+/// constant pattern: it is compiled once per process, not once per pass or per mapping.
 static CACHE: Mutex<Vec<(String, Arc<DotnetRegex>)>> = Mutex::new(Vec::new());
-const CACHE_SIZE: usize = 32;
+const CACHE_SIZE: usize = 64;
 
-fn compile_cached(pattern: &str) -> Result<Arc<DotnetRegex>, FnError> {
+fn cached_regex(pattern: &str) -> Result<Arc<DotnetRegex>, RegexError> {
     if let Ok(cache) = CACHE.lock() {
         if let Some((_, re)) = cache.iter().find(|(p, _)| p == pattern) {
             return Ok(Arc::clone(re));
         }
     }
-    let re = Arc::new(DotnetRegex::new(pattern).map_err(regex_error)?);
+    let re = Arc::new(DotnetRegex::new(pattern)?);
     if let Ok(mut cache) = CACHE.lock() {
         if cache.len() >= CACHE_SIZE {
             cache.remove(0);
@@ -589,6 +591,10 @@ fn compile_cached(pattern: &str) -> Result<Arc<DotnetRegex>, FnError> {
         cache.push((pattern.to_owned(), Arc::clone(&re)));
     }
     Ok(re)
+}
+
+fn compile_cached(pattern: &str) -> Result<Arc<DotnetRegex>, FnError> {
+    cached_regex(pattern).map_err(regex_error)
 }
 
 /// `Replace(source, oldValue?, regexPattern?, regexGroupName?, replacementValue?,
