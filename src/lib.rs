@@ -30,6 +30,8 @@ pub mod diagnostic;
 pub mod error;
 pub mod functions;
 pub mod graph;
+#[cfg(feature = "reference")]
+pub mod reference;
 pub mod syntax;
 pub mod text;
 pub mod value;
