@@ -460,6 +460,10 @@ impl Compiler<'_> {
                 }
             }
             None => {
+                // The source's text is checked once, at the source, before any key runs
+                // (as the table path does), not at the first key that meets it; the span
+                // recorded after the source belongs to this op.
+                self.op(Op::SwitchSource, 0);
                 let mut hits = Vec::new();
                 for (k, _) in &pairs {
                     self.emit(k)?;

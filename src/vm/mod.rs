@@ -155,6 +155,11 @@ fn run<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, env: &mut Env<'_>) ->
                     pc = t.get();
                 }
             }
+            Op::SwitchSource => {
+                if let Some(src) = stack.last() {
+                    src.text().map_err(|e| fail(p, pc - 1, e))?;
+                }
+            }
             Op::Pop => {
                 stack.pop();
             }
