@@ -116,7 +116,9 @@ impl<'r> Walker<'_, 'r, '_> {
                         out.push_str(&t);
                     }
                 }
-                Ok(Value::string(out))
+                let v = Value::string(out);
+                self.env.account(&v).map_err(|x| at(x, e.span))?;
+                Ok(v)
             }
             ExprKind::Binary { op, lhs, rhs } => {
                 let a = self.expr(lhs)?;

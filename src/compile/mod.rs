@@ -138,6 +138,17 @@ impl Compiler<'_> {
             ExprKind::Int { value, .. } => Some(Value::Int(*value)),
             ExprKind::Const(c) => Some(constant_value(*c)),
             ExprKind::Attr(_) => None,
+            ExprKind::Binary { op: BinOp::Concat, .. } => {
+                // The whole chain in one linear pass; only its operands are recursed into.
+                let mut parts = Vec::new();
+                flatten_concat(e, &mut parts);
+                let vals: Vec<Option<Value<'static>>> = parts.iter().map(|p| self.fold(p)).collect();
+                let mut out = String::new();
+                for v in vals {
+                    out.push_str(v?.text().ok()?.as_deref().unwrap_or(""));
+                }
+                Some(Value::string(out))
+            }
             ExprKind::Binary { op, lhs, rhs } => {
                 let l = self.fold(lhs);
                 let r = self.fold(rhs);
@@ -536,14 +547,9 @@ pub(crate) fn binary<'a>(op: BinOp, a: &Value<'a>, b: &Value<'a>) -> Result<Valu
     })
 }
 
+/// The operands of a `&` chain, without recursing once per operand (see `check::concat`).
 fn flatten_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match &e.kind {
-        ExprKind::Binary { op: BinOp::Concat, lhs, rhs } => {
-            flatten_concat(lhs, out);
-            out.push(rhs);
-        }
-        _ => out.push(e),
-    }
+    crate::check::collect_concat(e, out);
 }
 
 fn same_const(a: &Value<'_>, b: &Value<'_>) -> bool {

@@ -330,6 +330,8 @@ pub struct Env<'e> {
     /// The evaluation limits.
     pub limits: &'e Limits,
     steps: u64,
+    /// Bytes of text built so far by this evaluation (the output budget).
+    built: usize,
 }
 
 impl<'e> Env<'e> {
@@ -340,7 +342,7 @@ impl<'e> Env<'e> {
         oracle: &'e dyn UniquenessOracle,
         limits: &'e Limits,
     ) -> Self {
-        Env { clock, now: None, rng, oracle, limits, steps: 0 }
+        Env { clock, now: None, rng, oracle, limits, steps: 0, built: 0 }
     }
 
     /// `Now()`: the same instant for the whole evaluation.
@@ -381,6 +383,42 @@ impl<'e> Env<'e> {
     pub fn steps(&self) -> u64 {
         self.steps
     }
+
+    /// Accounts for a value a function (or `&`) has just built: every owned string in it
+    /// must fit the per-value limit, and together they count against the output budget
+    /// (spec §2.2). Borrowed text (a record value or a constant passed through) is free.
+    /// Called by [`invoke`] for every native result, so no function can hand on an
+    /// oversized value even if its body forgot `check_len`.
+    pub fn account(&mut self, v: &Value<'_>) -> Result<(), FnError> {
+        let bytes = match v {
+            Value::Str(std::borrow::Cow::Owned(s)) => {
+                self.check_len(s.len())?;
+                s.len()
+            }
+            Value::Multi(list) => {
+                let mut total = 0usize;
+                for x in list.iter() {
+                    if let Value::Str(std::borrow::Cow::Owned(s)) = x {
+                        self.check_len(s.len())?;
+                        total = total.saturating_add(s.len());
+                    }
+                }
+                total
+            }
+            _ => 0,
+        };
+        self.built = self.built.saturating_add(bytes);
+        if self.built > self.limits.max_output_bytes {
+            return Err(FnError::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "the evaluation built more than its output budget of {} bytes",
+                    self.limits.max_output_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Calls a native body, applying the multi-valued mapping rule (V4): when the function maps
@@ -415,10 +453,14 @@ pub fn invoke<'a>(
                     other => out.push(other),
                 }
             }
-            return Ok(Value::multi(out));
+            let v = Value::multi(out);
+            env.account(&v)?;
+            return Ok(v);
         }
     }
-    eval(&mut Args::new(vals, present, site), env)
+    let v = eval(&mut Args::new(vals, present, site), env)?;
+    env.account(&v)?;
+    Ok(v)
 }
 
 /// A random source for contexts that must not draw (constant folding of pure functions).

@@ -222,7 +222,9 @@ fn concat<'a>(vals: &[Value<'a>], env: &mut Env<'_>) -> Result<Value<'a>, FnErro
             s.push_str(&t);
         }
     }
-    Ok(Value::string(s))
+    let v = Value::string(s);
+    env.account(&v)?;
+    Ok(v)
 }
 
 #[cold]

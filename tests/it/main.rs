@@ -6,3 +6,4 @@ mod cli;
 mod harness;
 mod props;
 mod fuzz_regressions;
+mod limits;
