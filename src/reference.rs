@@ -15,9 +15,9 @@
 //! value is computed by this evaluator itself.
 //!
 //! One known difference: the VM folds constant subexpressions at compile time, so they do
-//! not charge the step budget at run time, while this evaluator charges them. The two can
-//! therefore disagree on `limit-exceeded` only for expressions whose constant parts alone
-//! come close to the budget.
+//! not charge the step budget or the output budget at run time, while this evaluator charges
+//! them. The two can therefore disagree on `limit-exceeded` only for expressions whose
+//! constant parts alone come close to a budget (the fuzz target tolerates exactly that).
 
 use std::borrow::Cow;
 
