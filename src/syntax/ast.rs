@@ -10,7 +10,12 @@ use super::Span;
 use crate::functions;
 
 /// An expression node.
-#[derive(Clone, Debug)]
+///
+/// `Clone`, `PartialEq`, `Drop` and `Display` are written by hand so that a long `&` chain
+/// (a left-leaning tree as deep as the chain is long; the depth limit counts only
+/// parentheses) is handled in a loop rather than by recursing once per operand. `Debug` is
+/// still derived and recursive.
+#[derive(Debug)]
 pub struct Expr {
     /// What the node is.
     pub kind: ExprKind,
@@ -161,6 +166,29 @@ impl PartialEq for Expr {
             }
             _ => self.kind == other.kind,
         }
+    }
+}
+
+impl Clone for Expr {
+    fn clone(&self) -> Expr {
+        if !matches!(self.kind, ExprKind::Binary { op: BinOp::Concat, .. }) {
+            return Expr { kind: self.kind.clone(), span: self.span };
+        }
+        // Rebuild the left spine bottom-up; only the operands are cloned recursively.
+        let mut spine = Vec::new();
+        let mut cur = self;
+        while let ExprKind::Binary { op: BinOp::Concat, lhs, rhs } = &cur.kind {
+            spine.push((cur.span, &**rhs));
+            cur = lhs;
+        }
+        let mut acc = cur.clone();
+        for (span, rhs) in spine.into_iter().rev() {
+            acc = Expr {
+                kind: ExprKind::Binary { op: BinOp::Concat, lhs: Box::new(acc), rhs: Box::new(rhs.clone()) },
+                span,
+            };
+        }
+        acc
     }
 }
 

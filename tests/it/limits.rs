@@ -137,9 +137,9 @@ fn join_of_a_big_multi_valued_attribute() {
 #[test]
 fn repeated_ampersand() {
     let rec = record(vec![("x", text(100 * 1024, 'x'))]);
-    let src = vec!["[x]"; 11].join(" & ");
+    let src = ["[x]"; 11].join(" & ");
     assert_eq!(eval(&src, &rec), limit());
-    let src = vec!["[x]"; 10].join(" & ");
+    let src = ["[x]"; 10].join(" & ");
     assert_eq!(eval(&src, &rec), End::Len(1_024_000));
 }
 
@@ -234,7 +234,7 @@ fn output_budget_over_many_values() {
     let one = "Len(ToUpper([x]))";
     let src = vec![one; 20].join(" & ");
     assert_eq!(eval(&src, &rec), limit());
-    let src = vec![one; 10].join(" & ");
+    let src = [one; 10].join(" & ");
     assert!(matches!(eval(&src, &rec), End::Len(_)));
 }
 
@@ -272,8 +272,10 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .unwrap_or_else(|_| panic!("the probe panicked (stack overflow aborts the process instead)"))
 }
 
-/// Every stage on one expression: parse, check, print and reparse, compile, eval (VM and
-/// reference). Returns the first error code, or the value's length.
+/// Every stage on one expression: parse, check, print and reparse, clone, compare, compile,
+/// disassemble, eval (VM and reference), drop. Returns the first error code, or the value's
+/// length. (`Debug` of the tree and `graph::tree` still recurse per `&` operand; see the
+/// hardening report.)
 fn all_stages(src: String) -> Result<usize, String> {
     let limits = Limits::default();
     let parsed = mapexpr::syntax::parse_with(&src, &limits).map_err(|d| d[0].code.as_str().to_owned())?;
@@ -285,6 +287,9 @@ fn all_stages(src: String) -> Result<usize, String> {
     let again = mapexpr::syntax::parse_with(&printed, &Limits { max_expression_len: usize::MAX, ..limits.clone() })
         .map_err(|d| format!("reparse {}", d[0].code))?;
     assert_eq!(again.expr, parsed.expr);
+    let cloned = parsed.expr.clone();
+    assert!(cloned == parsed.expr, "a clone equals its original");
+    drop(cloned);
     let program = mapexpr::compile(&src).map_err(|e| e.code().map_or("?".into(), |c| c.as_str().to_owned()))?;
     let _ = program.disassemble();
     let rec = record(vec![("x", Value::str("abc"))]);
