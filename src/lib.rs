@@ -31,6 +31,8 @@ pub mod error;
 pub mod functions;
 pub mod graph;
 pub mod mapping;
+#[cfg(feature = "reference")]
+pub mod reference;
 pub mod syntax;
 pub mod text;
 pub mod value;

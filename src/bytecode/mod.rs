@@ -65,6 +65,9 @@ pub enum Op {
     /// `[s k] -> [s]` when unequal, `[s k] -> []` plus a jump when equal: one dynamic
     /// Switch key.
     SwitchKeyEq(CodeIdx),
+    /// `[s] -> [s]`: fail unless the Switch source has one text (a list of two or more
+    /// values is `multi-valued-argument`), before any dynamic key is evaluated.
+    SwitchSource,
     /// `[v] -> []`: discard.
     Pop,
     /// `[v] -> [v]` plus a jump when `v` is not Null; `[v] -> []` otherwise (Coalesce).
@@ -274,6 +277,7 @@ impl Program {
                     None => "switch    ?".to_owned(),
                 },
                 Op::SwitchKeyEq(t) => format!("keyeq     @{}", t.0),
+                Op::SwitchSource => "switchsrc".to_owned(),
                 Op::Pop => "pop".to_owned(),
                 Op::JumpIfNotNull(t) => format!("jnotnull  @{}", t.0),
                 Op::UniqueOrNext(t) => format!("unique    @{}", t.0),

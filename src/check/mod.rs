@@ -297,6 +297,9 @@ impl Checker<'_, '_> {
     }
 
     fn binary(&mut self, e: &Expr, op: BinOp, lhs: &Expr, rhs: &Expr, ctx: Ctx) -> Info {
+        if op == BinOp::Concat {
+            return self.concat(e, ctx);
+        }
         let inner = ctx.nested();
         let l = self.expr(
             lhs,
@@ -324,29 +327,7 @@ impl Checker<'_, '_> {
                 _ => {}
             }
         }
-        if op == BinOp::Concat {
-            // Report the lint once per chain: at the outermost `&`.
-            if !ctx.concat_child {
-                let mut parts = Vec::new();
-                collect_concat(e, &mut parts);
-                let fix = format!(
-                    "Join(\"\", {})",
-                    parts
-                        .iter()
-                        .map(|p| p.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                self.push(
-                    Diagnostic::warning(
-                        ErrorCode::AmpersandOperator,
-                        e.span,
-                        "`&` is documented only for Entra cloud sync",
-                    )
-                    .with_fix(e.span, fix),
-                );
-            }
-        } else if !ctx.condition {
+        if !ctx.condition {
             self.push(
                 Diagnostic::hint(
                     ErrorCode::ComparisonOutsideCondition,
@@ -1158,6 +1139,78 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// A whole `&` chain at once. The parser builds `a & b & c` as a left-leaning tree as
+    /// deep as the chain is long, and the depth limit counts only parentheses, so walking
+    /// the chain node by node would recurse once per operand (a few hundred operands
+    /// overflow a 2 MiB stack in a debug build). The operands are collected iteratively and
+    /// only they are recursed into; constant chains fold in one linear pass.
+    fn concat(&mut self, e: &Expr, ctx: Ctx) -> Info {
+        let inner = ctx.nested();
+        let mut parts = Vec::new();
+        collect_concat(e, &mut parts);
+        let mut failed = false;
+        let mut konsts: Vec<Option<Value<'static>>> = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            let info = self.expr(
+                part,
+                Ctx {
+                    concat_child: i == 0,
+                    ..inner
+                },
+            );
+            match info.ty {
+                Ty::Multi => self.push(
+                    Diagnostic::error(
+                        ErrorCode::MultiValuedArgument,
+                        part.span,
+                        "`&` needs single values; this operand is multi-valued",
+                    )
+                    .with_help("pick one value with `Item(…, 1)` or combine them with `Join(…)`"),
+                ),
+                Ty::Enum => self.push(enum_misplaced(part.span)),
+                _ => {}
+            }
+            failed |= info.failed;
+            konsts.push(info.konst);
+        }
+        // Report the lint once per chain: at the outermost `&`.
+        if !ctx.concat_child {
+            let fix = format!(
+                "Join(\"\", {})",
+                parts
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            self.push(
+                Diagnostic::warning(
+                    ErrorCode::AmpersandOperator,
+                    e.span,
+                    "`&` is documented only for Entra cloud sync",
+                )
+                .with_fix(e.span, fix),
+            );
+        }
+        if failed {
+            return Info::failed(Ty::Str);
+        }
+        if konsts.iter().all(Option::is_some) {
+            let mut out = String::new();
+            for k in konsts.iter().flatten() {
+                match k.text() {
+                    Ok(t) => out.push_str(t.as_deref().unwrap_or("")),
+                    Err(err) => {
+                        self.fold_failure(err.code, err.message, e.span, ctx);
+                        return Info::failed(Ty::Str);
+                    }
+                }
+            }
+            return Info::konst(Value::string(out));
+        }
+        Info::of(Ty::Str)
+    }
+
     fn iif_null_condition(&mut self, cond: &Expr) {
         let nullable = |x: &Expr| match x.as_attr() {
             Some(name) => !self
@@ -1276,18 +1329,21 @@ fn format_parses_entra_text(format: &str) -> bool {
     crate::datetime::format::Format::parse(format).map_or(true, |f| f.parses_entra_rendering())
 }
 
-fn collect_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match &e.kind {
-        ExprKind::Binary {
-            op: BinOp::Concat,
-            lhs,
-            rhs,
-        } => {
-            collect_concat(lhs, out);
-            out.push(rhs);
-        }
-        _ => out.push(e),
+/// The operands of a left-leaning `&` chain, left to right (iteratively: chains are long).
+pub(crate) fn collect_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    let start = out.len();
+    let mut cur = e;
+    while let ExprKind::Binary {
+        op: BinOp::Concat,
+        lhs,
+        rhs,
+    } = &cur.kind
+    {
+        out.push(rhs);
+        cur = lhs;
     }
+    out.push(cur);
+    out[start..].reverse();
 }
 
 fn enum_misplaced(span: Span) -> Diagnostic {

@@ -169,6 +169,20 @@ impl Compiler<'_> {
             ExprKind::Int { value, .. } => Some(Value::Int(*value)),
             ExprKind::Const(c) => Some(constant_value(*c)),
             ExprKind::Attr(_) => None,
+            ExprKind::Binary {
+                op: BinOp::Concat, ..
+            } => {
+                // The whole chain in one linear pass; only its operands are recursed into.
+                let mut parts = Vec::new();
+                flatten_concat(e, &mut parts);
+                let vals: Vec<Option<Value<'static>>> =
+                    parts.iter().map(|p| self.fold(p)).collect();
+                let mut out = String::new();
+                for v in vals {
+                    out.push_str(v?.text().ok()?.as_deref().unwrap_or(""));
+                }
+                Some(Value::string(out))
+            }
             ExprKind::Binary { op, lhs, rhs } => {
                 let l = self.fold(lhs);
                 let r = self.fold(rhs);
@@ -647,6 +661,10 @@ impl Compiler<'_> {
                 }
             }
             None => {
+                // The source's text is checked once, at the source, before any key runs
+                // (as the table path does), not at the first key that meets it; the span
+                // recorded after the source belongs to this op.
+                self.op(Op::SwitchSource, 0);
                 let mut hits = Vec::new();
                 for (k, _) in &pairs {
                     self.emit(k)?;
@@ -797,18 +815,9 @@ pub(crate) fn binary<'a>(
     })
 }
 
+/// The operands of a `&` chain, without recursing once per operand (see `check::concat`).
 fn flatten_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match &e.kind {
-        ExprKind::Binary {
-            op: BinOp::Concat,
-            lhs,
-            rhs,
-        } => {
-            flatten_concat(lhs, out);
-            out.push(rhs);
-        }
-        _ => out.push(e),
-    }
+    crate::check::collect_concat(e, out);
 }
 
 fn same_const(a: &Value<'_>, b: &Value<'_>) -> bool {

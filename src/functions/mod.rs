@@ -481,26 +481,16 @@ impl<'e> Env<'e> {
         Ok(())
     }
 
-    /// Checks a string about to be built against the per-value size limit, and counts it
-    /// against the output budget of the whole evaluation (`limit-exceeded` for either).
+    /// Checks a string about to be built against the per-value size limit, before the work
+    /// is done (the output budget is counted by [`Env::account`] on the built value).
     #[inline]
-    pub fn check_len(&mut self, bytes: usize) -> Result<(), FnError> {
+    pub fn check_len(&self, bytes: usize) -> Result<(), FnError> {
         if bytes > self.limits.max_value_bytes {
             return Err(FnError::new(
                 ErrorCode::LimitExceeded,
                 format!(
                     "a value of {bytes} bytes exceeds the limit of {} bytes",
                     self.limits.max_value_bytes
-                ),
-            ));
-        }
-        self.built = self.built.saturating_add(bytes);
-        if self.built > self.limits.max_output_bytes {
-            return Err(FnError::new(
-                ErrorCode::LimitExceeded,
-                format!(
-                    "the evaluation built more than {} bytes of text",
-                    self.limits.max_output_bytes
                 ),
             ));
         }
@@ -525,6 +515,42 @@ impl<'e> Env<'e> {
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// Accounts for a value a function (or `&`) has just built: every owned string in it
+    /// must fit the per-value limit, and together they count against the output budget
+    /// (spec §2.2). Borrowed text (a record value or a constant passed through) is free.
+    /// Called by [`invoke`] for every native result, so no function can hand on an
+    /// oversized value even if its body forgot `check_len`.
+    pub fn account(&mut self, v: &Value<'_>) -> Result<(), FnError> {
+        let bytes = match v {
+            Value::Str(std::borrow::Cow::Owned(s)) => {
+                self.check_len(s.len())?;
+                s.len()
+            }
+            Value::Multi(list) => {
+                let mut total = 0usize;
+                for x in list.iter() {
+                    if let Value::Str(std::borrow::Cow::Owned(s)) = x {
+                        self.check_len(s.len())?;
+                        total = total.saturating_add(s.len());
+                    }
+                }
+                total
+            }
+            _ => 0,
+        };
+        self.built = self.built.saturating_add(bytes);
+        if self.built > self.limits.max_output_bytes {
+            return Err(FnError::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "the evaluation built more than its output budget of {} bytes",
+                    self.limits.max_output_bytes
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -562,10 +588,14 @@ pub fn invoke<'a>(
                     other => out.push(other),
                 }
             }
-            return Ok(Value::multi(out));
+            let v = Value::multi(out);
+            env.account(&v)?;
+            return Ok(v);
         }
     }
-    eval(&mut Args::new(vals, present, site), env)
+    let v = eval(&mut Args::new(vals, present, site), env)?;
+    env.account(&v)?;
+    Ok(v)
 }
 
 /// The slots a native body (and its `prepare`) sees, in parameter order, with the presence

@@ -211,6 +211,11 @@ fn run<'r, R: Record + ?Sized>(
                     pc = t.get();
                 }
             }
+            Op::SwitchSource => {
+                if let Some(src) = stack.last() {
+                    src.text().map_err(|e| fail(p, pc - 1, e))?;
+                }
+            }
             Op::Pop => {
                 stack.pop();
             }
@@ -283,9 +288,10 @@ fn run<'r, R: Record + ?Sized>(
                 env.recycle(Value::string(scratch));
                 match built {
                     Ok(present) => {
-                        env.check_len(buf.len()).map_err(|e| fail(p, pc - 1, e))?;
                         if present {
-                            stack.push(Value::string(buf));
+                            let v = Value::string(buf);
+                            env.account(&v).map_err(|e| fail(p, pc - 1, e))?;
+                            stack.push(v);
                         } else {
                             env.recycle(Value::string(buf));
                             stack.push(Value::Null);
@@ -392,7 +398,9 @@ fn concat<'a>(vals: &[Value<'a>], env: &mut Env<'_>) -> Result<Value<'a>, FnErro
             s.push_str(&t);
         }
     }
-    Ok(Value::string(s))
+    let v = Value::string(s);
+    env.account(&v)?;
+    Ok(v)
 }
 
 #[cold]
