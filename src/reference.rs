@@ -21,7 +21,6 @@
 
 use std::borrow::Cow;
 
-use crate::check::param_index;
 use crate::compile::{binary, condition};
 use crate::context::{FixedClock, TakenSet};
 use crate::datetime::DateTime;
@@ -166,7 +165,7 @@ impl<'r> Walker<'_, 'r, '_> {
         let total = if spec.name == "FormatDateTime" { 4 } else { n };
         let mut by_slot: Vec<Option<&'r Expr>> = vec![None; total];
         for (i, a) in call.args.iter().enumerate() {
-            if let Some(slot) = by_slot.get_mut(param_index(spec, n, i)) {
+            if let Some(slot) = by_slot.get_mut(spec.slot_of(n, i)) {
                 *slot = a.expr.as_ref();
             }
         }

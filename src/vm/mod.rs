@@ -367,7 +367,8 @@ fn attr_eq_jump<R: Record + ?Sized>(
     Ok(if eq != ne { at + 4 } else { target.get() })
 }
 
-/// `SwitchAttr` at pc `at`: the block of the key equal to the source's text.
+/// `SwitchAttr` at pc `at`: the block of the key equal to the source's text. Errors take
+/// the span recorded for the fused `SwitchTable` at `at + 1`.
 #[inline]
 fn switch_jump(p: &Program, at: usize, src: &Value<'_>, t: TableIdx) -> Result<usize, EvalError> {
     let Some(table) = p.tables.get(t.get()) else {
@@ -376,7 +377,7 @@ fn switch_jump(p: &Program, at: usize, src: &Value<'_>, t: TableIdx) -> Result<u
     Ok(match src {
         Value::Str(s) => table.lookup(s),
         other => {
-            let text = other.text().map_err(|e| fail(p, at, e))?;
+            let text = other.text().map_err(|e| fail(p, at + 1, e))?;
             table.lookup(text.as_deref().unwrap_or(""))
         }
     }

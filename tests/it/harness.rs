@@ -103,7 +103,7 @@ pub fn run_reference(
         Err(e) => return Some((Got::Error(e.code.as_str().to_owned()), None)),
     };
     let clock = FixedClock(opts.now.map_or(DateTime::MIN, instant));
-    let mut rng = TestRng(opts.seed.unwrap_or(0));
+    let mut rng = SeededRng::from_seed(opts.seed.unwrap_or(0));
     let oracle: TakenSet = opts.taken.iter().collect();
     let limits = Limits::default();
     let mut ctx = EvalContext::new(&clock, &mut rng, &oracle, &limits);
