@@ -16,8 +16,11 @@ for t in "${targets[@]}"; do
     seeds=()
     [ -d "fuzz/seeds/$t" ] && seeds=("fuzz/seeds/$t")
     echo "== $t (${seconds}s)"
+    # Exported schemas are larger than expressions.
+    max_len=4096
+    [ "$t" = mappings ] && max_len=16384
     cargo fuzz run "$t" "fuzz/corpus/$t" "${seeds[@]}" -- \
-        -max_total_time="$seconds" -dict=fuzz/mapexpr.dict -max_len=4096 -rss_limit_mb=4096 2>&1 \
+        -max_total_time="$seconds" -dict=fuzz/mapexpr.dict -max_len="$max_len" -rss_limit_mb=4096 2>&1 \
         | grep -E '^(Done|==|INFO: seed corpus)|SUMMARY|panicked|ERROR' || true
     test "${PIPESTATUS[0]}" -eq 0
 done
