@@ -2,6 +2,7 @@
 //! fuzz regressions.
 
 mod api;
+mod batch;
 mod cases;
 mod cli;
 mod fuzz_regressions;
