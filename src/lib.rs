@@ -20,6 +20,11 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Library code never unwraps or panics on anything (tests may). Indexing is allowed only
+// where the index is bounded by construction (fixed tables indexed modulo their length, an
+// element read right after its length was checked); `cargo clippy -- -W
+// clippy::indexing_slicing` lists those places for review.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod bytecode;
 pub mod check;
