@@ -24,7 +24,10 @@
 // where the index is bounded by construction (fixed tables indexed modulo their length, an
 // element read right after its length was checked); `cargo clippy -- -W
 // clippy::indexing_slicing` lists those places for review.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod bytecode;
 pub mod check;

@@ -31,6 +31,11 @@ pub enum Unary {
     ToUpper,
     /// `Trim`.
     Trim,
+    /// `Replace(x, , "[class]+", , "", , )`: delete the characters of a class; the index of
+    /// the filter in `Chain::filters`.
+    Filter(u32),
+    /// `Left(x, n)` with a constant `n`; unlike the others, Null gives `""`.
+    Left(i64),
 }
 
 /// One node of a chain; children are indices into `Chain::nodes`.
@@ -44,8 +49,12 @@ pub enum Node {
     Join(String, Vec<u32>),
     /// `Append(a, b)` and `a & b & …`: Null counts as `""`; never Null.
     Concat(Vec<u32>),
-    /// A transform of one child; Null stays Null.
+    /// A transform of one child; Null stays Null (except `Left`).
     Unary(Unary, u32),
+    /// A value the generic code computed just before the chain (the `k`-th of
+    /// `Chain::pushed`): any pure subexpression the chain does not fuse itself (a Switch, an
+    /// IIF, a Mid…).
+    Pushed(u32),
 }
 
 /// A compiled chain.
@@ -55,6 +64,10 @@ pub struct Chain {
     pub nodes: Vec<Node>,
     /// Where the generic code of the same expression ends (the chain jumps there).
     pub end: CodeIdx,
+    /// Character filters of `Unary::Filter` nodes.
+    pub filters: Vec<crate::text::regex_dotnet::CharFilter>,
+    /// How many values the code before the chain pushed for `Node::Pushed` leaves.
+    pub pushed: u32,
 }
 
 /// Why a chain could not produce the value itself.
@@ -65,7 +78,11 @@ impl Chain {
     /// An upper estimate of the built length, so the output buffer is allocated once: the
     /// constants, the attributes' texts and every separator, plus slack for transforms that
     /// grow text (`ß` → `ss`).
-    pub fn capacity_hint<'v>(&self, attr: &dyn Fn(SlotIdx) -> Value<'v>) -> usize {
+    pub fn capacity_hint<'v>(
+        &self,
+        attr: &dyn Fn(SlotIdx) -> Value<'v>,
+        pushed: &[Value<'_>],
+    ) -> usize {
         let mut n = 8;
         for node in &self.nodes {
             n += match node {
@@ -76,6 +93,10 @@ impl Chain {
                     _ => 32,
                 },
                 Node::Join(sep, children) => sep.len() * children.len().saturating_sub(1),
+                Node::Pushed(k) => match pushed.get(*k as usize) {
+                    Some(Value::Str(s)) => s.len(),
+                    _ => 32,
+                },
                 Node::Concat(_) | Node::Unary(..) => 0,
             };
         }
@@ -86,17 +107,19 @@ impl Chain {
     pub fn eval<'v>(
         &self,
         attr: &dyn Fn(SlotIdx) -> Value<'v>,
+        pushed: &[Value<'_>],
         buf: &mut String,
         scratch: &mut String,
     ) -> Result<bool, Bail> {
         let root = self.nodes.len().checked_sub(1).ok_or(Bail)? as u32;
-        self.node(root, attr, buf, scratch)
+        let cx = Cx { attr, pushed };
+        self.node(root, &cx, buf, scratch)
     }
 
-    fn node<'v>(
+    fn node(
         &self,
         i: u32,
-        attr: &dyn Fn(SlotIdx) -> Value<'v>,
+        cx: &Cx<'_, '_, '_>,
         buf: &mut String,
         scratch: &mut String,
     ) -> Result<bool, Bail> {
@@ -105,19 +128,8 @@ impl Chain {
                 buf.push_str(t);
                 Ok(true)
             }
-            Node::Attr(slot) => match attr(*slot) {
-                Value::Null => Ok(false),
-                Value::Str(s) => {
-                    buf.push_str(&s);
-                    Ok(true)
-                }
-                v @ (Value::Int(_) | Value::Bool(_) | Value::Date(_)) => {
-                    use std::fmt::Write as _;
-                    let _ = write!(buf, "{}", v.render_scalar());
-                    Ok(true)
-                }
-                _ => Err(Bail),
-            },
+            Node::Attr(slot) => leaf(&(cx.attr)(*slot), buf),
+            Node::Pushed(k) => leaf(cx.pushed.get(*k as usize).ok_or(Bail)?, buf),
             Node::Join(sep, children) => {
                 let mut any = false;
                 for &c in children {
@@ -126,7 +138,7 @@ impl Chain {
                         buf.push_str(sep);
                     }
                     let start = buf.len();
-                    let present = self.node(c, attr, buf, scratch)?;
+                    let present = self.node(c, cx, buf, scratch)?;
                     if !present || buf.len() == start {
                         // A Null or empty piece contributes nothing, not even its separator.
                         buf.truncate(before);
@@ -138,19 +150,66 @@ impl Chain {
             }
             Node::Concat(children) => {
                 for &c in children {
-                    self.node(c, attr, buf, scratch)?;
+                    self.node(c, cx, buf, scratch)?;
                 }
                 Ok(true)
             }
             Node::Unary(op, c) => {
                 let start = buf.len();
-                if !self.node(*c, attr, buf, scratch)? {
-                    return Ok(false);
+                if !self.node(*c, cx, buf, scratch)? {
+                    // Left of Null is "", every other transform keeps Null.
+                    return Ok(matches!(op, Unary::Left(_)));
                 }
-                apply(*op, buf, start, scratch);
+                match op {
+                    Unary::Filter(f) => {
+                        let filter = self.filters.get(*f as usize).ok_or(Bail)?;
+                        let Some(tail) = buf.get(start..) else {
+                            return Err(Bail);
+                        };
+                        if let Cow::Owned(kept) = filter.remove(tail) {
+                            buf.truncate(start);
+                            buf.push_str(&kept);
+                        }
+                    }
+                    Unary::Left(n) => {
+                        let Some(tail) = buf.get(start..) else {
+                            return Err(Bail);
+                        };
+                        let keep = match usize::try_from(*n) {
+                            // 0 keeps nothing; negative keeps everything (spec, Left).
+                            Ok(n) => crate::text::utf16::left(tail, n).len(),
+                            Err(_) => tail.len(),
+                        };
+                        buf.truncate(start + keep);
+                    }
+                    op => apply(*op, buf, start, scratch),
+                }
                 Ok(true)
             }
         }
+    }
+}
+
+/// What a chain reads: attributes and the values pushed before it.
+struct Cx<'a, 'v, 'p> {
+    attr: &'a dyn Fn(SlotIdx) -> Value<'v>,
+    pushed: &'a [Value<'p>],
+}
+
+/// Appends a leaf value's text; `Ok(false)` for Null; a list bails out.
+fn leaf(v: &Value<'_>, buf: &mut String) -> Result<bool, Bail> {
+    match v {
+        Value::Null => Ok(false),
+        Value::Str(s) => {
+            buf.push_str(s);
+            Ok(true)
+        }
+        v @ (Value::Int(_) | Value::Bool(_) | Value::Date(_)) => {
+            use std::fmt::Write as _;
+            let _ = write!(buf, "{}", v.render_scalar());
+            Ok(true)
+        }
+        _ => Err(Bail),
     }
 }
 
@@ -198,6 +257,8 @@ fn apply(op: Unary, buf: &mut String, start: usize, scratch: &mut String) {
             Cow::Borrowed(_) => return,
             Cow::Owned(s) => s,
         },
+        // Handled by the caller.
+        Unary::Filter(_) | Unary::Left(_) => return,
     };
     buf.truncate(start);
     buf.push_str(&owned);

@@ -336,14 +336,22 @@ impl Compiler<'_> {
             return Ok(());
         }
         if !self.in_chain_fallback {
-            if let Some(nodes) = self.chain(e) {
+            if let Some(parts) = self.chain(e) {
+                // The leaves first (left to right), then the chain, then the generic code of
+                // the same expression for when the chain bails out.
+                for leaf in &parts.leaves {
+                    self.emit(leaf)?;
+                }
+                let pushed = parts.leaves.len() as u32;
                 let idx = ChainIdx(self.chains.len() as u32);
                 self.chains.push(Chain {
-                    nodes,
+                    nodes: parts.nodes,
                     end: CodeIdx(0),
+                    filters: parts.filters,
+                    pushed,
                 });
                 self.span_here(e.span);
-                self.op(Op::StrChain(idx), 0);
+                self.op(Op::StrChain(idx), -i64::from(pushed));
                 self.in_chain_fallback = true;
                 let r = self.emit_inner(e);
                 self.in_chain_fallback = false;
@@ -404,15 +412,16 @@ impl Compiler<'_> {
     }
 
     /// The string chain for `e`, when `e` is a tree of string-building calls worth fusing
-    /// (at least one Join, Append or `&` with something else around or inside it).
-    fn chain(&mut self, e: &Expr) -> Option<Vec<Node>> {
-        let mut nodes = Vec::new();
-        let mut builders = 0;
-        self.chain_node(e, &mut nodes, &mut builders)?;
-        (builders >= 1 && nodes.len() >= 3).then_some(nodes)
+    /// (at least one Join, Append or `&` with something else around or inside it), with the
+    /// pure subexpressions it does not fuse itself as leaves the code before it computes.
+    fn chain<'e>(&mut self, e: &'e Expr) -> Option<ChainParts<'e>> {
+        let mut parts = ChainParts::default();
+        let root = self.chain_node(e, &mut parts)?;
+        let root_is_leaf = matches!(parts.nodes.get(root as usize), Some(Node::Pushed(_)));
+        (parts.builders >= 1 && parts.nodes.len() >= 3 && !root_is_leaf).then_some(parts)
     }
 
-    fn chain_node(&mut self, e: &Expr, nodes: &mut Vec<Node>, builders: &mut u32) -> Option<u32> {
+    fn chain_node<'e>(&mut self, e: &'e Expr, parts: &mut ChainParts<'e>) -> Option<u32> {
         let node = if let Some(v) = self.konst(e) {
             match v {
                 Value::Str(s) => Node::Text(s.to_string()),
@@ -420,66 +429,99 @@ impl Compiler<'_> {
                 _ => return None,
             }
         } else {
-            match &e.kind {
-                ExprKind::Attr(name) => Node::Attr(self.layout.slot(name)),
-                ExprKind::Binary {
-                    op: BinOp::Concat, ..
-                } => {
-                    let mut parts = Vec::new();
-                    flatten_concat(e, &mut parts);
-                    let mut children = Vec::with_capacity(parts.len());
-                    for p in parts {
-                        children.push(self.chain_node(p, nodes, builders)?);
-                    }
-                    *builders += 1;
-                    Node::Concat(children)
+            match self.chain_call(e, parts) {
+                Some(node) => node,
+                None if is_pure(e) => {
+                    // Anything else pure is computed by generic code before the chain.
+                    parts.leaves.push(e);
+                    Node::Pushed(parts.leaves.len() as u32 - 1)
                 }
-                ExprKind::Call(call) => {
-                    let spec = functions::lookup(&call.name)?;
-                    let args: Vec<&Expr> = call
-                        .args
-                        .iter()
-                        .map(|a| a.expr.as_ref())
-                        .collect::<Option<_>>()?;
-                    match (spec.name, args.as_slice()) {
-                        ("Join", [sep, rest @ ..]) if !rest.is_empty() => {
-                            let sep = match self.konst(sep)? {
-                                Value::Str(s) => s.to_string(),
-                                Value::Int(i) => i.to_string(),
-                                _ => return None,
-                            };
-                            let mut children = Vec::with_capacity(rest.len());
-                            for a in rest {
-                                children.push(self.chain_node(a, nodes, builders)?);
-                            }
-                            *builders += 1;
-                            Node::Join(sep, children)
-                        }
-                        ("Append", [a, b]) => {
-                            let a = self.chain_node(a, nodes, builders)?;
-                            let b = self.chain_node(b, nodes, builders)?;
-                            *builders += 1;
-                            Node::Concat(vec![a, b])
-                        }
-                        (name, [x]) => {
-                            let op = match name {
-                                "StripSpaces" => Unary::StripSpaces,
-                                "NormalizeDiacritics" => Unary::NormalizeDiacritics,
-                                "ToLower" => Unary::ToLower,
-                                "ToUpper" => Unary::ToUpper,
-                                "Trim" => Unary::Trim,
-                                _ => return None,
-                            };
-                            Node::Unary(op, self.chain_node(x, nodes, builders)?)
-                        }
-                        _ => return None,
-                    }
-                }
-                _ => return None,
+                None => return None,
             }
         };
-        nodes.push(node);
-        Some(nodes.len() as u32 - 1)
+        parts.nodes.push(node);
+        Some(parts.nodes.len() as u32 - 1)
+    }
+
+    /// The chain node of a string-building call, attribute or `&`; `None` for anything else.
+    fn chain_call<'e>(&mut self, e: &'e Expr, parts: &mut ChainParts<'e>) -> Option<Node> {
+        let call = match &e.kind {
+            ExprKind::Attr(name) => return Some(Node::Attr(self.layout.slot(name))),
+            ExprKind::Binary {
+                op: BinOp::Concat, ..
+            } => {
+                let mut operands = Vec::new();
+                flatten_concat(e, &mut operands);
+                let mut children = Vec::with_capacity(operands.len());
+                for p in operands {
+                    children.push(self.chain_node(p, parts)?);
+                }
+                parts.builders += 1;
+                return Some(Node::Concat(children));
+            }
+            ExprKind::Call(call) => call,
+            _ => return None,
+        };
+        let spec = functions::lookup(&call.name)?;
+        let slot = |i: usize| call.args.get(i).and_then(|a| a.expr.as_ref());
+        let n = call.args.len();
+        Some(match spec.name {
+            "Join" if n >= 2 && call.args.iter().all(|a| a.expr.is_some()) => {
+                let sep = match self.konst(slot(0)?)? {
+                    Value::Str(s) => s.to_string(),
+                    Value::Int(i) => i.to_string(),
+                    _ => return None,
+                };
+                let mut children = Vec::with_capacity(n - 1);
+                for a in call.args.iter().skip(1).filter_map(|a| a.expr.as_ref()) {
+                    children.push(self.chain_node(a, parts)?);
+                }
+                parts.builders += 1;
+                Node::Join(sep, children)
+            }
+            "Append" if n == 2 => {
+                let a = self.chain_node(slot(0)?, parts)?;
+                let b = self.chain_node(slot(1)?, parts)?;
+                parts.builders += 1;
+                Node::Concat(vec![a, b])
+            }
+            "Left" if n == 2 => {
+                let count = self.konst(slot(1)?)?.to_int().ok()?;
+                Node::Unary(Unary::Left(count), self.chain_node(slot(0)?, parts)?)
+            }
+            // Replace(x, , "[class]+", , "", , ): a character-class deletion.
+            "Replace" => {
+                let present: Vec<bool> = (0..7).map(|i| slot(i).is_some()).collect();
+                if present != [true, false, true, false, true, false, false] {
+                    return None;
+                }
+                let Value::Str(pattern) = self.konst(slot(2)?)? else {
+                    return None;
+                };
+                let Value::Str(rep) = self.konst(slot(4)?)? else {
+                    return None;
+                };
+                if !rep.is_empty() {
+                    return None;
+                }
+                let filter = crate::text::regex_dotnet::CharFilter::for_pattern(pattern)?;
+                parts.filters.push(filter);
+                let f = parts.filters.len() as u32 - 1;
+                Node::Unary(Unary::Filter(f), self.chain_node(slot(0)?, parts)?)
+            }
+            name if n == 1 => {
+                let op = match name {
+                    "StripSpaces" => Unary::StripSpaces,
+                    "NormalizeDiacritics" => Unary::NormalizeDiacritics,
+                    "ToLower" => Unary::ToLower,
+                    "ToUpper" => Unary::ToUpper,
+                    "Trim" => Unary::Trim,
+                    _ => return None,
+                };
+                Node::Unary(op, self.chain_node(slot(0)?, parts)?)
+            }
+            _ => return None,
+        })
     }
 
     fn native(
@@ -693,6 +735,32 @@ impl Compiler<'_> {
         }
         Ok(())
     }
+}
+
+/// A chain under construction.
+#[derive(Default)]
+struct ChainParts<'e> {
+    nodes: Vec<Node>,
+    filters: Vec<crate::text::regex_dotnet::CharFilter>,
+    leaves: Vec<&'e Expr>,
+    builders: u32,
+}
+
+/// True when evaluating `e` twice gives the same result and draws nothing (no Now, Guid,
+/// RandomString or SelectUniqueValue below it): such a subexpression may be computed for a
+/// chain and again by the chain's fallback.
+fn is_pure(e: &Expr) -> bool {
+    let mut pure = true;
+    e.walk(&mut |n| {
+        if let Some(c) = n.as_call() {
+            match functions::lookup(&c.name).map(|f| f.imp) {
+                Some(Imp::Native { pure: p, .. }) => pure &= p,
+                Some(Imp::Lazy(LazyKind::SelectUniqueValue)) | None => pure = false,
+                _ => {}
+            }
+        }
+    });
+    pure
 }
 
 /// Fuses common op sequences into superinstructions, in place: replaced ops stay where they

@@ -361,7 +361,7 @@ impl Expander {
 
 /// Deletion of every character of one class: what `Replace(x, , "[()\s-]+", , "", , )`
 /// amounts to, done without the regex engine.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CharFilter {
     ascii: [bool; 128],
     one: Regex,

@@ -281,11 +281,18 @@ fn run<'r, R: Record + ?Sized>(
                 };
                 env.charge(chain.nodes.len() as u64)
                     .map_err(|e| fail(p, pc - 1, e))?;
+                let Some(base) = stack.len().checked_sub(chain.pushed as usize) else {
+                    return Err(fail(p, pc - 1, internal("stack underflow")));
+                };
                 let attr = |slot: SlotIdx| read_attr(p, rec, slot);
-                let mut buf = env.buffer(chain.capacity_hint(&attr));
+                let pushed = &stack[base..];
+                let mut buf = env.buffer(chain.capacity_hint(&attr, pushed));
                 let mut scratch = env.buffer(0);
-                let built = chain.eval(&attr, &mut buf, &mut scratch);
+                let built = chain.eval(&attr, pushed, &mut buf, &mut scratch);
                 env.recycle(Value::string(scratch));
+                for v in stack.drain(base..) {
+                    env.recycle(v);
+                }
                 match built {
                     Ok(present) => {
                         if present {
@@ -298,7 +305,7 @@ fn run<'r, R: Record + ?Sized>(
                         }
                         pc = chain.end.get();
                     }
-                    // A multi-valued attribute: the generic code that follows decides.
+                    // A multi-valued value: the generic code that follows decides.
                     Err(_) => env.recycle(Value::string(buf)),
                 }
             }
