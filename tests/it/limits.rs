@@ -238,6 +238,26 @@ fn output_budget_over_many_values() {
     assert!(matches!(eval(&src, &rec), End::Len(_)));
 }
 
+/// A value handed on unchanged (Redact, Trim of trimmed text, Item, RemoveDuplicates) is
+/// not built again: passing one 900 KiB value through 40 calls stays within the budget.
+#[test]
+fn output_budget_does_not_count_values_handed_on() {
+    let rec = record(vec![("x", text(900 * 1024, 'X')), ("m", many(3, "A"))]);
+    let src = format!("Len({}ToLower([x]){})", "Redact(Trim(".repeat(20), "))".repeat(20));
+    assert_eq!(eval(&src, &rec), End::Len(6));
+    let src = format!("Count({}ToLower([m]){})", "RemoveDuplicates(".repeat(40), ")".repeat(40));
+    assert_eq!(eval(&src, &rec), End::Len(1));
+}
+
+/// Mapping over a list builds one value per element; they are counted as they are built.
+#[test]
+fn output_budget_over_a_mapped_list() {
+    let rec = record(vec![("m", many(1_000, "")), ("x", text(100 * 1024, 'X'))]);
+    assert_eq!(eval("Count(Append([m], ToLower([x])))", &rec), limit());
+    let rec = record(vec![("m", many(100, "")), ("x", text(100 * 1024, 'X'))]);
+    assert_eq!(eval("Count(Append([m], ToLower([x])))", &rec), End::Len(3));
+}
+
 /// Many big arguments of one call: the output budget stops them before they pile up.
 #[test]
 fn output_budget_over_one_call_with_many_big_arguments() {
