@@ -57,6 +57,12 @@ fn eval(src: &str, rec: &JsonRecord) -> End {
     eval_with(src, rec, &Limits::default())
 }
 
+/// Small limits for the tests that only need to show that a function is bounded: the same
+/// code paths as the defaults, a fraction of the work in a debug build.
+fn small() -> Limits {
+    Limits { max_steps: 10_000, max_value_bytes: 64 * 1024, max_output_bytes: MIB, ..Limits::default() }
+}
+
 fn limit() -> End {
     End::Error("limit-exceeded".to_owned())
 }
@@ -99,14 +105,14 @@ fn split_into_more_pieces_than_the_step_budget() {
 
 #[test]
 fn mapping_over_more_values_than_the_step_budget() {
-    let rec = record(vec![("m", many(1_100_000, "a"))]);
-    assert_eq!(eval(r#"Count(ToUpper([m]))"#, &rec), limit());
+    let rec = record(vec![("m", many(11_000, "a"))]);
+    assert_eq!(eval_with(r#"Count(ToUpper([m]))"#, &rec, &small()), limit());
 }
 
 #[test]
 fn remove_duplicates_over_more_values_than_the_step_budget() {
-    let rec = record(vec![("m", many(1_100_000, "a"))]);
-    assert_eq!(eval("Count(RemoveDuplicates([m]))", &rec), limit());
+    let rec = record(vec![("m", many(11_000, "a"))]);
+    assert_eq!(eval_with("Count(RemoveDuplicates([m]))", &rec, &small()), limit());
 }
 
 /// RandomString's length is bounded by its own rule (1 to 256), statically and at run time.
@@ -122,8 +128,8 @@ fn random_string_length_is_bounded() {
 #[test]
 fn replace_over_a_long_source_is_charged() {
     // Regex replacement over ~64 MiB of matches: charged per match, fails on steps or size.
-    let rec = record(vec![("x", text(4 * MIB, 'a'))]);
-    assert_eq!(eval(r#"Replace([x], , "a", , "b", , )"#, &rec), limit());
+    let rec = record(vec![("x", text(20_000, 'a'))]);
+    assert_eq!(eval_with(r#"Replace([x], , "a", , "b", , )"#, &rec, &small()), limit());
 }
 
 // ---- per-value size --------------------------------------------------------------------
@@ -173,41 +179,42 @@ fn convert_to_base64_and_hex_of_big_input() {
 
 #[test]
 fn pcase_of_big_input() {
-    let rec = record(vec![("x", text(2 * MIB, 'a'))]);
-    assert_eq!(eval("PCase([x])", &rec), limit());
+    let rec = record(vec![("x", text(65 * 1024, 'a'))]);
+    assert_eq!(eval_with("PCase([x])", &rec, &small()), limit());
 }
 
 /// `ȿ` (2 bytes) upper-cases to `Ȿ` (3 bytes): a value under the limit can grow past it.
 #[test]
 fn to_upper_that_grows_past_the_limit() {
-    let rec = record(vec![("x", text(400 * 1024, '\u{023F}'))]);
-    assert_eq!(eval("ToUpper([x])", &rec), limit());
+    let rec = record(vec![("x", text(24 * 1024, '\u{023F}'))]);
+    assert_eq!(eval_with("ToUpper([x])", &rec, &small()), limit());
 }
 
 /// A record value may be larger than the per-value limit; transforming it builds a value
 /// over the limit, which no function may hand on.
 #[test]
 fn transforms_of_an_oversized_record_value() {
-    let big: String = "aB \u{00E9}".repeat(MIB / 2);
+    let big: String = "aB \u{00E9}".repeat(32 * 1024);
     let rec = record(vec![("x", Value::string(big))]);
+    let limits = small();
     for f in ["ToLower", "ToUpper", "NormalizeDiacritics", "PCase", "StripSpaces", "ConvertToBase64"] {
-        assert_eq!(eval(&format!("{f}([x])"), &rec), limit(), "{f}");
+        assert_eq!(eval_with(&format!("{f}([x])"), &rec, &limits), limit(), "{f}");
     }
     // Trim and Left hand on a slice of the record value: nothing is built.
-    assert_eq!(eval("Trim([x])", &rec), End::Len(5 * MIB / 2));
-    assert_eq!(eval("Left([x], 2000000)", &rec), End::Len(2_500_000));
+    assert_eq!(eval_with("Trim([x])", &rec, &limits), End::Len(160 * 1024));
+    assert_eq!(eval_with("Left([x], 100000)", &rec, &limits), End::Len(125_000));
     // Passing it through builds nothing.
-    assert_eq!(eval("Redact([x])", &rec), End::Len(5 * MIB / 2));
-    assert_eq!(eval("Coalesce([y], [x])", &rec), End::Len(5 * MIB / 2));
+    assert_eq!(eval_with("Redact([x])", &rec, &limits), End::Len(160 * 1024));
+    assert_eq!(eval_with("Coalesce([y], [x])", &rec, &limits), End::Len(160 * 1024));
 }
 
 #[test]
 fn normalize_diacritics_of_big_input() {
-    // 2 MiB of `é` folds to exactly 1 MiB of `e`: at the limit, allowed; one more is over.
-    let rec = record(vec![("x", text(MIB, '\u{00E9}'))]);
-    assert_eq!(eval("NormalizeDiacritics([x])", &rec), End::Len(MIB));
-    let rec = record(vec![("x", text(MIB + 1, '\u{00E9}'))]);
-    assert_eq!(eval("NormalizeDiacritics([x])", &rec), limit());
+    // 128 KiB of `é` folds to exactly 64 KiB of `e`: at the limit, allowed; one more is over.
+    let rec = record(vec![("x", text(64 * 1024, '\u{00E9}'))]);
+    assert_eq!(eval_with("NormalizeDiacritics([x])", &rec, &small()), End::Len(64 * 1024));
+    let rec = record(vec![("x", text(64 * 1024 + 1, '\u{00E9}'))]);
+    assert_eq!(eval_with("NormalizeDiacritics([x])", &rec, &small()), limit());
 }
 
 #[test]
@@ -231,7 +238,7 @@ fn switch_with_a_big_source() {
 #[test]
 fn output_budget_over_many_values() {
     let rec = record(vec![("x", text(900 * 1024, 'x'))]);
-    let one = "Len(ToUpper([x]))";
+    let one = r#"Len([x] & "")"#;
     let src = vec![one; 20].join(" & ");
     assert_eq!(eval(&src, &rec), limit());
     let src = [one; 10].join(" & ");
@@ -243,6 +250,7 @@ fn output_budget_over_many_values() {
 #[test]
 fn output_budget_does_not_count_values_handed_on() {
     let rec = record(vec![("x", text(900 * 1024, 'X')), ("m", many(3, "A"))]);
+    // (default limits: 40 × 900 KiB would pass the 16 MiB budget if counted)
     let src = format!("Len({}ToLower([x]){})", "Redact(Trim(".repeat(20), "))".repeat(20));
     assert_eq!(eval(&src, &rec), End::Len(6));
     let src = format!("Count({}ToLower([m]){})", "RemoveDuplicates(".repeat(40), ")".repeat(40));
@@ -261,9 +269,9 @@ fn output_budget_over_a_mapped_list() {
 /// Many big arguments of one call: the output budget stops them before they pile up.
 #[test]
 fn output_budget_over_one_call_with_many_big_arguments() {
-    let rec = record(vec![("x", text(900 * 1024, 'x'))]);
+    let rec = record(vec![("x", text(60 * 1024, 'X'))]);
     let src = format!("Len(Join(\"\", {}))", vec!["ToLower([x])"; 40].join(", "));
-    assert_eq!(eval(&src, &rec), limit());
+    assert_eq!(eval_with(&src, &rec, &small()), limit());
 }
 
 // ---- configurable limits ----------------------------------------------------------------
