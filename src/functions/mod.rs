@@ -394,15 +394,14 @@ impl<'e> Env<'e> {
         self.account_new(v, &Seen::default())
     }
 
-    /// Like [`Env::account`], but owned strings whose buffers are in `seen` (an argument
-    /// handed on unchanged) are not counted again against the output budget.
+    /// Like [`Env::account`], but an owned string whose buffer is in `seen` (an argument
+    /// handed on, possibly grown in place) counts only the bytes it gained.
     fn account_new(&mut self, v: &Value<'_>, seen: &Seen) -> Result<(), FnError> {
         let mut bytes = 0usize;
         let mut one = |s: &String| -> Result<(), FnError> {
             self.check_len(s.len())?;
-            if !seen.contains(s.as_ptr() as usize) {
-                bytes = bytes.saturating_add(s.len());
-            }
+            let before = seen.len_of(s.as_ptr() as usize).unwrap_or(0);
+            bytes = bytes.saturating_add(s.len().saturating_sub(before));
             Ok(())
         };
         match v {
@@ -430,12 +429,14 @@ impl<'e> Env<'e> {
     }
 }
 
-/// Heap addresses of the owned strings among a call's arguments (and in their lists), so
-/// that a result handing one on unchanged is not counted as built twice.
+/// Heap addresses and lengths of the owned strings among a call's arguments (and in their
+/// lists), so that a result handing one on is not counted as built twice. (A body that frees
+/// an argument and then allocates its result at the same address is under-counted by at
+/// most that argument's length, which the per-value limit bounds: the budget stays a bound.)
 #[derive(Default)]
 struct Seen {
-    addrs: Vec<usize>,
-    set: Option<std::collections::HashSet<usize>>,
+    addrs: Vec<(usize, usize)>,
+    map: Option<std::collections::HashMap<usize, usize>>,
 }
 
 impl Seen {
@@ -443,22 +444,23 @@ impl Seen {
         let mut addrs = Vec::new();
         for v in vals {
             match v {
-                Value::Str(Cow::Owned(s)) => addrs.push(s.as_ptr() as usize),
+                Value::Str(Cow::Owned(s)) => addrs.push((s.as_ptr() as usize, s.len())),
                 Value::Multi(list) => addrs.extend(list.iter().filter_map(|x| match x {
-                    Value::Str(Cow::Owned(s)) => Some(s.as_ptr() as usize),
+                    Value::Str(Cow::Owned(s)) => Some((s.as_ptr() as usize, s.len())),
                     _ => None,
                 })),
                 _ => {}
             }
         }
-        let set = (addrs.len() > 16).then(|| addrs.iter().copied().collect());
-        Seen { addrs, set }
+        let map = (addrs.len() > 16).then(|| addrs.iter().copied().collect());
+        Seen { addrs, map }
     }
 
-    fn contains(&self, addr: usize) -> bool {
-        match &self.set {
-            Some(set) => set.contains(&addr),
-            None => self.addrs.contains(&addr),
+    /// The length the buffer at `addr` had among the arguments, if it was one of theirs.
+    fn len_of(&self, addr: usize) -> Option<usize> {
+        match &self.map {
+            Some(map) => map.get(&addr).copied(),
+            None => self.addrs.iter().find(|(a, _)| *a == addr).map(|(_, n)| *n),
         }
     }
 }
