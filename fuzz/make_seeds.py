@@ -29,9 +29,14 @@ for e in exprs:
     b = e.encode()
     write("parse", b)
     write("roundtrip", b)
-    # eval: even mode byte, seed byte, five attribute tags choosing short strings/lists,
-    # then the expression text.
-    for prefix in (b"\x00\x00" + b"\x01\x01" * 5, b"\x00\x07" + b"\x05\x02\x00" * 5):
+    # eval: even mode byte, seed byte, then the five attributes a b c m n (each a tag byte
+    # and its payload bytes, see fuzz_targets/eval.rs), then the expression text.
+    #   a = TEXTS[2] "John Doe", b = Null, c = TEXTS[4] "e\u0301",
+    #   m = [TEXTS[5] "😀x", TEXTS[11] "a,b,,c"], n = Null
+    rich = b"\x00\x00" + b"\x01\x01\x02" + b"\x00" + b"\x01\x01\x04" + b"\x05\x02\x01\x05\x01\x0b" + b"\x00"
+    #   every attribute Null, another seed
+    empty = b"\x00\x07" + b"\x00" * 5
+    for prefix in (rich, empty):
         write("eval", prefix + b)
 
 formats = ["yyyyMMddHHmmss.fZ", "yyyy-MM-dd", "M/d/yyyy h:mm:ss tt", "dddd, MMMM d, yyyy", "o", "s", "u",

@@ -7,6 +7,7 @@
 //! Coalesce, SelectUniqueValue) are compiled to jumps and have no native body.
 
 use std::any::Any;
+use std::borrow::Cow;
 
 use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
 use crate::datetime::DateTime;
@@ -523,23 +524,30 @@ impl<'e> Env<'e> {
     /// Called by [`invoke`] for every native result, so no function can hand on an
     /// oversized value even if its body forgot `check_len`.
     pub fn account(&mut self, v: &Value<'_>) -> Result<(), FnError> {
-        let bytes = match v {
-            Value::Str(std::borrow::Cow::Owned(s)) => {
-                self.check_len(s.len())?;
-                s.len()
-            }
+        self.account_new(v, &Seen::default())
+    }
+
+    /// Like [`Env::account`], but an owned string whose buffer is in `seen` (an argument
+    /// handed on, possibly grown in place) counts only the bytes it gained.
+    fn account_new(&mut self, v: &Value<'_>, seen: &Seen) -> Result<(), FnError> {
+        let mut bytes = 0usize;
+        let mut one = |s: &String| -> Result<(), FnError> {
+            self.check_len(s.len())?;
+            let before = seen.len_of(s.as_ptr() as usize).unwrap_or(0);
+            bytes = bytes.saturating_add(s.len().saturating_sub(before));
+            Ok(())
+        };
+        match v {
+            Value::Str(Cow::Owned(s)) => one(s)?,
             Value::Multi(list) => {
-                let mut total = 0usize;
                 for x in list.iter() {
-                    if let Value::Str(std::borrow::Cow::Owned(s)) = x {
-                        self.check_len(s.len())?;
-                        total = total.saturating_add(s.len());
+                    if let Value::Str(Cow::Owned(s)) = x {
+                        one(s)?;
                     }
                 }
-                total
             }
-            _ => 0,
-        };
+            _ => {}
+        }
         self.built = self.built.saturating_add(bytes);
         if self.built > self.limits.max_output_bytes {
             return Err(FnError::new(
@@ -551,6 +559,42 @@ impl<'e> Env<'e> {
             ));
         }
         Ok(())
+    }
+}
+
+/// Heap addresses and lengths of the owned strings among a call's arguments (and in their
+/// lists), so that a result handing one on is not counted as built twice. (A body that frees
+/// an argument and then allocates its result at the same address is under-counted by at
+/// most that argument's length, which the per-value limit bounds: the budget stays a bound.)
+#[derive(Default)]
+struct Seen {
+    addrs: Vec<(usize, usize)>,
+    map: Option<std::collections::HashMap<usize, usize>>,
+}
+
+impl Seen {
+    fn of(vals: &[Value<'_>]) -> Seen {
+        let mut addrs = Vec::new();
+        for v in vals {
+            match v {
+                Value::Str(Cow::Owned(s)) => addrs.push((s.as_ptr() as usize, s.len())),
+                Value::Multi(list) => addrs.extend(list.iter().filter_map(|x| match x {
+                    Value::Str(Cow::Owned(s)) => Some((s.as_ptr() as usize, s.len())),
+                    _ => None,
+                })),
+                _ => {}
+            }
+        }
+        let map = (addrs.len() > 16).then(|| addrs.iter().copied().collect());
+        Seen { addrs, map }
+    }
+
+    /// The length the buffer at `addr` had among the arguments, if it was one of theirs.
+    fn len_of(&self, addr: usize) -> Option<usize> {
+        match &self.map {
+            Some(map) => map.get(&addr).copied(),
+            None => self.addrs.iter().find(|(a, _)| *a == addr).map(|(_, n)| *n),
+        }
     }
 }
 
@@ -580,7 +624,13 @@ pub fn invoke<'a>(
                 scratch.clear();
                 scratch.push(elem);
                 scratch.extend(vals.iter().skip(1).cloned());
+                // Only the element itself may be handed on without counting: the other
+                // arguments were cloned for this call, so handing one on is a new buffer.
+                let seen = Seen::of(&scratch[..1]);
                 let v = eval(&mut Args::new(&mut scratch, present, site), env)?;
+                // Each element is accounted as it is built, so a long list of big results
+                // stops at the output budget instead of piling up first.
+                env.account_new(&v, &seen)?;
                 // Null results are dropped so that the list invariant (no nested Null) holds.
                 match v {
                     Value::Null => {}
@@ -588,13 +638,12 @@ pub fn invoke<'a>(
                     other => out.push(other),
                 }
             }
-            let v = Value::multi(out);
-            env.account(&v)?;
-            return Ok(v);
+            return Ok(Value::multi(out));
         }
     }
+    let seen = Seen::of(vals);
     let v = eval(&mut Args::new(vals, present, site), env)?;
-    env.account(&v)?;
+    env.account_new(&v, &seen)?;
     Ok(v)
 }
 

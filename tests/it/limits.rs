@@ -61,6 +61,17 @@ fn eval(src: &str, rec: &JsonRecord) -> End {
     eval_with(src, rec, &Limits::default())
 }
 
+/// Small limits for the tests that only need to show that a function is bounded: the same
+/// code paths as the defaults, a fraction of the work in a debug build.
+fn small() -> Limits {
+    Limits {
+        max_steps: 10_000,
+        max_value_bytes: 64 * 1024,
+        max_output_bytes: MIB,
+        ..Limits::default()
+    }
+}
+
 fn limit() -> End {
     End::Error("limit-exceeded".to_owned())
 }
@@ -103,14 +114,17 @@ fn split_into_more_pieces_than_the_step_budget() {
 
 #[test]
 fn mapping_over_more_values_than_the_step_budget() {
-    let rec = record(vec![("m", many(1_100_000, "a"))]);
-    assert_eq!(eval(r#"Count(ToUpper([m]))"#, &rec), limit());
+    let rec = record(vec![("m", many(11_000, "a"))]);
+    assert_eq!(eval_with(r#"Count(ToUpper([m]))"#, &rec, &small()), limit());
 }
 
 #[test]
 fn remove_duplicates_over_more_values_than_the_step_budget() {
-    let rec = record(vec![("m", many(1_100_000, "a"))]);
-    assert_eq!(eval("Count(RemoveDuplicates([m]))", &rec), limit());
+    let rec = record(vec![("m", many(11_000, "a"))]);
+    assert_eq!(
+        eval_with("Count(RemoveDuplicates([m]))", &rec, &small()),
+        limit()
+    );
 }
 
 /// RandomString's length is bounded by its own rule (1 to 256), statically and at run time.
@@ -132,8 +146,11 @@ fn random_string_length_is_bounded() {
 #[test]
 fn replace_over_a_long_source_is_charged() {
     // Regex replacement over ~64 MiB of matches: charged per match, fails on steps or size.
-    let rec = record(vec![("x", text(4 * MIB, 'a'))]);
-    assert_eq!(eval(r#"Replace([x], , "a", , "b", , )"#, &rec), limit());
+    let rec = record(vec![("x", text(20_000, 'a'))]);
+    assert_eq!(
+        eval_with(r#"Replace([x], , "a", , "b", , )"#, &rec, &small()),
+        limit()
+    );
 }
 
 // ---- per-value size --------------------------------------------------------------------
@@ -192,23 +209,24 @@ fn convert_to_base64_and_hex_of_big_input() {
 
 #[test]
 fn pcase_of_big_input() {
-    let rec = record(vec![("x", text(2 * MIB, 'a'))]);
-    assert_eq!(eval("PCase([x])", &rec), limit());
+    let rec = record(vec![("x", text(65 * 1024, 'a'))]);
+    assert_eq!(eval_with("PCase([x])", &rec, &small()), limit());
 }
 
 /// `ȿ` (2 bytes) upper-cases to `Ȿ` (3 bytes): a value under the limit can grow past it.
 #[test]
 fn to_upper_that_grows_past_the_limit() {
-    let rec = record(vec![("x", text(400 * 1024, '\u{023F}'))]);
-    assert_eq!(eval("ToUpper([x])", &rec), limit());
+    let rec = record(vec![("x", text(24 * 1024, '\u{023F}'))]);
+    assert_eq!(eval_with("ToUpper([x])", &rec, &small()), limit());
 }
 
 /// A record value may be larger than the per-value limit; transforming it builds a value
 /// over the limit, which no function may hand on.
 #[test]
 fn transforms_of_an_oversized_record_value() {
-    let big: String = "aB \u{00E9}".repeat(MIB / 2);
+    let big: String = "aB \u{00E9}".repeat(32 * 1024);
     let rec = record(vec![("x", Value::string(big))]);
+    let limits = small();
     for f in [
         "ToLower",
         "ToUpper",
@@ -217,23 +235,42 @@ fn transforms_of_an_oversized_record_value() {
         "StripSpaces",
         "ConvertToBase64",
     ] {
-        assert_eq!(eval(&format!("{f}([x])"), &rec), limit(), "{f}");
+        assert_eq!(
+            eval_with(&format!("{f}([x])"), &rec, &limits),
+            limit(),
+            "{f}"
+        );
     }
     // Trim and Left hand on a slice of the record value: nothing is built.
-    assert_eq!(eval("Trim([x])", &rec), End::Len(5 * MIB / 2));
-    assert_eq!(eval("Left([x], 2000000)", &rec), End::Len(2_500_000));
+    assert_eq!(eval_with("Trim([x])", &rec, &limits), End::Len(160 * 1024));
+    assert_eq!(
+        eval_with("Left([x], 100000)", &rec, &limits),
+        End::Len(125_000)
+    );
     // Passing it through builds nothing.
-    assert_eq!(eval("Redact([x])", &rec), End::Len(5 * MIB / 2));
-    assert_eq!(eval("Coalesce([y], [x])", &rec), End::Len(5 * MIB / 2));
+    assert_eq!(
+        eval_with("Redact([x])", &rec, &limits),
+        End::Len(160 * 1024)
+    );
+    assert_eq!(
+        eval_with("Coalesce([y], [x])", &rec, &limits),
+        End::Len(160 * 1024)
+    );
 }
 
 #[test]
 fn normalize_diacritics_of_big_input() {
-    // 2 MiB of `é` folds to exactly 1 MiB of `e`: at the limit, allowed; one more is over.
-    let rec = record(vec![("x", text(MIB, '\u{00E9}'))]);
-    assert_eq!(eval("NormalizeDiacritics([x])", &rec), End::Len(MIB));
-    let rec = record(vec![("x", text(MIB + 1, '\u{00E9}'))]);
-    assert_eq!(eval("NormalizeDiacritics([x])", &rec), limit());
+    // 128 KiB of `é` folds to exactly 64 KiB of `e`: at the limit, allowed; one more is over.
+    let rec = record(vec![("x", text(64 * 1024, '\u{00E9}'))]);
+    assert_eq!(
+        eval_with("NormalizeDiacritics([x])", &rec, &small()),
+        End::Len(64 * 1024)
+    );
+    let rec = record(vec![("x", text(64 * 1024 + 1, '\u{00E9}'))]);
+    assert_eq!(
+        eval_with("NormalizeDiacritics([x])", &rec, &small()),
+        limit()
+    );
 }
 
 #[test]
@@ -260,19 +297,48 @@ fn switch_with_a_big_source() {
 #[test]
 fn output_budget_over_many_values() {
     let rec = record(vec![("x", text(900 * 1024, 'x'))]);
-    let one = "Len(ToUpper([x]))";
+    let one = r#"Len([x] & "")"#;
     let src = vec![one; 20].join(" & ");
     assert_eq!(eval(&src, &rec), limit());
     let src = [one; 10].join(" & ");
     assert!(matches!(eval(&src, &rec), End::Len(_)));
 }
 
+/// A value handed on unchanged (Redact, Trim of trimmed text, Item, RemoveDuplicates) is
+/// not built again: passing one 900 KiB value through 40 calls stays within the budget.
+#[test]
+fn output_budget_does_not_count_values_handed_on() {
+    let rec = record(vec![("x", text(900 * 1024, 'X')), ("m", many(3, "A"))]);
+    // (default limits: 40 × 900 KiB would pass the 16 MiB budget if counted)
+    let src = format!(
+        "Len({}ToLower([x]){})",
+        "Redact(Trim(".repeat(20),
+        "))".repeat(20)
+    );
+    assert_eq!(eval(&src, &rec), End::Len(6));
+    let src = format!(
+        "Count({}ToLower([m]){})",
+        "RemoveDuplicates(".repeat(40),
+        ")".repeat(40)
+    );
+    assert_eq!(eval(&src, &rec), End::Len(1));
+}
+
+/// Mapping over a list builds one value per element; they are counted as they are built.
+#[test]
+fn output_budget_over_a_mapped_list() {
+    let rec = record(vec![("m", many(1_000, "")), ("x", text(100 * 1024, 'X'))]);
+    assert_eq!(eval("Count(Append([m], ToLower([x])))", &rec), limit());
+    let rec = record(vec![("m", many(100, "")), ("x", text(100 * 1024, 'X'))]);
+    assert_eq!(eval("Count(Append([m], ToLower([x])))", &rec), End::Len(3));
+}
+
 /// Many big arguments of one call: the output budget stops them before they pile up.
 #[test]
 fn output_budget_over_one_call_with_many_big_arguments() {
-    let rec = record(vec![("x", text(900 * 1024, 'x'))]);
+    let rec = record(vec![("x", text(60 * 1024, 'X'))]);
     let src = format!("Len(Join(\"\", {}))", vec!["ToLower([x])"; 40].join(", "));
-    assert_eq!(eval(&src, &rec), limit());
+    assert_eq!(eval_with(&src, &rec, &small()), limit());
 }
 
 // ---- configurable limits ----------------------------------------------------------------
@@ -434,4 +500,92 @@ fn long_ampersand_chain_inside_deep_calls_on_a_small_stack() {
     let chain = vec!["[x]"; 2_000].join("&");
     let src = format!("{}{chain}{}", "Trim(".repeat(99), ")".repeat(99));
     assert_eq!(on_small_stack(move || all_stages(src)), Ok(3 * 2_000));
+}
+
+// ---- work that grows faster than the budget charges ----------------------------------------
+
+/// True when the VM finishes `src` on `rec` within `limit` (the evaluation runs on its own
+/// thread; one that overruns is left to finish in the background).
+fn finishes_within(src: &'static str, rec: JsonRecord, limit: std::time::Duration) -> bool {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let program = mapexpr::compile(src).expect("compiles");
+        let (clock, oracle, limits) = (
+            FixedClock(DateTime::MIN),
+            TakenSet::new(),
+            Limits::default(),
+        );
+        let mut rng = NoRandom;
+        let mut ctx = EvalContext::new(&clock, &mut rng, &oracle, &limits);
+        let _ = program.eval(&rec, &mut ctx);
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(limit).is_ok()
+}
+
+fn cjk(n: u32) -> Value<'static> {
+    Value::string((0..n).filter_map(|i| char::from_u32(0x4E00 + i)).collect())
+}
+
+/// Searches and splits over big values run in time linear in their input.
+#[test]
+fn work_is_linear() {
+    let second = std::time::Duration::from_secs(2);
+    let big = || {
+        record(vec![
+            ("x", text(MIB, 'a')),
+            ("y", Value::string(format!("{}b", "a".repeat(10_000)))),
+        ])
+    };
+    assert!(finishes_within("InStr([x], [y])", big(), second));
+    assert!(finishes_within(
+        r#"Count(Split([x], "aab"))"#,
+        big(),
+        second
+    ));
+    assert!(finishes_within(
+        r#"Replace([x], [y], , , "z", , )"#,
+        big(),
+        second
+    ));
+    assert!(finishes_within(
+        r#"Replace([x], , "a+b", , "z", , )"#,
+        big(),
+        second
+    ));
+}
+
+/// KNOWN GAPS (not yet fixed; they live in `src/functions/text.rs` and `src/text/titlecase.rs`,
+/// which other branches own). Each runs in time proportional to the product of two input
+/// lengths while charging the step budget only for one, so a record with two values of
+/// ~1 MiB keeps one evaluation busy for minutes:
+///
+/// - `InStr(…, vbTextCompare)`: `find_ignoring_case` restarts the comparison at every
+///   position (O(hay × needle)); lower-casing both once and searching would be linear.
+/// - `Word(s, n, delimiters)`: `delims.contains(c)` for every character (O(s × delimiters));
+///   a set of the delimiter characters would be linear.
+/// - `PCase(s, separators)`: the same in `pcase_with_separators`.
+///
+/// FIXME(text owners): when one of them is fixed this test fails for it; move it to
+/// `work_is_linear` then.
+#[test]
+fn known_gaps_work_grows_with_a_product_of_inputs() {
+    let second = std::time::Duration::from_secs(1);
+    let instr = record(vec![
+        ("x", text(100_000, 'a')),
+        ("y", Value::string(format!("{}b", "a".repeat(2_000)))),
+    ]);
+    assert!(
+        !finishes_within("InStr([x], [y], 1, vbTextCompare)", instr, second),
+        "InStr vbTextCompare is now fast: move it to work_is_linear"
+    );
+    let word = || record(vec![("x", text(400_000, 'a')), ("d", cjk(60_000))]);
+    assert!(
+        !finishes_within("Word([x], 2, [d])", word(), second),
+        "Word is now fast: move it to work_is_linear"
+    );
+    assert!(
+        !finishes_within("PCase([x], [d])", word(), second),
+        "PCase is now fast: move it to work_is_linear"
+    );
 }
