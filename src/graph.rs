@@ -4,7 +4,7 @@
 use serde_json::{Value as Json, json};
 
 use crate::functions;
-use crate::syntax::ast::{Expr, ExprKind, write_string_literal};
+use crate::syntax::ast::{BinOp, Expr, ExprKind, write_string_literal};
 
 /// The `attributeMappingSource` node of an expression (keys `expression`, `name`,
 /// `parameters`, `type`, in that order).
@@ -28,12 +28,22 @@ pub fn tree(e: &Expr) -> Json {
             Vec::new(),
             "Constant",
         ),
-        ExprKind::Binary { op, lhs, rhs } => node(
-            e.to_string(),
-            op.as_str().to_owned(),
-            vec![param("left", tree(lhs)), param("right", tree(rhs))],
-            "Function",
-        ),
+        ExprKind::Binary {
+            op: BinOp::Concat, ..
+        } => {
+            // `a & b & c` is a left-leaning tree as deep as the chain is long. Up to
+            // `MAX_BINARY_CHAIN` operands it is shown as nested `left`/`right` nodes (spec
+            // §7.2); a longer chain is one `&` node with an `operand` per operand, so that
+            // neither building nor serializing the tree recurses once per operand.
+            let mut parts = Vec::new();
+            crate::check::collect_concat(e, &mut parts);
+            if parts.len() > MAX_BINARY_CHAIN {
+                let params = parts.iter().map(|p| param("operand", tree(p))).collect();
+                return node(e.to_string(), "&".to_owned(), params, "Function");
+            }
+            binary(e)
+        }
+        ExprKind::Binary { .. } => binary(e),
         ExprKind::Call(call) => {
             let spec = functions::lookup(&call.name);
             let n = call.args.len();
@@ -53,6 +63,21 @@ pub fn tree(e: &Expr) -> Json {
             node(e.to_string(), name, params, "Function")
         }
     }
+}
+
+/// Longest `&` chain shown as nested binary nodes.
+const MAX_BINARY_CHAIN: usize = 64;
+
+fn binary(e: &Expr) -> Json {
+    let ExprKind::Binary { op, lhs, rhs } = &e.kind else {
+        return tree(e);
+    };
+    node(
+        e.to_string(),
+        op.as_str().to_owned(),
+        vec![param("left", tree(lhs)), param("right", tree(rhs))],
+        "Function",
+    )
 }
 
 fn node(expression: String, name: String, parameters: Vec<Json>, ty: &str) -> Json {

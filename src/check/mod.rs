@@ -1330,7 +1330,7 @@ fn format_parses_entra_text(format: &str) -> bool {
 }
 
 /// The operands of a left-leaning `&` chain, left to right (iteratively: chains are long).
-pub(crate) fn collect_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+pub fn collect_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     let start = out.len();
     let mut cur = e;
     while let ExprKind::Binary {

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use mapexpr::CompileOptions;
-use mapexpr::syntax::ast::{Expr, ExprKind};
+use mapexpr::syntax::ast::{BinOp, Expr, ExprKind};
 
 /// Arguments of `explain`.
 #[derive(clap::Args)]
@@ -91,6 +91,16 @@ fn tree(e: &Expr, label: &str, indent: &str, redacted: bool, out: &mut String) {
                 }
             }
         }
+        ExprKind::Binary {
+            op: BinOp::Concat, ..
+        } => {
+            // A `&` chain is listed flat: its tree is as deep as the chain is long.
+            let mut parts = Vec::new();
+            mapexpr::check::collect_concat(e, &mut parts);
+            for p in parts {
+                tree(p, "operand: ", &child_indent, redacted, out);
+            }
+        }
         ExprKind::Binary { lhs, rhs, .. } => {
             tree(lhs, "left: ", &child_indent, redacted, out);
             tree(rhs, "right: ", &child_indent, redacted, out);
@@ -119,9 +129,17 @@ fn mask(e: &mut Expr, under: bool) {
                 }
             }
         }
-        ExprKind::Binary { lhs, rhs, .. } => {
-            mask(lhs, under);
-            mask(rhs, under);
+        ExprKind::Binary { .. } => {
+            // Iteratively over `&` chains (see `tree`).
+            let mut stack = vec![e];
+            while let Some(x) = stack.pop() {
+                if !matches!(x.kind, ExprKind::Binary { .. }) {
+                    mask(x, under);
+                } else if let ExprKind::Binary { lhs, rhs, .. } = &mut x.kind {
+                    stack.push(lhs);
+                    stack.push(rhs);
+                }
+            }
         }
         _ => {}
     }

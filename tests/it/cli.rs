@@ -346,3 +346,30 @@ fn limit_flags_have_their_own_codes() {
     ]);
     assert_eq!(json(&o)["error"]["code"], "limit-exceeded");
 }
+
+#[test]
+fn long_ampersand_chains_in_graph_and_explain() {
+    let expr = vec!["[a]"; 5_000].join(" & ");
+    let o = mapexpr(&[
+        "eval",
+        &expr,
+        "--record",
+        r#"{"a": "x"}"#,
+        "--format",
+        "graph",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let j = json(&o);
+    assert_eq!(j["parsedExpression"]["name"], "&");
+    assert_eq!(
+        j["parsedExpression"]["parameters"].as_array().map(Vec::len),
+        Some(5_000)
+    );
+    assert_eq!(j["evaluationResult"][0].as_str().map(str::len), Some(5_000));
+    // Short chains keep Graph's binary left/right shape.
+    let o = mapexpr(&["eval", "[a] & [b] & [c]", "--format", "graph"]);
+    assert_eq!(json(&o)["parsedExpression"]["parameters"][0]["key"], "left");
+    let o = mapexpr(&["explain", &expr]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o).matches("operand: [a]").count(), 5_000);
+}
