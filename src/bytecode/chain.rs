@@ -220,46 +220,48 @@ fn apply(op: Unary, buf: &mut String, start: usize, scratch: &mut String) {
     let Some(tail) = buf.get_mut(start..) else {
         return;
     };
-    let owned: String = match op {
-        Unary::ToLower if tail.is_ascii() => return tail.make_ascii_lowercase(),
-        Unary::ToUpper if tail.is_ascii() => return tail.make_ascii_uppercase(),
-        Unary::NormalizeDiacritics if tail.is_ascii() => return,
-        Unary::StripSpaces => {
-            if !tail.contains(' ') {
-                return;
+    scratch.clear();
+    let changed = match op {
+        Unary::ToLower if tail.is_ascii() => {
+            tail.make_ascii_lowercase();
+            false
+        }
+        Unary::ToUpper if tail.is_ascii() => {
+            tail.make_ascii_uppercase();
+            false
+        }
+        Unary::ToLower | Unary::ToUpper => {
+            // Simple case mapping is one code point to one code point: map into scratch.
+            let mut changed = false;
+            for c in tail.chars() {
+                let m = if op == Unary::ToLower {
+                    case::lower_char(c, CaseRules::Invariant)
+                } else {
+                    case::upper_char(c, CaseRules::Invariant)
+                };
+                changed |= m != c;
+                scratch.push(m);
             }
-            scratch.clear();
+            changed
+        }
+        Unary::NormalizeDiacritics => diacritics::normalize_into(tail, scratch),
+        Unary::StripSpaces if tail.contains(' ') => {
             scratch.extend(tail.chars().filter(|c| *c != ' '));
-            buf.truncate(start);
-            buf.push_str(scratch);
-            return;
+            true
         }
         Unary::Trim => {
             let t = tail.trim_matches(char::is_whitespace);
-            if t.len() == tail.len() {
-                return;
+            let changed = t.len() != tail.len();
+            if changed {
+                scratch.push_str(t);
             }
-            scratch.clear();
-            scratch.push_str(t);
-            buf.truncate(start);
-            buf.push_str(scratch);
-            return;
+            changed
         }
-        Unary::ToLower => match case::to_lower(tail, CaseRules::Invariant) {
-            Cow::Borrowed(_) => return,
-            Cow::Owned(s) => s,
-        },
-        Unary::ToUpper => match case::to_upper(tail, CaseRules::Invariant) {
-            Cow::Borrowed(_) => return,
-            Cow::Owned(s) => s,
-        },
-        Unary::NormalizeDiacritics => match diacritics::normalize(tail) {
-            Cow::Borrowed(_) => return,
-            Cow::Owned(s) => s,
-        },
-        // Handled by the caller.
-        Unary::Filter(_) | Unary::Left(_) => return,
+        // StripSpaces without spaces; Filter and Left are applied by the caller.
+        Unary::StripSpaces | Unary::Filter(_) | Unary::Left(_) => false,
     };
-    buf.truncate(start);
-    buf.push_str(&owned);
+    if changed {
+        buf.truncate(start);
+        buf.push_str(scratch);
+    }
 }

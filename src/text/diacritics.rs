@@ -12,10 +12,23 @@ use unicode_normalization::char::is_combining_mark;
 
 /// Removes the diacritics of the table; borrowed when nothing is replaced (always for ASCII).
 pub fn normalize(s: &str) -> Cow<'_, str> {
-    if s.is_ascii() {
-        return Cow::Borrowed(s);
+    let mut out = String::new();
+    if normalize_into(s, &mut out) {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(s)
     }
-    let mut out: Option<String> = None;
+}
+
+/// Writes `s` with the table's diacritics removed into `out` (cleared first) and returns
+/// true, or returns false and leaves `out` empty when nothing is replaced. With a reused
+/// `out`, normalising allocates nothing.
+pub fn normalize_into(s: &str, out: &mut String) -> bool {
+    out.clear();
+    if s.is_ascii() {
+        return false;
+    }
+    let mut replaced = false;
     let mut copied = 0usize;
     let bytes = s.as_bytes();
     let mut iter = s.char_indices().peekable();
@@ -40,19 +53,19 @@ pub fn normalize(s: &str) -> Cow<'_, str> {
             continue;
         };
         if let Some(replacement) = lookup(cluster) {
-            let buf = out.get_or_insert_with(|| String::with_capacity(s.len()));
-            buf.push_str(s.get(copied..start).unwrap_or(""));
-            buf.push_str(replacement);
+            if !replaced {
+                out.reserve(s.len());
+                replaced = true;
+            }
+            out.push_str(s.get(copied..start).unwrap_or(""));
+            out.push_str(replacement);
             copied = end;
         }
     }
-    match out {
-        None => Cow::Borrowed(s),
-        Some(mut buf) => {
-            buf.push_str(s.get(copied..).unwrap_or(""));
-            Cow::Owned(buf)
-        }
+    if replaced {
+        out.push_str(s.get(copied..).unwrap_or(""));
     }
+    replaced
 }
 
 /// The replacement of one cluster, matched by canonical equivalence (its NFC form).
