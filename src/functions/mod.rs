@@ -566,35 +566,38 @@ impl<'e> Env<'e> {
 /// lists), so that a result handing one on is not counted as built twice. (A body that frees
 /// an argument and then allocates its result at the same address is under-counted by at
 /// most that argument's length, which the per-value limit bounds: the budget stays a bound.)
+///
+/// Kept on the stack (this runs for every call): the elements of lists longer than
+/// `MAX_LIST` are not tracked, so a body handing one of those on is counted as building it —
+/// an over-count, which keeps the budget a bound.
 #[derive(Default)]
 struct Seen {
-    addrs: Vec<(usize, usize)>,
-    map: Option<std::collections::HashMap<usize, usize>>,
+    addrs: smallvec::SmallVec<[(usize, usize); 8]>,
 }
 
 impl Seen {
+    const MAX_LIST: usize = 8;
+
     fn of(vals: &[Value<'_>]) -> Seen {
-        let mut addrs = Vec::new();
+        let mut addrs = smallvec::SmallVec::new();
         for v in vals {
             match v {
                 Value::Str(Cow::Owned(s)) => addrs.push((s.as_ptr() as usize, s.len())),
-                Value::Multi(list) => addrs.extend(list.iter().filter_map(|x| match x {
-                    Value::Str(Cow::Owned(s)) => Some((s.as_ptr() as usize, s.len())),
-                    _ => None,
-                })),
+                Value::Multi(list) if list.len() <= Self::MAX_LIST => {
+                    addrs.extend(list.iter().filter_map(|x| match x {
+                        Value::Str(Cow::Owned(s)) => Some((s.as_ptr() as usize, s.len())),
+                        _ => None,
+                    }))
+                }
                 _ => {}
             }
         }
-        let map = (addrs.len() > 16).then(|| addrs.iter().copied().collect());
-        Seen { addrs, map }
+        Seen { addrs }
     }
 
     /// The length the buffer at `addr` had among the arguments, if it was one of theirs.
     fn len_of(&self, addr: usize) -> Option<usize> {
-        match &self.map {
-            Some(map) => map.get(&addr).copied(),
-            None => self.addrs.iter().find(|(a, _)| *a == addr).map(|(_, n)| *n),
-        }
+        self.addrs.iter().find(|(a, _)| *a == addr).map(|(_, n)| *n)
     }
 }
 
