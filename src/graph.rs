@@ -35,8 +35,7 @@ pub fn tree(e: &Expr) -> Json {
             // `MAX_BINARY_CHAIN` operands it is shown as nested `left`/`right` nodes (spec
             // §7.2); a longer chain is one `&` node with an `operand` per operand, so that
             // neither building nor serializing the tree recurses once per operand.
-            let mut parts = Vec::new();
-            crate::check::collect_concat(e, &mut parts);
+            let parts = crate::syntax::ast::concat_operands(e);
             if parts.len() > MAX_BINARY_CHAIN {
                 let params = parts.iter().map(|p| param("operand", tree(p))).collect();
                 return node(e.to_string(), "&".to_owned(), params, "Function");

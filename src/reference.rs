@@ -102,8 +102,7 @@ impl<'r> Walker<'_, 'r, '_> {
                 // Spec §3.7: both operands rendered (Null as ""), concatenated; one String.
                 // A chain `a & b & c` is one value built once, so only the whole chain's
                 // length is checked against the value limit (as the VM does).
-                let mut parts = Vec::new();
-                concat_operands(lhs, &mut parts);
+                let mut parts = crate::syntax::ast::concat_operands(lhs);
                 parts.push(rhs);
                 let mut vals = Vec::with_capacity(parts.len());
                 for p in parts {
@@ -330,23 +329,6 @@ fn closed(e: &Expr) -> bool {
         _ => {}
     });
     ok
-}
-
-/// The operands of a left-leaning `&` chain, left to right, without its last operand.
-fn concat_operands<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    let mut stack = Vec::new();
-    let mut cur = e;
-    while let ExprKind::Binary {
-        op: BinOp::Concat,
-        lhs,
-        rhs,
-    } = &cur.kind
-    {
-        stack.push(&**rhs);
-        cur = lhs;
-    }
-    out.push(cur);
-    out.extend(stack.into_iter().rev());
 }
 
 #[cold]

@@ -1146,8 +1146,7 @@ impl Checker<'_, '_> {
     /// only they are recursed into; constant chains fold in one linear pass.
     fn concat(&mut self, e: &Expr, ctx: Ctx) -> Info {
         let inner = ctx.nested();
-        let mut parts = Vec::new();
-        collect_concat(e, &mut parts);
+        let parts = crate::syntax::ast::concat_operands(e);
         let mut failed = false;
         let mut konsts: Vec<Option<Value<'static>>> = Vec::with_capacity(parts.len());
         for (i, part) in parts.iter().enumerate() {
@@ -1327,23 +1326,6 @@ fn ast_canonical(name: &str) -> &str {
 fn format_parses_entra_text(format: &str) -> bool {
     // A malformed format is reported by FormatDateTime's own validation.
     crate::datetime::format::Format::parse(format).map_or(true, |f| f.parses_entra_rendering())
-}
-
-/// The operands of a left-leaning `&` chain, left to right (iteratively: chains are long).
-pub fn collect_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    let start = out.len();
-    let mut cur = e;
-    while let ExprKind::Binary {
-        op: BinOp::Concat,
-        lhs,
-        rhs,
-    } = &cur.kind
-    {
-        out.push(rhs);
-        cur = lhs;
-    }
-    out.push(cur);
-    out[start..].reverse();
 }
 
 fn enum_misplaced(span: Span) -> Diagnostic {

@@ -95,8 +95,7 @@ fn tree(e: &Expr, label: &str, indent: &str, redacted: bool, out: &mut String) {
             op: BinOp::Concat, ..
         } => {
             // A `&` chain is listed flat: its tree is as deep as the chain is long.
-            let mut parts = Vec::new();
-            mapexpr::check::collect_concat(e, &mut parts);
+            let parts = mapexpr::syntax::ast::concat_operands(e);
             for p in parts {
                 tree(p, "operand: ", &child_indent, redacted, out);
             }

@@ -173,8 +173,7 @@ impl Compiler<'_> {
                 op: BinOp::Concat, ..
             } => {
                 // The whole chain in one linear pass; only its operands are recursed into.
-                let mut parts = Vec::new();
-                flatten_concat(e, &mut parts);
+                let parts = crate::syntax::ast::concat_operands(e);
                 let vals: Vec<Option<Value<'static>>> =
                     parts.iter().map(|p| self.fold(p)).collect();
                 let mut out = String::new();
@@ -375,8 +374,7 @@ impl Compiler<'_> {
             ExprKind::Binary {
                 op: BinOp::Concat, ..
             } => {
-                let mut parts = Vec::new();
-                flatten_concat(e, &mut parts);
+                let parts = crate::syntax::ast::concat_operands(e);
                 for p in &parts {
                     self.emit(p)?;
                 }
@@ -450,8 +448,7 @@ impl Compiler<'_> {
             ExprKind::Binary {
                 op: BinOp::Concat, ..
             } => {
-                let mut operands = Vec::new();
-                flatten_concat(e, &mut operands);
+                let operands = crate::syntax::ast::concat_operands(e);
                 let mut children = Vec::with_capacity(operands.len());
                 for p in operands {
                     children.push(self.chain_node(p, parts)?);
@@ -881,11 +878,6 @@ pub(crate) fn binary<'a>(
         BinOp::Gt => Value::Bool(crate::value::compare(a, b)? == Greater),
         BinOp::Ge => Value::Bool(crate::value::compare(a, b)? != Less),
     })
-}
-
-/// The operands of a `&` chain, without recursing once per operand (see `check::concat`).
-fn flatten_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    crate::check::collect_concat(e, out);
 }
 
 fn same_const(a: &Value<'_>, b: &Value<'_>) -> bool {
