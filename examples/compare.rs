@@ -7,6 +7,7 @@
 //! are timed in interleaved batches (batch 1 of every variant, then batch 2, …), so a noisy
 //! neighbour hits them alike; the number shown is the median over batches of the mean ns per
 //! call inside a batch. `MAPEXPR_BENCH_ONLY=upn` keeps the workloads whose name contains it.
+//! `MAPEXPR_PROFILE=upn_ascii` (or `set30`) runs only the VM in a loop, for a profiler.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -113,7 +114,48 @@ fn print(rows: &[Row]) {
     }
 }
 
+/// `MAPEXPR_PROFILE=<workload>|set30`: only the VM on a `SlotRecord`, in a loop for five
+/// seconds, for `perf record` or `valgrind --tool=callgrind` (`MAPEXPR_PROFILE_ITERS` then
+/// bounds the loop instead).
+fn profile(name: &str) {
+    let iters: Option<u64> = std::env::var("MAPEXPR_PROFILE_ITERS")
+        .ok()
+        .map(|v| v.parse().unwrap());
+    let until = Instant::now() + Duration::from_secs(5);
+    let mut env = Env::new();
+    let mut ctx = env.ctx();
+    let mut n = 0u64;
+    let done = |n: u64| iters.map_or_else(|| n % 1024 == 0 && Instant::now() >= until, |i| n >= i);
+    if name == "set30" {
+        let base = common::cel_base();
+        let s = common::Set30::new(&base);
+        let rec = SlotRecord::new(&s.slots);
+        while !done(n) {
+            for p in &s.programs {
+                black_box(p.eval(black_box(&rec), &mut ctx).unwrap());
+            }
+            n += 1;
+        }
+    } else {
+        let w = common::workloads()
+            .into_iter()
+            .find(|w| w.name == name)
+            .expect("a workload name");
+        let p = Prepared::new(w);
+        let rec = p.slot_record();
+        while !done(n) {
+            let out = p.program.eval(black_box(&rec), &mut ctx).unwrap();
+            p.check(&out);
+            n += 1;
+        }
+    }
+    println!("{name}: {n} evaluations");
+}
+
 fn main() {
+    if let Ok(name) = std::env::var("MAPEXPR_PROFILE") {
+        return profile(&name);
+    }
     let started = Instant::now();
     let only = std::env::var("MAPEXPR_BENCH_ONLY").ok();
     let base = common::cel_base();

@@ -126,6 +126,12 @@ fn upn_ascii() {
 
 // TARGET (issue 6): at most 1 allocation (the output string).
 #[test]
+fn upn_nonorm() {
+    check("upn_nonorm");
+}
+
+// TARGET (issue 6): at most 1 allocation (the output string).
+#[test]
 fn upn_diacritics() {
     check("upn_diacritics");
 }

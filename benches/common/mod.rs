@@ -480,6 +480,22 @@ pub fn workloads() -> Vec<Workload> {
             }),
             max_allocs: 1,
         },
+        // The UPN without NormalizeDiacritics, on the same ASCII record: the difference to
+        // `upn_ascii` is what NormalizeDiacritics costs on ASCII (target: nothing).
+        Workload {
+            name: "upn_nonorm",
+            expr: r#"ToLower(Join("@", StripSpaces(Join(".", [givenName], [surname])), "contoso.com"))"#.into(),
+            expected: "john.smith@contoso.com".into(),
+            native_attrs: vec!["givenName", "surname"],
+            native: |v, i| native_upn(text(&v[i[0]]), text(&v[i[1]]), "contoso.com"),
+            regex: None,
+            cel: Some(CelSpec {
+                expr: r#"(givenName + "." + surname).replace(" ", "").lowerAscii() + "@contoso.com""#.into(),
+                vars: vec!["givenName", "surname"],
+                expected: None,
+            }),
+            max_allocs: 1,
+        },
         Workload {
             name: "upn_diacritics",
             expr: UPN_EXPR.replace("[givenName]", "[givenNameD]").replace("[surname]", "[surnameD]"),
