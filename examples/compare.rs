@@ -176,7 +176,6 @@ fn main() {
         let mut variants: Vec<Variant<'_>> = Vec::new();
         {
             let mut ctx = e1.ctx();
-            let rec = rec;
             variants.push((
                 "vm_slot",
                 Box::new(move || {

@@ -172,7 +172,10 @@ fn format_datetime() {
 #[test]
 fn report() {
     // The size of a stack slot: every push, pop and reborrow moves this many bytes.
-    eprintln!("size_of::<Value>() = {} bytes", std::mem::size_of::<mapexpr::Value<'_>>());
+    eprintln!(
+        "size_of::<Value>() = {} bytes",
+        std::mem::size_of::<mapexpr::Value<'_>>()
+    );
     eprintln!(
         "{:<16} {:>8} {:>8} {:>8} {:>8}",
         "workload", "vm_slot", "target", "native", "regex"
