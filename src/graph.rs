@@ -42,7 +42,7 @@ pub fn tree(e: &Expr) -> Json {
                 let Some(x) = &a.expr else { continue };
                 let key = match spec {
                     Some(spec) => {
-                        let p = crate::check::param_index(spec, n, i);
+                        let p = spec.slot_of(n, i);
                         spec.param_for(p).map_or("argument", |p| p.key)
                     }
                     None => "argument",

@@ -30,6 +30,9 @@ pub mod diagnostic;
 pub mod error;
 pub mod functions;
 pub mod graph;
+pub mod mapping;
+#[cfg(feature = "reference")]
+pub mod reference;
 pub mod syntax;
 pub mod text;
 pub mod value;
@@ -44,6 +47,7 @@ pub use datetime::DateTime;
 pub use diagnostic::{Diagnostic, Severity};
 pub use error::{ErrorCode, EvalError, FnError};
 pub use functions::NoRandom;
+pub use mapping::{CompiledSet, Mapping, MappingSet};
 pub use value::{JsonRecord, Record, SlotRecord, Value};
 pub use vm::{EvalContext, Outcome};
 
@@ -91,22 +95,28 @@ impl CompileError {
 
 /// Parses and checks `src`, returning every diagnostic (errors, warnings and hints).
 pub fn diagnose(src: &str, opts: &CompileOptions<'_>) -> Vec<Diagnostic> {
-    match syntax::parse_with(src, &opts.limits) {
-        Err(errors) => errors,
-        Ok(parsed) => {
-            let checked = check::check(
-                &parsed.expr,
-                &CheckOptions {
-                    schema: opts.schema,
-                    limits: opts.limits.clone(),
-                },
-            );
-            let mut all = parsed.warnings;
-            all.extend(checked.diagnostics);
-            all.sort_by_key(|d| d.span.start);
-            all
-        }
+    match front(src, opts) {
+        Ok((_, diagnostics)) | Err(diagnostics) => diagnostics,
     }
+}
+
+/// Parse and check: the tree and every diagnostic in source order, or the syntax errors.
+fn front(
+    src: &str,
+    opts: &CompileOptions<'_>,
+) -> Result<(syntax::ast::Expr, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let parsed = syntax::parse_with(src, &opts.limits)?;
+    let checked = check::check(
+        &parsed.expr,
+        &CheckOptions {
+            schema: opts.schema,
+            limits: opts.limits.clone(),
+        },
+    );
+    let mut all = parsed.warnings;
+    all.extend(checked.diagnostics);
+    all.sort_by_key(|d| d.span.start);
+    Ok((parsed.expr, all))
 }
 
 /// Compiles with default options.
@@ -127,23 +137,12 @@ pub fn compile_in_layout(
     opts: &CompileOptions<'_>,
     layout: &mut compile::Layout,
 ) -> Result<Compiled, CompileError> {
-    let parsed = syntax::parse_with(src, &opts.limits)
-        .map_err(|diagnostics| CompileError { diagnostics })?;
-    let checked = check::check(
-        &parsed.expr,
-        &CheckOptions {
-            schema: opts.schema,
-            limits: opts.limits.clone(),
-        },
-    );
-    let mut all = parsed.warnings;
-    all.extend(checked.diagnostics);
-    all.sort_by_key(|d| d.span.start);
+    let (expr, all) = front(src, opts).map_err(|diagnostics| CompileError { diagnostics })?;
     if diagnostic::has_errors(&all) {
         return Err(CompileError { diagnostics: all });
     }
     let program =
-        compile::compile_in(&parsed.expr, src, &opts.limits, layout).map_err(|d| CompileError {
+        compile::compile_in(&expr, src, &opts.limits, layout).map_err(|d| CompileError {
             diagnostics: vec![d],
         })?;
     Ok(Compiled {

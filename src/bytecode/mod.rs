@@ -6,6 +6,8 @@
 
 use std::fmt::Write as _;
 
+pub mod chain;
+
 use crate::functions::{FnSpec, NativeFn, SiteData};
 use crate::syntax::Span;
 use crate::syntax::ast::BinOp;
@@ -36,6 +38,8 @@ index!(/// An index into `Program::calls`.
     CallIdx);
 index!(/// An index into `Program::tables`.
     TableIdx);
+index!(/// An index into `Program::chains`.
+    ChainIdx);
 
 /// One instruction. Each doc comment states the stack effect, top of stack on the right.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -61,6 +65,9 @@ pub enum Op {
     /// `[s k] -> [s]` when unequal, `[s k] -> []` plus a jump when equal: one dynamic
     /// Switch key.
     SwitchKeyEq(CodeIdx),
+    /// `[s] -> [s]`: fail unless the Switch source has one text (a list of two or more
+    /// values is `multi-valued-argument`), before any dynamic key is evaluated.
+    SwitchSource,
     /// `[v] -> []`: discard.
     Pop,
     /// `[v] -> [v]` plus a jump when `v` is not Null; `[v] -> []` otherwise (Coalesce).
@@ -74,6 +81,29 @@ pub enum Op {
     IgnoreIfEmpty,
     /// `[v] -> !`: finish with `v`.
     Return,
+    /// `[] -> !`: finish with a constant (peephole of `Const; Return`).
+    ReturnConst(ConstIdx),
+    /// `[] -> !`: finish with an attribute (peephole of `Attr; Return`).
+    ReturnAttr(SlotIdx),
+    /// `[] -> []`: compare an attribute with a constant (`=`, or `<>` when `ne`) and jump to
+    /// `target` when the comparison is False; when True, skip the 3 ops it replaced (peephole
+    /// of `Attr; Const; Cmp; JumpIfFalse`, whose span it borrows from the `Cmp` at pc + 2).
+    JumpUnlessAttrEq {
+        /// The attribute.
+        slot: SlotIdx,
+        /// The constant.
+        konst: ConstIdx,
+        /// Where to go when False.
+        target: CodeIdx,
+        /// `<>` instead of `=`.
+        ne: bool,
+    },
+    /// `[] -> []`: `Attr; SwitchTable` in one op.
+    SwitchAttr(SlotIdx, TableIdx),
+    /// `[] -> [s]` plus a jump to the chain's end: build a string chain into one buffer
+    /// (see [`chain`]); `[] -> []` and fall through to the generic code of the same
+    /// expression when the chain bails out (a multi-valued attribute).
+    StrChain(ChainIdx),
 }
 
 /// A native call site: the function, its prepared data and its span.
@@ -108,11 +138,16 @@ impl SwitchTable {
     pub fn lookup(&self, key: &str) -> CodeIdx {
         match &self.index {
             Some(map) => map.get(key).copied().unwrap_or(self.default),
-            None => self
-                .keys
-                .iter()
-                .find(|(k, _)| k == key)
-                .map_or(self.default, |(_, c)| *c),
+            None => {
+                // Length and first byte reject most keys before a full comparison.
+                let first = key.as_bytes().first();
+                self.keys
+                    .iter()
+                    .find(|(k, _)| {
+                        k.len() == key.len() && k.as_bytes().first() == first && k == key
+                    })
+                    .map_or(self.default, |(_, c)| *c)
+            }
         }
     }
 }
@@ -123,6 +158,7 @@ pub struct Program {
     pub(crate) consts: Vec<Value<'static>>,
     pub(crate) calls: Vec<CallSite>,
     pub(crate) tables: Vec<SwitchTable>,
+    pub(crate) chains: Vec<chain::Chain>,
     pub(crate) attributes: Vec<String>,
     /// Spans of ops other than calls that can fail, sorted by pc.
     pub(crate) spans: Vec<(u32, Span)>,
@@ -130,6 +166,11 @@ pub struct Program {
     pub(crate) max_stack: usize,
     /// Per constant: it stands under `Redact(…)` and is displayed as `[Redact]` (F20).
     pub(crate) redacted: Vec<bool>,
+    /// The program calls functions or concatenates: evaluation sets up the buffer pool.
+    pub(crate) builds_strings: bool,
+    /// Every reachable op is a decision (`JumpUnlessAttrEq`, `SwitchAttr`, `Jump`) or a
+    /// `ReturnConst`/`ReturnAttr`: the VM runs it without a stack or an environment.
+    pub(crate) decision_only: bool,
 }
 
 impl Program {
@@ -236,12 +277,49 @@ impl Program {
                     None => "switch    ?".to_owned(),
                 },
                 Op::SwitchKeyEq(t) => format!("keyeq     @{}", t.0),
+                Op::SwitchSource => "switchsrc".to_owned(),
                 Op::Pop => "pop".to_owned(),
                 Op::JumpIfNotNull(t) => format!("jnotnull  @{}", t.0),
                 Op::UniqueOrNext(t) => format!("unique    @{}", t.0),
                 Op::FailNoUnique => "fail      no-unique-value".to_owned(),
                 Op::IgnoreIfEmpty => "ignoreifempty".to_owned(),
                 Op::Return => "return".to_owned(),
+                Op::ReturnConst(c) if self.redacted.get(c.get()).copied().unwrap_or(false) => {
+                    "return    [Redact]".to_owned()
+                }
+                Op::ReturnConst(c) => format!("return    {}", show_const(self.consts.get(c.get()))),
+                Op::ReturnAttr(s) => format!(
+                    "return    #{} [{}]",
+                    s.0,
+                    self.attributes.get(s.get()).map_or("?", String::as_str)
+                ),
+                Op::JumpUnlessAttrEq {
+                    slot,
+                    konst,
+                    target,
+                    ne,
+                } => format!(
+                    "jattrne   #{} [{}] {} {} else @{}",
+                    slot.0,
+                    self.attributes.get(slot.get()).map_or("?", String::as_str),
+                    if *ne { "<>" } else { "=" },
+                    show_const(self.consts.get(konst.get())),
+                    target.0
+                ),
+                Op::StrChain(c) => match self.chains.get(c.get()) {
+                    Some(ch) => format!(
+                        "strchain  {} nodes, else fall through; end @{}",
+                        ch.nodes.len(),
+                        ch.end.0
+                    ),
+                    None => "strchain  ?".to_owned(),
+                },
+                Op::SwitchAttr(slot, t) => format!(
+                    "switchattr #{} [{}] table {}",
+                    slot.0,
+                    self.attributes.get(slot.get()).map_or("?", String::as_str),
+                    t.0
+                ),
             };
             let _ = writeln!(out, "{pc:4}  {text}");
         }

@@ -7,13 +7,10 @@
 
 mod schema;
 
-use crate::context::{FixedClock, Limits, TakenSet};
-use crate::datetime::DateTime;
+use crate::context::Limits;
 use crate::diagnostic::Diagnostic;
 use crate::error::ErrorCode;
-use crate::functions::{
-    self, Arity, ConstArgs, ConstSlot, Doc, Env, FnSpec, Imp, LazyKind, ParamKind, Returns,
-};
+use crate::functions::{self, Arity, ConstArgs, Doc, FnSpec, Imp, LazyKind, ParamKind, Returns};
 use crate::syntax::Span;
 use crate::syntax::ast::{BinOp, Call, Constant, Expr, ExprKind};
 use crate::value::Value;
@@ -300,6 +297,9 @@ impl Checker<'_, '_> {
     }
 
     fn binary(&mut self, e: &Expr, op: BinOp, lhs: &Expr, rhs: &Expr, ctx: Ctx) -> Info {
+        if op == BinOp::Concat {
+            return self.concat(e, ctx);
+        }
         let inner = ctx.nested();
         let l = self.expr(
             lhs,
@@ -327,29 +327,7 @@ impl Checker<'_, '_> {
                 _ => {}
             }
         }
-        if op == BinOp::Concat {
-            // Report the lint once per chain: at the outermost `&`.
-            if !ctx.concat_child {
-                let mut parts = Vec::new();
-                collect_concat(e, &mut parts);
-                let fix = format!(
-                    "Join(\"\", {})",
-                    parts
-                        .iter()
-                        .map(|p| p.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                self.push(
-                    Diagnostic::warning(
-                        ErrorCode::AmpersandOperator,
-                        e.span,
-                        "`&` is documented only for Entra cloud sync",
-                    )
-                    .with_fix(e.span, fix),
-                );
-            }
-        } else if !ctx.condition {
+        if !ctx.condition {
             self.push(
                 Diagnostic::hint(
                     ErrorCode::ComparisonOutsideCondition,
@@ -552,7 +530,12 @@ impl Checker<'_, '_> {
         else {
             return Info::of(ty);
         };
-        let (slots, present) = normalise_slots(spec, call, &infos);
+        let (slots, present) = functions::const_slots(spec, call.args.len(), |i| {
+            infos
+                .get(i)
+                .and_then(Option::as_ref)
+                .map(|info| info.konst.as_ref())
+        });
         let site = match prepare {
             Some(prep) => match prep(&ConstArgs { slots: &slots }) {
                 Ok(site) => site,
@@ -572,28 +555,22 @@ impl Checker<'_, '_> {
             },
             None => None,
         };
-        let all_const = slots.iter().all(|s| !s.present || s.value.is_some());
-        if pure && all_const {
-            let mut vals: Vec<Value<'static>> = slots
-                .iter()
-                .map(|s| s.value.cloned().unwrap_or(Value::Null))
-                .collect();
-            let clock = FixedClock(DateTime::MIN);
-            let mut rng = functions::NoRandom;
-            let oracle = TakenSet::new();
-            let mut env = Env::new(&clock, &mut rng, &oracle, &self.opts.limits);
-            let folded =
-                functions::invoke(spec, eval, &mut vals, present, site.as_deref(), &mut env);
-            if env.clock_used() {
-                // Depends on the clock (a time-only FormatDateTime input): not a constant.
-                return Info::of(ty);
-            }
-            match folded {
-                Ok(v) => return Info::konst(v.into_owned()),
-                Err(err) => {
+        if pure {
+            match functions::fold(
+                spec,
+                eval,
+                &slots,
+                present,
+                site.as_deref(),
+                &self.opts.limits,
+            ) {
+                Some(Ok(v)) => return Info::konst(v),
+                Some(Err(err)) => {
                     self.fold_failure(err.code, err.message, e.span, ctx);
                     return Info::failed(ty);
                 }
+                // Not constant, or it read the clock (a time-only FormatDateTime input).
+                None => {}
             }
         }
         Info::of(ty)
@@ -1162,6 +1139,78 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// A whole `&` chain at once. The parser builds `a & b & c` as a left-leaning tree as
+    /// deep as the chain is long, and the depth limit counts only parentheses, so walking
+    /// the chain node by node would recurse once per operand (a few hundred operands
+    /// overflow a 2 MiB stack in a debug build). The operands are collected iteratively and
+    /// only they are recursed into; constant chains fold in one linear pass.
+    fn concat(&mut self, e: &Expr, ctx: Ctx) -> Info {
+        let inner = ctx.nested();
+        let mut parts = Vec::new();
+        collect_concat(e, &mut parts);
+        let mut failed = false;
+        let mut konsts: Vec<Option<Value<'static>>> = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            let info = self.expr(
+                part,
+                Ctx {
+                    concat_child: i == 0,
+                    ..inner
+                },
+            );
+            match info.ty {
+                Ty::Multi => self.push(
+                    Diagnostic::error(
+                        ErrorCode::MultiValuedArgument,
+                        part.span,
+                        "`&` needs single values; this operand is multi-valued",
+                    )
+                    .with_help("pick one value with `Item(…, 1)` or combine them with `Join(…)`"),
+                ),
+                Ty::Enum => self.push(enum_misplaced(part.span)),
+                _ => {}
+            }
+            failed |= info.failed;
+            konsts.push(info.konst);
+        }
+        // Report the lint once per chain: at the outermost `&`.
+        if !ctx.concat_child {
+            let fix = format!(
+                "Join(\"\", {})",
+                parts
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            self.push(
+                Diagnostic::warning(
+                    ErrorCode::AmpersandOperator,
+                    e.span,
+                    "`&` is documented only for Entra cloud sync",
+                )
+                .with_fix(e.span, fix),
+            );
+        }
+        if failed {
+            return Info::failed(Ty::Str);
+        }
+        if konsts.iter().all(Option::is_some) {
+            let mut out = String::new();
+            for k in konsts.iter().flatten() {
+                match k.text() {
+                    Ok(t) => out.push_str(t.as_deref().unwrap_or("")),
+                    Err(err) => {
+                        self.fold_failure(err.code, err.message, e.span, ctx);
+                        return Info::failed(Ty::Str);
+                    }
+                }
+            }
+            return Info::konst(Value::string(out));
+        }
+        Info::of(Ty::Str)
+    }
+
     fn iif_null_condition(&mut self, cond: &Expr) {
         let nullable = |x: &Expr| match x.as_attr() {
             Some(name) => !self
@@ -1280,18 +1329,21 @@ fn format_parses_entra_text(format: &str) -> bool {
     crate::datetime::format::Format::parse(format).map_or(true, |f| f.parses_entra_rendering())
 }
 
-fn collect_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match &e.kind {
-        ExprKind::Binary {
-            op: BinOp::Concat,
-            lhs,
-            rhs,
-        } => {
-            collect_concat(lhs, out);
-            out.push(rhs);
-        }
-        _ => out.push(e),
+/// The operands of a left-leaning `&` chain, left to right (iteratively: chains are long).
+pub(crate) fn collect_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    let start = out.len();
+    let mut cur = e;
+    while let ExprKind::Binary {
+        op: BinOp::Concat,
+        lhs,
+        rhs,
+    } = &cur.kind
+    {
+        out.push(rhs);
+        cur = lhs;
     }
+    out.push(cur);
+    out[start..].reverse();
 }
 
 fn enum_misplaced(span: Span) -> Diagnostic {
@@ -1313,21 +1365,10 @@ fn plural(n: usize) -> String {
 /// For each written argument, the parameter it fills (`None` past the signature). The
 /// 3-argument FormatDateTime has no styles slot: its arguments fill slots 0, 2 and 3.
 fn slot_params(spec: &FnSpec, n: usize) -> Vec<Option<&'static functions::Param>> {
-    (0..n)
-        .map(|i| spec.param_for(param_index(spec, n, i)))
-        .collect()
+    (0..n).map(|i| spec.param_for(spec.slot_of(n, i))).collect()
 }
 
-/// The parameter index that written argument `i` fills.
-pub fn param_index(spec: &FnSpec, n: usize, i: usize) -> usize {
-    if spec.name == "FormatDateTime" && n == 3 && i > 0 {
-        i + 1
-    } else {
-        i
-    }
-}
-
-/// The written argument index that fills parameter slot `p` (inverse of `param_index`).
+/// The written argument index that fills parameter slot `p` (inverse of `FnSpec::slot_of`).
 fn written_index(spec: &FnSpec, n: usize, p: usize) -> Option<usize> {
     if spec.name == "FormatDateTime" && n == 3 {
         match p {
@@ -1338,36 +1379,6 @@ fn written_index(spec: &FnSpec, n: usize, p: usize) -> Option<usize> {
     } else {
         Some(p)
     }
-}
-
-/// The slots a native body sees: FormatDateTime always gets 4 (styles absent in the
-/// 3-argument form); other functions get the slots as written. Returns the presence mask.
-fn normalise_slots<'i>(
-    spec: &FnSpec,
-    call: &Call,
-    infos: &'i [Option<Info>],
-) -> (Vec<ConstSlot<'i>>, u64) {
-    let n = call.args.len();
-    let total = if spec.name == "FormatDateTime" { 4 } else { n };
-    let mut slots = vec![
-        ConstSlot {
-            present: false,
-            value: None
-        };
-        total
-    ];
-    let mut present = 0u64;
-    for (i, info) in infos.iter().enumerate() {
-        let p = param_index(spec, n, i);
-        if let (Some(info), Some(slot)) = (info, slots.get_mut(p)) {
-            slot.present = true;
-            slot.value = info.konst.as_ref();
-            if p < 64 {
-                present |= 1 << p;
-            }
-        }
-    }
-    (slots, present)
 }
 
 /// The closest candidate within edit distance 2 (case-insensitive), for "did you mean".

@@ -23,6 +23,8 @@ pub struct Args {
     /// Exit 1 when there are warnings.
     #[arg(long)]
     deny_warnings: bool,
+    #[command(flatten)]
+    limits: super::LimitArgs,
 }
 
 /// Runs `check`: exit 0 when clean, 1 for warnings with `--deny-warnings`, 2 for errors.
@@ -43,7 +45,7 @@ pub fn run(a: Args) -> i32 {
     };
     let opts = CompileOptions {
         schema: schema.as_ref(),
-        ..Default::default()
+        limits: a.limits.limits(),
     };
     let diags = mapexpr::diagnose(&src, &opts);
     let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();

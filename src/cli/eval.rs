@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use mapexpr::functions::generate::SeededRng;
 use mapexpr::{
-    CompileOptions, Diagnostic, EvalContext, FixedClock, JsonRecord, Limits, Outcome, SystemClock,
+    CompileOptions, Diagnostic, EvalContext, FixedClock, JsonRecord, Outcome, SystemClock,
     TakenSet, Value,
 };
 use serde_json::{Value as Json, json};
@@ -43,6 +43,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    #[command(flatten)]
+    limits: super::LimitArgs,
 }
 
 /// How the evaluation ended, for every output format.
@@ -89,10 +91,12 @@ fn evaluate(a: &Args, src: &str) -> (End, Vec<Diagnostic>, Option<mapexpr::synta
         Ok(s) => s,
         Err(e) => return (End::Input(e), Vec::new(), None),
     };
-    let parsed = mapexpr::syntax::parse(src).ok().map(|p| p.expr);
+    let parsed = mapexpr::syntax::parse_with(src, &a.limits.limits())
+        .ok()
+        .map(|p| p.expr);
     let opts = CompileOptions {
         schema: schema.as_ref(),
-        ..Default::default()
+        limits: a.limits.limits(),
     };
     let compiled = match mapexpr::compile_with(src, &opts) {
         Ok(c) => c,
@@ -138,7 +142,7 @@ fn evaluate(a: &Args, src: &str) -> (End, Vec<Diagnostic>, Option<mapexpr::synta
         Some(s) => SeededRng::from_seed(s),
         None => SeededRng::from_entropy(),
     };
-    let limits = Limits::default();
+    let limits = a.limits.limits();
     let mut ctx = EvalContext::new(clock.as_ref(), &mut rng, &oracle, &limits);
     let mut warnings = compiled.warnings;
     // Attributes the record has only in another casing: the value is Null, say why.

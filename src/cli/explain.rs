@@ -72,7 +72,7 @@ fn tree(e: &Expr, label: &str, indent: &str, redacted: bool, out: &mut String) {
             let redact_here = redacted || spec.is_some_and(|s| s.name == "Redact");
             for (i, a) in c.args.iter().enumerate() {
                 let key = spec
-                    .and_then(|s| s.param_for(mapexpr::check::param_index(s, n, i)))
+                    .and_then(|s| s.param_for(s.slot_of(n, i)))
                     .map_or("argument".to_owned(), |p| p.key.to_owned());
                 let label = format!("{key}: ");
                 match &a.expr {

@@ -27,9 +27,13 @@ macro_rules! out {
 }
 
 mod check;
+mod deps;
 mod eval;
 mod explain;
 mod functions;
+mod run;
+mod test;
+mod validate;
 
 /// Compile, check and evaluate Microsoft Entra attribute-mapping expressions.
 #[derive(Parser)]
@@ -49,6 +53,14 @@ enum Command {
     Explain(explain::Args),
     /// List every function with its signature.
     Functions(functions::Args),
+    /// Apply a mapping set to every record of an NDJSON or CSV file.
+    Run(run::Args),
+    /// Check every mapping of an exported Entra synchronization schema before importing it.
+    Validate(validate::Args),
+    /// Run expression or mapping test cases (also the Pester harness's JSON cases).
+    Test(test::Args),
+    /// List the source attributes an expression or a mapping set reads.
+    Deps(deps::Args),
 }
 
 /// Output formats shared by the subcommands.
@@ -76,6 +88,66 @@ pub fn main() -> i32 {
         Command::Eval(a) => eval::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Functions(a) => functions::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Test(a) => test::run(a),
+        Command::Deps(a) => deps::run(a),
+    }
+}
+
+/// The evaluation and parsing limits, shared by every subcommand that compiles or evaluates
+/// (defaults: `mapexpr::Limits::default()`, documented in the README).
+#[derive(clap::Args, Clone, Debug)]
+pub struct LimitArgs {
+    /// Hard expression length in UTF-16 code units.
+    #[arg(long, value_name = "N")]
+    max_expression_len: Option<usize>,
+    /// Open parentheses at once.
+    #[arg(long, value_name = "N")]
+    max_depth: Option<usize>,
+    /// Arguments in one call.
+    #[arg(long, value_name = "N")]
+    max_args: Option<usize>,
+    /// Steps one evaluation may take.
+    #[arg(long, value_name = "N")]
+    max_steps: Option<u64>,
+    /// Bytes one value may hold.
+    #[arg(long, value_name = "BYTES")]
+    max_value_bytes: Option<usize>,
+    /// Bytes one evaluation may build in all.
+    #[arg(long, value_name = "BYTES")]
+    max_output_bytes: Option<usize>,
+    /// Values one multi-valued value may hold.
+    #[arg(long, value_name = "N")]
+    max_multi_len: Option<usize>,
+}
+
+impl LimitArgs {
+    /// The limits: defaults overridden by the flags given.
+    pub fn limits(&self) -> mapexpr::Limits {
+        let mut l = mapexpr::Limits::default();
+        if let Some(v) = self.max_expression_len {
+            l.max_expression_len = v;
+        }
+        if let Some(v) = self.max_depth {
+            l.max_depth = v;
+        }
+        if let Some(v) = self.max_args {
+            l.max_args = v;
+        }
+        if let Some(v) = self.max_steps {
+            l.max_steps = v;
+        }
+        if let Some(v) = self.max_value_bytes {
+            l.max_value_bytes = v;
+        }
+        if let Some(v) = self.max_output_bytes {
+            l.max_output_bytes = v;
+        }
+        if let Some(v) = self.max_multi_len {
+            l.max_multi_len = v;
+        }
+        l
     }
 }
 
@@ -134,5 +206,20 @@ pub fn print_diagnostics(diags: &[mapexpr::Diagnostic], source: &str, origin: &s
     for d in diags {
         eprint!("{}", d.render(source, origin));
         eprintln!();
+    }
+}
+
+/// Prints the diagnostics of a mapping set's expressions (at least `min` severe) on stderr,
+/// each located at its mapping.
+pub fn print_set_diagnostics(
+    entries: &[mapexpr::mapping::MappingDiagnostics],
+    min: mapexpr::Severity,
+) {
+    for m in entries {
+        for d in m.diagnostics.iter().filter(|d| d.severity >= min) {
+            eprint!("{}", d.render(&m.source, &m.origin));
+            eprintln!("  = target attribute: `{}`", m.target);
+            eprintln!();
+        }
     }
 }

@@ -8,15 +8,14 @@
 
 use std::collections::HashMap;
 
+use crate::bytecode::chain::{Chain, Node, Unary};
 use crate::bytecode::{
-    CallIdx, CallSite, CodeIdx, ConstIdx, Op, Program, SlotIdx, SwitchTable, TableIdx,
+    CallIdx, CallSite, ChainIdx, CodeIdx, ConstIdx, Op, Program, SlotIdx, SwitchTable, TableIdx,
 };
-use crate::check::param_index;
-use crate::context::{FixedClock, Limits, TakenSet};
-use crate::datetime::DateTime;
+use crate::context::Limits;
 use crate::diagnostic::Diagnostic;
 use crate::error::ErrorCode;
-use crate::functions::{self, ConstArgs, ConstSlot, Env, FnSpec, Imp, LazyKind};
+use crate::functions::{self, ConstArgs, FnSpec, Imp, LazyKind};
 use crate::syntax::Span;
 use crate::syntax::ast::{BinOp, Call, Constant, Expr, ExprKind};
 use crate::value::Value;
@@ -76,6 +75,8 @@ pub fn compile_in(
         consts: Vec::new(),
         calls: Vec::new(),
         tables: Vec::new(),
+        chains: Vec::new(),
+        in_chain_fallback: false,
         spans: Vec::new(),
         layout,
         folded: HashMap::new(),
@@ -88,17 +89,26 @@ pub fn compile_in(
     c.fold(expr);
     c.emit(expr)?;
     c.op(Op::Return, -1);
+    peephole(&mut c.code);
     let attributes = c.layout.names().to_vec();
+    let builds_strings = c
+        .code
+        .iter()
+        .any(|op| matches!(op, Op::Call(_) | Op::Concat(_) | Op::StrChain(_)));
+    let decision_only = decision_only(&c.code, &c.tables);
     Ok(Program {
         code: c.code,
         consts: c.consts,
         calls: c.calls,
         tables: c.tables,
+        chains: c.chains,
         attributes,
         spans: c.spans,
         source: source.to_owned(),
         max_stack: c.max_depth.max(1) as usize,
         redacted: c.redacted,
+        builds_strings,
+        decision_only,
     })
 }
 
@@ -107,6 +117,9 @@ struct Compiler<'l> {
     consts: Vec<Value<'static>>,
     calls: Vec<CallSite>,
     tables: Vec<SwitchTable>,
+    chains: Vec<Chain>,
+    /// Emitting the generic fallback of a chain: no nested chains there.
+    in_chain_fallback: bool,
     spans: Vec<(u32, Span)>,
     layout: &'l mut Layout,
     /// Constant value of every node that folds, keyed by node address (the tree is borrowed
@@ -156,6 +169,20 @@ impl Compiler<'_> {
             ExprKind::Int { value, .. } => Some(Value::Int(*value)),
             ExprKind::Const(c) => Some(constant_value(*c)),
             ExprKind::Attr(_) => None,
+            ExprKind::Binary {
+                op: BinOp::Concat, ..
+            } => {
+                // The whole chain in one linear pass; only its operands are recursed into.
+                let mut parts = Vec::new();
+                flatten_concat(e, &mut parts);
+                let vals: Vec<Option<Value<'static>>> =
+                    parts.iter().map(|p| self.fold(p)).collect();
+                let mut out = String::new();
+                for v in vals {
+                    out.push_str(v?.text().ok()?.as_deref().unwrap_or(""));
+                }
+                Some(Value::string(out))
+            }
             ExprKind::Binary { op, lhs, rhs } => {
                 let l = self.fold(lhs);
                 let r = self.fold(rhs);
@@ -184,31 +211,16 @@ impl Compiler<'_> {
                         {
                             return None;
                         }
-                        let (slots, present) = normalise(spec, call, &vals);
+                        let (slots, present) = functions::const_slots(spec, call.args.len(), |i| {
+                            call.args.get(i)?.expr.as_ref()?;
+                            Some(vals.get(i).and_then(Option::as_ref))
+                        });
                         let site = match prepare {
                             Some(p) => p(&ConstArgs { slots: &slots }).ok()?,
                             None => None,
                         };
-                        let mut args: Vec<Value<'static>> = slots
-                            .iter()
-                            .map(|s| s.value.cloned().unwrap_or(Value::Null))
-                            .collect();
-                        let clock = FixedClock(DateTime::MIN);
-                        let mut rng = functions::NoRandom;
-                        let oracle = TakenSet::new();
-                        let mut env = Env::new(&clock, &mut rng, &oracle, self.limits);
-                        let folded = functions::invoke(
-                            spec,
-                            eval,
-                            &mut args,
-                            present,
-                            site.as_deref(),
-                            &mut env,
-                        );
-                        if env.clock_used() {
-                            return None;
-                        }
-                        folded.ok().map(Value::into_owned)
+                        functions::fold(spec, eval, &slots, present, site.as_deref(), self.limits)?
+                            .ok()
                     }
                     Imp::Lazy(LazyKind::Iif) => match vals.first()? {
                         Some(c) => match condition(c)? {
@@ -323,6 +335,26 @@ impl Compiler<'_> {
             self.push_const(v);
             return Ok(());
         }
+        if !self.in_chain_fallback {
+            if let Some(nodes) = self.chain(e) {
+                let idx = ChainIdx(self.chains.len() as u32);
+                self.chains.push(Chain {
+                    nodes,
+                    end: CodeIdx(0),
+                });
+                self.span_here(e.span);
+                self.op(Op::StrChain(idx), 0);
+                self.in_chain_fallback = true;
+                let r = self.emit_inner(e);
+                self.in_chain_fallback = false;
+                r?;
+                let end = self.here();
+                if let Some(c) = self.chains.get_mut(idx.get()) {
+                    c.end = end;
+                }
+                return Ok(());
+            }
+        }
         match &e.kind {
             ExprKind::Str(_) | ExprKind::Int { .. } | ExprKind::Const(_) => {
                 Err(internal(e.span, "unfolded constant"))
@@ -371,6 +403,85 @@ impl Compiler<'_> {
         }
     }
 
+    /// The string chain for `e`, when `e` is a tree of string-building calls worth fusing
+    /// (at least one Join, Append or `&` with something else around or inside it).
+    fn chain(&mut self, e: &Expr) -> Option<Vec<Node>> {
+        let mut nodes = Vec::new();
+        let mut builders = 0;
+        self.chain_node(e, &mut nodes, &mut builders)?;
+        (builders >= 1 && nodes.len() >= 3).then_some(nodes)
+    }
+
+    fn chain_node(&mut self, e: &Expr, nodes: &mut Vec<Node>, builders: &mut u32) -> Option<u32> {
+        let node = if let Some(v) = self.konst(e) {
+            match v {
+                Value::Str(s) => Node::Text(s.to_string()),
+                Value::Int(_) | Value::Bool(_) | Value::Date(_) => Node::Text(v.render_scalar()),
+                _ => return None,
+            }
+        } else {
+            match &e.kind {
+                ExprKind::Attr(name) => Node::Attr(self.layout.slot(name)),
+                ExprKind::Binary {
+                    op: BinOp::Concat, ..
+                } => {
+                    let mut parts = Vec::new();
+                    flatten_concat(e, &mut parts);
+                    let mut children = Vec::with_capacity(parts.len());
+                    for p in parts {
+                        children.push(self.chain_node(p, nodes, builders)?);
+                    }
+                    *builders += 1;
+                    Node::Concat(children)
+                }
+                ExprKind::Call(call) => {
+                    let spec = functions::lookup(&call.name)?;
+                    let args: Vec<&Expr> = call
+                        .args
+                        .iter()
+                        .map(|a| a.expr.as_ref())
+                        .collect::<Option<_>>()?;
+                    match (spec.name, args.as_slice()) {
+                        ("Join", [sep, rest @ ..]) if !rest.is_empty() => {
+                            let sep = match self.konst(sep)? {
+                                Value::Str(s) => s.to_string(),
+                                Value::Int(i) => i.to_string(),
+                                _ => return None,
+                            };
+                            let mut children = Vec::with_capacity(rest.len());
+                            for a in rest {
+                                children.push(self.chain_node(a, nodes, builders)?);
+                            }
+                            *builders += 1;
+                            Node::Join(sep, children)
+                        }
+                        ("Append", [a, b]) => {
+                            let a = self.chain_node(a, nodes, builders)?;
+                            let b = self.chain_node(b, nodes, builders)?;
+                            *builders += 1;
+                            Node::Concat(vec![a, b])
+                        }
+                        (name, [x]) => {
+                            let op = match name {
+                                "StripSpaces" => Unary::StripSpaces,
+                                "NormalizeDiacritics" => Unary::NormalizeDiacritics,
+                                "ToLower" => Unary::ToLower,
+                                "ToUpper" => Unary::ToUpper,
+                                "Trim" => Unary::Trim,
+                                _ => return None,
+                            };
+                            Node::Unary(op, self.chain_node(x, nodes, builders)?)
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+        };
+        nodes.push(node);
+        Some(nodes.len() as u32 - 1)
+    }
+
     fn native(
         &mut self,
         e: &Expr,
@@ -380,29 +491,19 @@ impl Compiler<'_> {
         prepare: Option<functions::PrepareFn>,
     ) -> Result<(), Diagnostic> {
         let n = call.args.len();
-        let total = if spec.name == "FormatDateTime" { 4 } else { n };
+        let total = spec.slot_count(n);
         // Emit the slots in parameter order; empty and omitted slots push Null.
         let mut by_slot: Vec<Option<&Expr>> = vec![None; total];
         for (i, a) in call.args.iter().enumerate() {
-            if let Some(slot) = by_slot.get_mut(param_index(spec, n, i)) {
+            if let Some(slot) = by_slot.get_mut(spec.slot_of(n, i)) {
                 *slot = a.expr.as_ref();
             }
         }
-        let vals: Vec<Option<Value<'static>>> = by_slot
-            .iter()
-            .map(|x| x.and_then(|x| self.konst(x).cloned()))
-            .collect();
-        let mut slots = Vec::with_capacity(total);
-        let mut present = 0u64;
-        for (i, x) in by_slot.iter().enumerate() {
-            slots.push(ConstSlot {
-                present: x.is_some(),
-                value: vals[i].as_ref(),
-            });
-            if x.is_some() && i < 64 {
-                present |= 1 << i;
-            }
-        }
+        let folded = &self.folded;
+        let (slots, present) = functions::const_slots(spec, n, |i| {
+            let x = call.args.get(i)?.expr.as_ref()?;
+            Some(folded.get(&key(x)))
+        });
         let site = match prepare {
             Some(p) => p(&ConstArgs { slots: &slots }).map_err(|err| {
                 let mut d = Diagnostic::error(err.code, e.span, err.message);
@@ -560,6 +661,10 @@ impl Compiler<'_> {
                 }
             }
             None => {
+                // The source's text is checked once, at the source, before any key runs
+                // (as the table path does), not at the first key that meets it; the span
+                // recorded after the source belongs to this op.
+                self.op(Op::SwitchSource, 0);
                 let mut hits = Vec::new();
                 for (k, _) in &pairs {
                     self.emit(k)?;
@@ -588,6 +693,78 @@ impl Compiler<'_> {
         }
         Ok(())
     }
+}
+
+/// Fuses common op sequences into superinstructions, in place: replaced ops stay where they
+/// are (dead), so no jump target moves and the span side table stays valid.
+fn peephole(code: &mut [Op]) {
+    for i in 0..code.len() {
+        match code[i..] {
+            [
+                Op::Attr(slot),
+                Op::Const(konst),
+                Op::Cmp(op @ (BinOp::Eq | BinOp::Ne)),
+                Op::JumpIfFalse(target),
+                ..,
+            ] => {
+                code[i] = Op::JumpUnlessAttrEq {
+                    slot,
+                    konst,
+                    target,
+                    ne: op == BinOp::Ne,
+                };
+            }
+            [Op::Attr(slot), Op::SwitchTable(t), ..] => code[i] = Op::SwitchAttr(slot, t),
+            [Op::Const(c), Op::Return, ..] => code[i] = Op::ReturnConst(c),
+            [Op::Attr(s), Op::Return, ..] => code[i] = Op::ReturnAttr(s),
+            [Op::Const(c), Op::Jump(t), ..] if code.get(t.get()) == Some(&Op::Return) => {
+                code[i] = Op::ReturnConst(c);
+            }
+            [Op::Attr(s), Op::Jump(t), ..] if code.get(t.get()) == Some(&Op::Return) => {
+                code[i] = Op::ReturnAttr(s);
+            }
+            _ => {}
+        }
+    }
+    // A jump to a return is that return.
+    for i in 0..code.len() {
+        if let Op::Jump(t) = code[i] {
+            if let Some(op @ (Op::ReturnConst(_) | Op::ReturnAttr(_))) = code.get(t.get()).copied()
+            {
+                code[i] = op;
+            }
+        }
+    }
+}
+
+/// True when every op reachable from the start is a decision or a constant/attribute return
+/// (see `Program::decision_only`).
+fn decision_only(code: &[Op], tables: &[SwitchTable]) -> bool {
+    let mut seen = vec![false; code.len()];
+    let mut todo = vec![0usize];
+    while let Some(pc) = todo.pop() {
+        let Some(op) = code.get(pc) else { return false };
+        if std::mem::replace(&mut seen[pc], true) {
+            continue;
+        }
+        match *op {
+            Op::ReturnConst(_) | Op::ReturnAttr(_) => {}
+            Op::Jump(t) => todo.push(t.get()),
+            Op::JumpUnlessAttrEq { target, .. } => {
+                todo.push(target.get());
+                todo.push(pc + 4);
+            }
+            Op::SwitchAttr(_, t) => match tables.get(t.get()) {
+                Some(table) => {
+                    todo.push(table.default.get());
+                    todo.extend(table.keys.iter().map(|(_, c)| c.get()));
+                }
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// `vbTextCompare` is 1 and `vbBinaryCompare` 0 at run time.
@@ -638,18 +815,9 @@ pub(crate) fn binary<'a>(
     })
 }
 
+/// The operands of a `&` chain, without recursing once per operand (see `check::concat`).
 fn flatten_concat<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match &e.kind {
-        ExprKind::Binary {
-            op: BinOp::Concat,
-            lhs,
-            rhs,
-        } => {
-            flatten_concat(lhs, out);
-            out.push(rhs);
-        }
-        _ => out.push(e),
-    }
+    crate::check::collect_concat(e, out);
 }
 
 fn same_const(a: &Value<'_>, b: &Value<'_>) -> bool {
@@ -660,35 +828,4 @@ fn same_const(a: &Value<'_>, b: &Value<'_>) -> bool {
         (Value::Null, Value::Null) => true,
         _ => false,
     }
-}
-
-/// Constant slots in parameter order (FormatDateTime always gets 4), and the presence mask.
-fn normalise<'v>(
-    spec: &FnSpec,
-    call: &Call,
-    vals: &'v [Option<Value<'static>>],
-) -> (Vec<ConstSlot<'v>>, u64) {
-    let n = call.args.len();
-    let total = if spec.name == "FormatDateTime" { 4 } else { n };
-    let mut slots = vec![
-        ConstSlot {
-            present: false,
-            value: None
-        };
-        total
-    ];
-    let mut present = 0u64;
-    for (i, a) in call.args.iter().enumerate() {
-        let p = param_index(spec, n, i);
-        if let Some(slot) = slots.get_mut(p) {
-            if a.expr.is_some() {
-                slot.present = true;
-                slot.value = vals.get(i).and_then(Option::as_ref);
-                if p < 64 {
-                    present |= 1 << p;
-                }
-            }
-        }
-    }
-    (slots, present)
 }

@@ -176,6 +176,21 @@ impl FnSpec {
         }
     }
 
+    /// The parameter slot that written argument `i` of `n` fills: the 3-argument
+    /// FormatDateTime has no styles slot, so its arguments fill slots 0, 2 and 3.
+    pub fn slot_of(&self, n: usize, i: usize) -> usize {
+        if self.name == "FormatDateTime" && n == 3 && i > 0 {
+            i + 1
+        } else {
+            i
+        }
+    }
+
+    /// How many slots a body sees for `n` written arguments (FormatDateTime: always 4).
+    pub fn slot_count(&self, n: usize) -> usize {
+        if self.name == "FormatDateTime" { 4 } else { n }
+    }
+
     /// The signature as text: `Mid(source: Str, start: Int, length: Int) -> Str`.
     pub fn signature(&self) -> String {
         let params: Vec<String> = self
@@ -234,6 +249,7 @@ impl ConstArgs<'_> {
     }
 
     /// True when slot `i` has an argument.
+    #[inline]
     pub fn present(&self, i: usize) -> bool {
         self.slots.get(i).is_some_and(|s| s.present)
     }
@@ -316,12 +332,14 @@ impl<'s, 'a> Args<'s, 'a> {
     }
 
     /// Borrows slot `i` (Null when out of range).
+    #[inline]
     pub fn get(&self, i: usize) -> &Value<'a> {
         const NULL: &Value<'static> = &Value::Null;
         self.vals.get(i).unwrap_or(NULL)
     }
 
     /// Takes slot `i`'s value out, leaving Null (Null when out of range).
+    #[inline]
     pub fn take(&mut self, i: usize) -> Value<'a> {
         self.vals
             .get_mut(i)
@@ -335,6 +353,7 @@ impl<'s, 'a> Args<'s, 'a> {
     }
 
     /// The call-site data `prepare` computed, if it is of type `T`.
+    #[inline]
     pub fn site<T: Any>(&self) -> Option<&'s T> {
         self.site.and_then(|s| s.downcast_ref::<T>())
     }
@@ -352,6 +371,11 @@ pub struct Env<'e> {
     pub limits: &'e Limits,
     steps: u64,
     clock_used: bool,
+    /// Bytes of text built so far (the output budget).
+    built: usize,
+    /// Recycled string buffers: intermediate strings of one evaluation are built in buffers
+    /// left over from earlier ones, so a steady-state evaluation allocates only its output.
+    pool: Vec<String>,
 }
 
 impl<'e> Env<'e> {
@@ -370,6 +394,61 @@ impl<'e> Env<'e> {
             limits,
             steps: 0,
             clock_used: false,
+            built: 0,
+            pool: Vec::new(),
+        }
+    }
+
+    /// Like [`Env::new`], reusing a pool of string buffers (see [`Env::into_pool`]).
+    pub fn with_pool(
+        clock: &'e dyn Clock,
+        rng: &'e mut dyn RandomSource,
+        oracle: &'e dyn UniquenessOracle,
+        limits: &'e Limits,
+        pool: Vec<String>,
+    ) -> Self {
+        let mut env = Env::new(clock, rng, oracle, limits);
+        env.pool = pool;
+        env
+    }
+
+    /// Gives the buffer pool back for the next evaluation.
+    pub fn into_pool(self) -> Vec<String> {
+        self.pool
+    }
+
+    /// An empty string with at least `capacity` bytes, from the pool when one is there.
+    #[inline]
+    pub fn buffer(&mut self, capacity: usize) -> String {
+        match self.pool.pop() {
+            Some(mut s) => {
+                s.clear();
+                s.reserve(capacity);
+                s
+            }
+            None => String::with_capacity(capacity),
+        }
+    }
+
+    /// Returns an owned string's buffer to the pool (borrowed values are simply dropped).
+    #[inline]
+    pub fn recycle(&mut self, v: Value<'_>) {
+        const MAX_POOLED: usize = 8;
+        const MAX_CAPACITY: usize = 64 << 10;
+        match v {
+            Value::Str(std::borrow::Cow::Owned(s)) => {
+                if self.pool.len() < MAX_POOLED && s.capacity() <= MAX_CAPACITY && s.capacity() > 0
+                {
+                    self.pool.push(s);
+                }
+            }
+            // Values that own nothing: skip the drop glue.
+            Value::Null
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Date(_)
+            | Value::Str(std::borrow::Cow::Borrowed(_)) => std::mem::forget(v),
+            other => drop(other),
         }
     }
 
@@ -402,7 +481,8 @@ impl<'e> Env<'e> {
         Ok(())
     }
 
-    /// Checks a built string against the per-value size limit.
+    /// Checks a string about to be built against the per-value size limit, before the work
+    /// is done (the output budget is counted by [`Env::account`] on the built value).
     #[inline]
     pub fn check_len(&self, bytes: usize) -> Result<(), FnError> {
         if bytes > self.limits.max_value_bytes {
@@ -417,9 +497,60 @@ impl<'e> Env<'e> {
         Ok(())
     }
 
+    /// Checks the number of values of a multi-valued value being built.
+    #[inline]
+    pub fn check_multi_len(&self, n: usize) -> Result<(), FnError> {
+        if n > self.limits.max_multi_len {
+            return Err(FnError::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "a multi-valued value of {n} values exceeds the limit of {}",
+                    self.limits.max_multi_len
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// Accounts for a value a function (or `&`) has just built: every owned string in it
+    /// must fit the per-value limit, and together they count against the output budget
+    /// (spec §2.2). Borrowed text (a record value or a constant passed through) is free.
+    /// Called by [`invoke`] for every native result, so no function can hand on an
+    /// oversized value even if its body forgot `check_len`.
+    pub fn account(&mut self, v: &Value<'_>) -> Result<(), FnError> {
+        let bytes = match v {
+            Value::Str(std::borrow::Cow::Owned(s)) => {
+                self.check_len(s.len())?;
+                s.len()
+            }
+            Value::Multi(list) => {
+                let mut total = 0usize;
+                for x in list.iter() {
+                    if let Value::Str(std::borrow::Cow::Owned(s)) = x {
+                        self.check_len(s.len())?;
+                        total = total.saturating_add(s.len());
+                    }
+                }
+                total
+            }
+            _ => 0,
+        };
+        self.built = self.built.saturating_add(bytes);
+        if self.built > self.limits.max_output_bytes {
+            return Err(FnError::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "the evaluation built more than its output budget of {} bytes",
+                    self.limits.max_output_bytes
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -427,6 +558,7 @@ impl<'e> Env<'e> {
 /// and its first argument is a list, the body runs once per element and the results form a
 /// list. Shared by the VM, the reference evaluator and constant folding so that all three
 /// agree by construction.
+#[inline]
 pub fn invoke<'a>(
     spec: &FnSpec,
     eval: NativeFn,
@@ -440,6 +572,7 @@ pub fn invoke<'a>(
             let Some(Value::Multi(list)) = vals.first_mut().map(std::mem::take) else {
                 return Ok(Value::Null);
             };
+            env.check_multi_len(list.len())?;
             let mut out = Vec::with_capacity(list.len());
             let mut scratch: Vec<Value<'a>> = Vec::with_capacity(vals.len());
             for elem in list.into_vec() {
@@ -455,10 +588,73 @@ pub fn invoke<'a>(
                     other => out.push(other),
                 }
             }
-            return Ok(Value::multi(out));
+            let v = Value::multi(out);
+            env.account(&v)?;
+            return Ok(v);
         }
     }
-    eval(&mut Args::new(vals, present, site), env)
+    let v = eval(&mut Args::new(vals, present, site), env)?;
+    env.account(&v)?;
+    Ok(v)
+}
+
+/// The slots a native body (and its `prepare`) sees, in parameter order, with the presence
+/// mask. `arg(i)` describes written argument `i`: `None` for an empty slot, `Some(value)`
+/// for a written one (`value` when it is a constant). Shared by the checker and the
+/// compiler so both see exactly what the VM will pass.
+pub fn const_slots<'v>(
+    spec: &FnSpec,
+    n: usize,
+    arg: impl Fn(usize) -> Option<Option<&'v Value<'static>>>,
+) -> (Vec<ConstSlot<'v>>, u64) {
+    let mut slots = vec![
+        ConstSlot {
+            present: false,
+            value: None
+        };
+        spec.slot_count(n)
+    ];
+    let mut present = 0u64;
+    for i in 0..n {
+        let p = spec.slot_of(n, i);
+        if let (Some(value), Some(slot)) = (arg(i), slots.get_mut(p)) {
+            slot.present = true;
+            slot.value = value;
+            if p < 64 {
+                present |= 1 << p;
+            }
+        }
+    }
+    (slots, present)
+}
+
+/// Constant-folds a pure call whose written slots are all constants: `None` when it cannot
+/// be folded (a slot is not constant, or the body read the clock, which a fold must never
+/// freeze), otherwise the body's result.
+pub fn fold(
+    spec: &FnSpec,
+    eval: NativeFn,
+    slots: &[ConstSlot<'_>],
+    present: u64,
+    site: Option<&(dyn Any + Send + Sync)>,
+    limits: &Limits,
+) -> Option<Result<Value<'static>, FnError>> {
+    if slots.iter().any(|s| s.present && s.value.is_none()) {
+        return None;
+    }
+    let mut vals: Vec<Value<'static>> = slots
+        .iter()
+        .map(|s| s.value.cloned().unwrap_or(Value::Null))
+        .collect();
+    let clock = crate::context::FixedClock(DateTime::MIN);
+    let mut rng = NoRandom;
+    let oracle = crate::context::TakenSet::new();
+    let mut env = Env::new(&clock, &mut rng, &oracle, limits);
+    let folded = invoke(spec, eval, &mut vals, present, site, &mut env);
+    if env.clock_used() {
+        return None;
+    }
+    Some(folded.map(Value::into_owned))
 }
 
 /// A random source for contexts that must not draw (constant folding of pure functions).

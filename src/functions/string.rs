@@ -21,9 +21,24 @@ pub fn append<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a
         (Some(s), Some(x)) if x.is_empty() => Value::Str(s),
         (Some(s), Some(x)) if s.is_empty() => Value::Str(x),
         (Some(s), Some(x)) => {
-            env.check_len(s.len() + x.len())?;
-            let mut out = s.into_owned();
-            out.push_str(&x);
+            let len = s.len() + x.len();
+            env.check_len(len)?;
+            let out = match s {
+                // An owned source with room is extended in place.
+                Cow::Owned(mut o) if o.capacity() >= len => {
+                    o.push_str(&x);
+                    o
+                }
+                s => {
+                    let mut out = env.buffer(len);
+                    out.push_str(&s);
+                    out.push_str(&x);
+                    if let Cow::Owned(o) = s {
+                        env.recycle(Value::string(o));
+                    }
+                    out
+                }
+            };
             Value::string(out)
         }
     })
@@ -75,7 +90,7 @@ pub fn join<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>,
     }
     len += sep.len() * (count - 1);
     env.check_len(len)?;
-    let mut out = String::with_capacity(len);
+    let mut out = env.buffer(len);
     let mut first = true;
     for i in 1..args.len() {
         for v in args.get(i).as_list() {

@@ -320,6 +320,12 @@ pub fn to_lower<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Out<'a> {
     let rules = case_rules(args)?;
     Ok(match args.take(0).into_text()? {
         None => Value::Null,
+        // An owned ASCII string (built by an inner call) is lowered in place: the invariant
+        // mapping of ASCII is ASCII's own.
+        Some(Cow::Owned(mut o)) if rules == CaseRules::Invariant && o.is_ascii() => {
+            o.make_ascii_lowercase();
+            Value::string(o)
+        }
         Some(s) => Value::Str(transform(s, |t| case::to_lower(t, rules))),
     })
 }
@@ -329,6 +335,10 @@ pub fn to_upper<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Out<'a> {
     let rules = case_rules(args)?;
     Ok(match args.take(0).into_text()? {
         None => Value::Null,
+        Some(Cow::Owned(mut o)) if rules == CaseRules::Invariant && o.is_ascii() => {
+            o.make_ascii_uppercase();
+            Value::string(o)
+        }
         Some(s) => Value::Str(transform(s, |t| case::to_upper(t, rules))),
     })
 }
@@ -496,7 +506,7 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
     let Some(Ok(Some(pattern))) = args.constant(PATTERN).map(Value::text) else {
         return Ok(None);
     };
-    let re = DotnetRegex::new(&pattern).map_err(|e| prepare_regex_error(PATTERN, e))?;
+    let re = cached_regex(&pattern).map_err(|e| prepare_regex_error(PATTERN, e))?;
     let mut site = ReplaceSite {
         regex: None,
         group: None,
@@ -520,7 +530,7 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
             site.expander = Some(Expander::new(&rep, &re));
         }
     }
-    site.regex = Some(Arc::new(re));
+    site.regex = Some(re);
     Ok(Some(Box::new(site)))
 }
 
@@ -561,17 +571,19 @@ fn group_help(re: &DotnetRegex) -> String {
     }
 }
 
-/// Dynamic patterns compiled at run time, most recent last; small and bounded.
+/// Compiled patterns, most recent last; small and bounded. Shared by run-time compilation
+/// of dynamic patterns and by `prepare`, which the checker and the compiler both call for a
+/// constant pattern: it is compiled once per process, not once per pass or per mapping.
 static CACHE: Mutex<Vec<(String, Arc<DotnetRegex>)>> = Mutex::new(Vec::new());
-const CACHE_SIZE: usize = 32;
+const CACHE_SIZE: usize = 64;
 
-fn compile_cached(pattern: &str) -> Result<Arc<DotnetRegex>, FnError> {
+fn cached_regex(pattern: &str) -> Result<Arc<DotnetRegex>, RegexError> {
     if let Ok(cache) = CACHE.lock() {
         if let Some((_, re)) = cache.iter().find(|(p, _)| p == pattern) {
             return Ok(Arc::clone(re));
         }
     }
-    let re = Arc::new(DotnetRegex::new(pattern).map_err(regex_error)?);
+    let re = Arc::new(DotnetRegex::new(pattern)?);
     if let Ok(mut cache) = CACHE.lock() {
         if cache.len() >= CACHE_SIZE {
             cache.remove(0);
@@ -579,6 +591,10 @@ fn compile_cached(pattern: &str) -> Result<Arc<DotnetRegex>, FnError> {
         cache.push((pattern.to_owned(), Arc::clone(&re)));
     }
     Ok(re)
+}
+
+fn compile_cached(pattern: &str) -> Result<Arc<DotnetRegex>, FnError> {
+    cached_regex(pattern).map_err(regex_error)
 }
 
 /// `Replace(source, oldValue?, regexPattern?, regexGroupName?, replacementValue?,

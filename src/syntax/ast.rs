@@ -10,7 +10,12 @@ use super::Span;
 use crate::functions;
 
 /// An expression node.
-#[derive(Clone, Debug)]
+///
+/// `Clone`, `PartialEq`, `Drop` and `Display` are written by hand so that a long `&` chain
+/// (a left-leaning tree as deep as the chain is long; the depth limit counts only
+/// parentheses) is handled in a loop rather than by recursing once per operand. `Debug` is
+/// still derived and recursive.
+#[derive(Debug)]
 pub struct Expr {
     /// What the node is.
     pub kind: ExprKind,
@@ -157,11 +162,120 @@ impl BinOp {
 
 impl PartialEq for Expr {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind
+        // `&` chains are left-leaning trees as deep as they are long; compare them operand
+        // by operand instead of recursing down the left spine.
+        match (&self.kind, &other.kind) {
+            (
+                ExprKind::Binary {
+                    op: BinOp::Concat, ..
+                },
+                ExprKind::Binary {
+                    op: BinOp::Concat, ..
+                },
+            ) => {
+                let (a, b) = (concat_operands(self), concat_operands(other));
+                a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x == y)
+            }
+            _ => self.kind == other.kind,
+        }
     }
 }
 
+impl Clone for Expr {
+    fn clone(&self) -> Expr {
+        if !matches!(
+            self.kind,
+            ExprKind::Binary {
+                op: BinOp::Concat,
+                ..
+            }
+        ) {
+            return Expr {
+                kind: self.kind.clone(),
+                span: self.span,
+            };
+        }
+        // Rebuild the left spine bottom-up; only the operands are cloned recursively.
+        let mut spine = Vec::new();
+        let mut cur = self;
+        while let ExprKind::Binary {
+            op: BinOp::Concat,
+            lhs,
+            rhs,
+        } = &cur.kind
+        {
+            spine.push((cur.span, &**rhs));
+            cur = lhs;
+        }
+        let mut acc = cur.clone();
+        for (span, rhs) in spine.into_iter().rev() {
+            acc = Expr {
+                kind: ExprKind::Binary {
+                    op: BinOp::Concat,
+                    lhs: Box::new(acc),
+                    rhs: Box::new(rhs.clone()),
+                },
+                span,
+            };
+        }
+        acc
+    }
+}
+
+impl Drop for Expr {
+    /// Drops the tree without recursing once per level: a long `&` chain is a tree tens of
+    /// thousands of nodes deep, and the compiler-generated drop would overflow the stack.
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        take_children(&mut self.kind, &mut stack);
+        while let Some(mut e) = stack.pop() {
+            take_children(&mut e.kind, &mut stack);
+        }
+    }
+}
+
+/// Moves a node's children out (leaving childless placeholders) so they drop one by one.
+fn take_children(kind: &mut ExprKind, out: &mut Vec<Expr>) {
+    match kind {
+        ExprKind::Binary { lhs, rhs, .. } => {
+            out.push(std::mem::replace(&mut **lhs, Expr::placeholder()));
+            out.push(std::mem::replace(&mut **rhs, Expr::placeholder()));
+        }
+        ExprKind::Call(c) => out.extend(c.args.iter_mut().filter_map(|a| a.expr.take())),
+        _ => {}
+    }
+}
+
+/// The operands of a left-leaning `&` chain, left to right, collected iteratively.
+pub fn concat_operands(e: &Expr) -> Vec<&Expr> {
+    let mut out = Vec::new();
+    let mut cur = e;
+    while let ExprKind::Binary {
+        op: BinOp::Concat,
+        lhs,
+        rhs,
+    } = &cur.kind
+    {
+        out.push(&**rhs);
+        cur = lhs;
+    }
+    out.push(cur);
+    out.reverse();
+    out
+}
+
 impl Expr {
+    /// A childless node that owns nothing (what a dropped node's children are swapped for).
+    fn placeholder() -> Expr {
+        Expr {
+            kind: ExprKind::Int {
+                value: 0,
+                hex: false,
+            },
+            span: Span::default(),
+        }
+    }
+
     /// The call, if this node is one.
     pub fn as_call(&self) -> Option<&Call> {
         match &self.kind {
@@ -271,6 +385,31 @@ impl fmt::Display for Expr {
             ExprKind::Int { value, hex: false } => write!(f, "{value}"),
             ExprKind::Int { value, hex: true } => write!(f, "&H{:X}", *value as u64),
             ExprKind::Const(c) => f.write_str(c.name()),
+            ExprKind::Binary {
+                op: BinOp::Concat, ..
+            } => {
+                // A chain `a & b & c` is a left-leaning tree as deep as it is long: print its
+                // operands in a loop rather than recursing down the left spine. `&` is
+                // left-associative: the first operand needs parentheses only when it is a
+                // comparison, later ones also when they are `&` chains themselves.
+                let mut rights = Vec::new();
+                let mut cur = self;
+                while let ExprKind::Binary {
+                    op: BinOp::Concat,
+                    lhs,
+                    rhs,
+                } = &cur.kind
+                {
+                    rights.push(&**rhs);
+                    cur = lhs;
+                }
+                write_operand(f, cur, precedence(cur) < 2)?;
+                for r in rights.into_iter().rev() {
+                    f.write_str(" & ")?;
+                    write_operand(f, r, precedence(r) <= 2)?;
+                }
+                Ok(())
+            }
             ExprKind::Binary { op, lhs, rhs } => {
                 // `&` is left-associative: a right operand of equal strength needs parentheses.
                 // Comparisons are non-associative: any comparison operand needs them.

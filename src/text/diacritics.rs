@@ -17,8 +17,14 @@ pub fn normalize(s: &str) -> Cow<'_, str> {
     }
     let mut out: Option<String> = None;
     let mut copied = 0usize;
+    let bytes = s.as_bytes();
     let mut iter = s.char_indices().peekable();
     while let Some((start, first)) = iter.next() {
+        // An ASCII character followed by ASCII (or the end) is a cluster of its own: skip it
+        // without looking for combining marks.
+        if first.is_ascii() && bytes.get(start + 1).is_none_or(u8::is_ascii) {
+            continue;
+        }
         let mut end = start + first.len_utf8();
         while let Some(&(i, c)) = iter.peek() {
             if !is_combining_mark(c) {
@@ -51,6 +57,21 @@ pub fn normalize(s: &str) -> Cow<'_, str> {
 
 /// The replacement of one cluster, matched by canonical equivalence (its NFC form).
 pub fn lookup(cluster: &str) -> Option<&'static str> {
+    // Fast path: a lone precomposed character that is already in NFC (almost every
+    // accented letter in real names) is its own key; no normalisation needed.
+    let mut chars = cluster.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        if unicode_normalization::is_nfc_quick(std::iter::once(c))
+            == unicode_normalization::IsNormalized::Yes
+        {
+            let singles = single_keys();
+            return singles
+                .binary_search_by_key(&c, |(k, _)| *k)
+                .ok()
+                .and_then(|i| singles.get(i))
+                .map(|(_, v)| *v);
+        }
+    }
     // Every key has at most 3 code points in NFC; a small stack buffer avoids allocating.
     let mut buf = [0u8; 16];
     let mut len = 0usize;
@@ -67,6 +88,25 @@ pub fn lookup(cluster: &str) -> Option<&'static str> {
         .ok()
         .and_then(|i| TABLE.get(i))
         .map(|(_, v)| *v)
+}
+
+/// The one-character keys of [`TABLE`] as characters, sorted, for integer binary search.
+fn single_keys() -> &'static [(char, &'static str)] {
+    static SINGLES: std::sync::OnceLock<Vec<(char, &'static str)>> = std::sync::OnceLock::new();
+    SINGLES.get_or_init(|| {
+        let mut v: Vec<(char, &'static str)> = TABLE
+            .iter()
+            .filter_map(|(k, r)| {
+                let mut it = k.chars();
+                match (it.next(), it.next()) {
+                    (Some(c), None) => Some((c, *r)),
+                    _ => None,
+                }
+            })
+            .collect();
+        v.sort_unstable_by_key(|(c, _)| *c);
+        v
+    })
 }
 
 /// The table of spec §5 NormalizeDiacritics: NFC keys sorted by code point, generated from

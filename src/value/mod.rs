@@ -14,7 +14,7 @@ mod compare;
 mod record;
 
 pub use compare::{compare, equals};
-pub use record::{AppRole, JsonRecord, Record, SlotRecord};
+pub use record::{AppRole, JsonRecord, Record, SlotRecord, json_to_value};
 
 /// A run-time value (spec §3.1, V1).
 ///
@@ -41,11 +41,13 @@ pub enum Value<'a> {
 
 impl<'a> Value<'a> {
     /// A borrowed string value.
+    #[inline]
     pub fn str(s: &'a str) -> Value<'a> {
         Value::Str(Cow::Borrowed(s))
     }
 
     /// An owned string value.
+    #[inline]
     pub fn string(s: String) -> Value<'a> {
         Value::Str(Cow::Owned(s))
     }
@@ -60,11 +62,13 @@ impl<'a> Value<'a> {
     }
 
     /// True for Null.
+    #[inline]
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
 
     /// True for Null and `""` (spec §3.4); a list with values is never empty.
+    #[inline]
     pub fn is_null_or_empty(&self) -> bool {
         match self {
             Value::Null => true,
@@ -102,6 +106,7 @@ impl<'a> Value<'a> {
     }
 
     /// A cheap borrowed view of the value (no allocation for strings and lists).
+    #[inline]
     pub fn reborrow(&self) -> Value<'_> {
         match self {
             Value::Null => Value::Null,
@@ -116,6 +121,7 @@ impl<'a> Value<'a> {
 
     /// Unwraps a one-element list (a Multi holding one value behaves as that value, §3.2);
     /// a list of two or more is `multi-valued-argument`.
+    #[inline]
     pub fn into_single(self) -> Result<Value<'a>, FnError> {
         match self {
             Value::Multi(m) => {
@@ -135,7 +141,17 @@ impl<'a> Value<'a> {
     /// The text of the value (spec §3.3); `None` for Null.
     ///
     /// Borrowed strings stay borrowed. A list of two or more is `multi-valued-argument`.
+    #[inline]
     pub fn into_text(self) -> Result<Option<Cow<'a, str>>, FnError> {
+        match self {
+            Value::Str(s) => Ok(Some(s)),
+            Value::Null => Ok(None),
+            other => other.into_text_slow(),
+        }
+    }
+
+    #[cold]
+    fn into_text_slow(self) -> Result<Option<Cow<'a, str>>, FnError> {
         Ok(match self.into_single()? {
             Value::Null => None,
             Value::Str(s) => Some(s),
@@ -144,6 +160,7 @@ impl<'a> Value<'a> {
     }
 
     /// The text of the value as a borrowed or freshly rendered string; `None` for Null.
+    #[inline]
     pub fn text(&self) -> Result<Option<Cow<'_, str>>, FnError> {
         Ok(match self {
             Value::Null => None,
@@ -175,6 +192,7 @@ impl<'a> Value<'a> {
     /// Integer conversion for `Int` slots (spec §3.2, S4): integers, and text matching
     /// `^[ \t]*[+-]?[0-9]+[ \t]*$` within i64. Null and other text are `invalid-integer`;
     /// Booleans and dates are `type-mismatch`.
+    #[inline]
     pub fn to_int(&self) -> Result<i64, FnError> {
         match self {
             Value::Int(i) => Ok(*i),
@@ -215,6 +233,7 @@ impl<'a> Value<'a> {
 
     /// The values of a `List` slot: a list's elements, or a single value as a one-element
     /// list; Null gives an empty slice.
+    #[inline]
     pub fn as_list(&self) -> &[Value<'a>] {
         match self {
             Value::Null => &[],

@@ -5,13 +5,16 @@
 //! pass-through (`[mail]`) or a constant result is returned without copying.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
-use crate::bytecode::{Op, Program};
+use smallvec::SmallVec;
+
+use crate::bytecode::{CodeIdx, ConstIdx, Op, Program, SlotIdx, TableIdx};
 use crate::compile::{binary, condition};
 use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
 use crate::error::{ErrorCode, EvalError, FnError};
 use crate::functions::{self, Env};
-use crate::value::{Record, Value};
+use crate::value::{Record, Value, equals};
 
 /// The result of an evaluation.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,24 +79,53 @@ impl Program {
         record: &'r R,
         ctx: &mut EvalContext<'_>,
     ) -> Result<Outcome<'r>, EvalError> {
-        let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
-        run(self, record, &mut env)
+        // The two shapes of most direct mappings need no stack and no environment.
+        match self.code.first() {
+            Some(Op::ReturnAttr(slot)) => {
+                let name = self.attributes.get(slot.get()).map_or("", String::as_str);
+                return Ok(Outcome::Value(record.get_slot(slot.get(), name)));
+            }
+            Some(Op::ReturnConst(c)) => {
+                if let Some(v) = self.consts.get(c.get()) {
+                    return Ok(Outcome::Value(v.reborrow()));
+                }
+            }
+            _ => {}
+        }
+        if self.decision_only {
+            return decide(self, record);
+        }
+        if !self.builds_strings {
+            let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
+            return run(self, record, &mut env);
+        }
+        let pool = POOL.with(Cell::take);
+        let mut env = Env::with_pool(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits, pool);
+        let out = run(self, record, &mut env);
+        POOL.with(|p| p.set(env.into_pool()));
+        out
     }
 }
 
-/// Small stacks live inline; deeper ones spill to the heap once.
+thread_local! {
+    /// String buffers recycled across evaluations on this thread (see `Env::buffer`).
+    static POOL: Cell<Vec<String>> = const { Cell::new(Vec::new()) };
+}
+
+/// Stacks up to this depth live inline (no allocation); deeper ones spill to the heap once.
 const INLINE: usize = 8;
+
+type Stack<'r> = SmallVec<[Value<'r>; INLINE]>;
 
 fn run<'r, R: Record + ?Sized>(
     p: &'r Program,
     rec: &'r R,
     env: &mut Env<'_>,
 ) -> Result<Outcome<'r>, EvalError> {
-    let mut stack: Vec<Value<'r>> = Vec::with_capacity(if p.max_stack <= INLINE {
-        INLINE
-    } else {
-        p.max_stack
-    });
+    let mut stack: Stack<'r> = SmallVec::new();
+    if p.max_stack > INLINE {
+        stack.reserve(p.max_stack);
+    }
     let code = &p.code[..];
     let mut pc = 0usize;
     loop {
@@ -109,10 +141,7 @@ fn run<'r, R: Record + ?Sized>(
                 Some(v) => stack.push(v.reborrow()),
                 None => return Err(fail(p, pc - 1, internal("bad constant index"))),
             },
-            Op::Attr(s) => {
-                let name = p.attributes.get(s.get()).map_or("", String::as_str);
-                stack.push(rec.get_slot(s.get(), name));
-            }
+            Op::Attr(s) => stack.push(read_attr(p, rec, s)),
             Op::Call(c) => {
                 let Some(site) = p.calls.get(c.get()) else {
                     return Err(fail(p, pc - 1, internal("bad call index")));
@@ -130,7 +159,9 @@ fn run<'r, R: Record + ?Sized>(
                     env,
                 )
                 .map_err(|e| EvalError::at(e, site.span))?;
-                stack.truncate(base);
+                for v in stack.drain(base..) {
+                    env.recycle(v);
+                }
                 stack.push(r);
             }
             Op::Concat(n) => {
@@ -139,7 +170,9 @@ fn run<'r, R: Record + ?Sized>(
                     return Err(fail(p, pc - 1, internal("stack underflow")));
                 };
                 let s = concat(&stack[base..], env).map_err(|e| fail(p, pc - 1, e))?;
-                stack.truncate(base);
+                for v in stack.drain(base..) {
+                    env.recycle(v);
+                }
                 stack.push(s);
             }
             Op::Cmp(op) => {
@@ -176,6 +209,11 @@ fn run<'r, R: Record + ?Sized>(
                 if k.as_deref().unwrap_or("") == s.as_deref().unwrap_or("") {
                     stack.pop();
                     pc = t.get();
+                }
+            }
+            Op::SwitchSource => {
+                if let Some(src) = stack.last() {
+                    src.text().map_err(|e| fail(p, pc - 1, e))?;
                 }
             }
             Op::Pop => {
@@ -224,8 +262,126 @@ fn run<'r, R: Record + ?Sized>(
                 let v = stack.pop().unwrap_or(Value::Null);
                 return Ok(Outcome::Value(v));
             }
+            Op::ReturnConst(c) => {
+                return match p.consts.get(c.get()) {
+                    Some(v) => Ok(Outcome::Value(v.reborrow())),
+                    None => Err(fail(p, pc - 1, internal("bad constant index"))),
+                };
+            }
+            Op::ReturnAttr(s) => return Ok(Outcome::Value(read_attr(p, rec, s))),
+            Op::JumpUnlessAttrEq {
+                slot,
+                konst,
+                target,
+                ne,
+            } => pc = attr_eq_jump(p, rec, pc - 1, slot, konst, target, ne)?,
+            Op::StrChain(c) => {
+                let Some(chain) = p.chains.get(c.get()) else {
+                    return Err(fail(p, pc - 1, internal("bad chain index")));
+                };
+                env.charge(chain.nodes.len() as u64)
+                    .map_err(|e| fail(p, pc - 1, e))?;
+                let attr = |slot: SlotIdx| read_attr(p, rec, slot);
+                let mut buf = env.buffer(chain.capacity_hint(&attr));
+                let mut scratch = env.buffer(0);
+                let built = chain.eval(&attr, &mut buf, &mut scratch);
+                env.recycle(Value::string(scratch));
+                match built {
+                    Ok(present) => {
+                        if present {
+                            let v = Value::string(buf);
+                            env.account(&v).map_err(|e| fail(p, pc - 1, e))?;
+                            stack.push(v);
+                        } else {
+                            env.recycle(Value::string(buf));
+                            stack.push(Value::Null);
+                        }
+                        pc = chain.end.get();
+                    }
+                    // A multi-valued attribute: the generic code that follows decides.
+                    Err(_) => env.recycle(Value::string(buf)),
+                }
+            }
+            Op::SwitchAttr(slot, t) => pc = switch_jump(p, pc - 1, &read_attr(p, rec, slot), t)?,
         }
     }
+}
+
+/// Runs a decision-only program (IIF/Switch over attributes and constants): no stack, no
+/// environment, nothing to drop.
+fn decide<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R) -> Result<Outcome<'r>, EvalError> {
+    let mut pc = 0usize;
+    // Forward jumps only: at most `code.len()` steps.
+    for _ in 0..=p.code.len() {
+        let Some(op) = p.code.get(pc) else { break };
+        match *op {
+            Op::ReturnConst(c) => {
+                if let Some(v) = p.consts.get(c.get()) {
+                    return Ok(Outcome::Value(v.reborrow()));
+                }
+                break;
+            }
+            Op::ReturnAttr(s) => return Ok(Outcome::Value(read_attr(p, rec, s))),
+            Op::Jump(t) => pc = t.get(),
+            Op::JumpUnlessAttrEq {
+                slot,
+                konst,
+                target,
+                ne,
+            } => pc = attr_eq_jump(p, rec, pc, slot, konst, target, ne)?,
+            Op::SwitchAttr(slot, t) => pc = switch_jump(p, pc, &read_attr(p, rec, slot), t)?,
+            _ => break,
+        }
+    }
+    Err(fail(p, pc, internal("malformed decision program")))
+}
+
+/// Reads the attribute in `slot`.
+#[inline]
+fn read_attr<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, slot: SlotIdx) -> Value<'r> {
+    let name = p.attributes.get(slot.get()).map_or("", String::as_str);
+    rec.get_slot(slot.get(), name)
+}
+
+/// `JumpUnlessAttrEq` at pc `at`: the next pc (`at + 4` when the comparison holds, else the
+/// target). Errors take the span of the fused `Cmp` at `at + 2`.
+#[inline]
+fn attr_eq_jump<R: Record + ?Sized>(
+    p: &Program,
+    rec: &R,
+    at: usize,
+    slot: SlotIdx,
+    konst: ConstIdx,
+    target: CodeIdx,
+    ne: bool,
+) -> Result<usize, EvalError> {
+    let a = read_attr(p, rec, slot);
+    let Some(b) = p.consts.get(konst.get()) else {
+        return Err(fail(p, at, internal("bad constant index")));
+    };
+    let eq = match (&a, b) {
+        // The common case, without building or dropping anything.
+        (Value::Str(x), Value::Str(y)) => x == y,
+        _ => equals(&a, b).map_err(|e| fail(p, at + 2, e))?,
+    };
+    Ok(if eq != ne { at + 4 } else { target.get() })
+}
+
+/// `SwitchAttr` at pc `at`: the block of the key equal to the source's text. Errors take
+/// the span recorded for the fused `SwitchTable` at `at + 1`.
+#[inline]
+fn switch_jump(p: &Program, at: usize, src: &Value<'_>, t: TableIdx) -> Result<usize, EvalError> {
+    let Some(table) = p.tables.get(t.get()) else {
+        return Err(fail(p, at, internal("bad table index")));
+    };
+    Ok(match src {
+        Value::Str(s) => table.lookup(s),
+        other => {
+            let text = other.text().map_err(|e| fail(p, at + 1, e))?;
+            table.lookup(text.as_deref().unwrap_or(""))
+        }
+    }
+    .get())
 }
 
 /// `&` over n operands: one allocation for the result.
@@ -237,13 +393,15 @@ fn concat<'a>(vals: &[Value<'a>], env: &mut Env<'_>) -> Result<Value<'a>, FnErro
         }
     }
     env.check_len(len)?;
-    let mut s = String::with_capacity(len);
+    let mut s = env.buffer(len);
     for v in vals {
         if let Some(t) = v.text()? {
             s.push_str(&t);
         }
     }
-    Ok(Value::string(s))
+    let v = Value::string(s);
+    env.account(&v)?;
+    Ok(v)
 }
 
 #[cold]

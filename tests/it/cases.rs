@@ -1,5 +1,7 @@
 //! The case corpus (`tests/data/cases/*.toml`) and the conformance cases
-//! (`tests/data/conformance/reference.jsonl`), run through the library.
+//! (`tests/data/conformance/reference.jsonl`), run through the VM and, with the `reference`
+//! feature, through the reference evaluator as well; `harness::run` turns any disagreement
+//! between the two engines into a failure.
 
 use std::path::Path;
 

@@ -270,3 +270,79 @@ fn functions_lists_every_function() {
     let o = mapexpr(&["functions"]);
     assert!(stdout(&o).contains("Mid(source: Str, start: Int, length: Int) -> Str"));
 }
+
+#[test]
+fn limit_flags_have_their_own_codes() {
+    let o = mapexpr(&[
+        "eval",
+        r#"Join(",", [a], [a], [a])"#,
+        "--record",
+        r#"{"a": "xxxxxxxxxx"}"#,
+        "--max-value-bytes",
+        "20",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["error"]["code"], "limit-exceeded");
+    let o = mapexpr(&[
+        "eval",
+        r#"Join(",", [a], [a]) & Join(",", [a], [a])"#,
+        "--record",
+        r#"{"a": "xxxxxxxxxx"}"#,
+        "--max-output-bytes",
+        "30",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json(&o)["error"]["code"], "limit-exceeded");
+    let o = mapexpr(&[
+        "check",
+        "Trim(Trim(Trim([a])))",
+        "--max-depth",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json(&o)["diagnostics"][0]["code"], "nesting-too-deep");
+    let o = mapexpr(&[
+        "check",
+        "Join(\",\", [a], [b], [c])",
+        "--max-args",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json(&o)["diagnostics"][0]["code"], "too-many-arguments");
+    let o = mapexpr(&[
+        "check",
+        "Join(\",\", [a])",
+        "--max-expression-len",
+        "5",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json(&o)["diagnostics"][0]["code"], "expression-too-long");
+    let o = mapexpr(&[
+        "eval",
+        "ToLower([m])",
+        "--record",
+        r#"{"m": ["A", "B", "C"]}"#,
+        "--max-multi-len",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json(&o)["error"]["code"], "limit-exceeded");
+    let o = mapexpr(&[
+        "eval",
+        "Join(\",\", [m])",
+        "--record",
+        r#"{"m": ["A", "B", "C"]}"#,
+        "--max-steps",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json(&o)["error"]["code"], "limit-exceeded");
+}

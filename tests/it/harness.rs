@@ -34,15 +34,44 @@ pub fn instant(s: &str) -> DateTime {
     mapexpr::datetime::parse_rfc3339(s).unwrap_or_else(|| panic!("bad `now` {s}"))
 }
 
-/// Compiles and evaluates `expr` against a JSON record.
+/// Compiles and evaluates `expr` against a JSON record with the VM and, when the
+/// `reference` feature is on, with the reference evaluator too. When the two engines
+/// disagree (value, outcome, error code or error span) the result is an error naming both,
+/// so every runner built on `run` fails on a disagreement.
 pub fn run(expr: &str, record: &serde_json::Value, opts: &RunOptions<'_>) -> Got {
+    let (vm, vm_span) = run_vm(expr, record, opts);
+    #[cfg(feature = "reference")]
+    {
+        if let Some((reference, ref_span)) = run_reference(expr, record, opts) {
+            if reference != vm || ref_span != vm_span {
+                return Got::Error(format!(
+                    "engines disagree: vm {vm:?} at {vm_span:?}, reference {reference:?} at {ref_span:?}"
+                ));
+            }
+        }
+    }
+    let _ = vm_span;
+    vm
+}
+
+/// The VM's result and, for a run-time error, its span.
+pub fn run_vm(
+    expr: &str,
+    record: &serde_json::Value,
+    opts: &RunOptions<'_>,
+) -> (Got, Option<(u32, u32)>) {
     let program = match mapexpr::compile_with(expr, &CompileOptions::default()) {
         Ok(c) => c.program,
-        Err(e) => return Got::Error(e.code().map_or("unknown".into(), |c| c.as_str().to_owned())),
+        Err(e) => {
+            return (
+                Got::Error(e.code().map_or("unknown".into(), |c| c.as_str().to_owned())),
+                None,
+            );
+        }
     };
     let record = match JsonRecord::from_json(record) {
         Ok(r) => r,
-        Err(e) => return Got::Error(e.code.as_str().to_owned()),
+        Err(e) => return (Got::Error(e.code.as_str().to_owned()), None),
     };
     let clock = FixedClock(opts.now.map_or(DateTime::MIN, instant));
     let mut rng = SeededRng::from_seed(opts.seed.unwrap_or(0));
@@ -50,10 +79,44 @@ pub fn run(expr: &str, record: &serde_json::Value, opts: &RunOptions<'_>) -> Got
     let limits = Limits::default();
     let mut ctx = EvalContext::new(&clock, &mut rng, &oracle, &limits);
     match program.eval(&record, &mut ctx) {
-        Ok(Outcome::Ignore) => Got::Ignored,
-        Ok(Outcome::Value(v)) => render(&v),
-        Err(e) => Got::Error(e.code.as_str().to_owned()),
+        Ok(Outcome::Ignore) => (Got::Ignored, None),
+        Ok(Outcome::Value(v)) => (render(&v), None),
+        Err(e) => (
+            Got::Error(e.code.as_str().to_owned()),
+            Some((e.span.start, e.span.end)),
+        ),
     }
+}
+
+/// The reference evaluator's result for an expression that compiles (`None` when it does
+/// not: compile errors are the VM path's business, the reference needs a checked tree).
+#[cfg(feature = "reference")]
+pub fn run_reference(
+    expr: &str,
+    record: &serde_json::Value,
+    opts: &RunOptions<'_>,
+) -> Option<(Got, Option<(u32, u32)>)> {
+    mapexpr::compile_with(expr, &CompileOptions::default()).ok()?;
+    let parsed = mapexpr::syntax::parse(expr).ok()?;
+    let record = match JsonRecord::from_json(record) {
+        Ok(r) => r,
+        Err(e) => return Some((Got::Error(e.code.as_str().to_owned()), None)),
+    };
+    let clock = FixedClock(opts.now.map_or(DateTime::MIN, instant));
+    let mut rng = SeededRng::from_seed(opts.seed.unwrap_or(0));
+    let oracle: TakenSet = opts.taken.iter().collect();
+    let limits = Limits::default();
+    let mut ctx = EvalContext::new(&clock, &mut rng, &oracle, &limits);
+    Some(
+        match mapexpr::reference::eval(&parsed.expr, &record, &mut ctx) {
+            Ok(Outcome::Ignore) => (Got::Ignored, None),
+            Ok(Outcome::Value(v)) => (render(&v), None),
+            Err(e) => (
+                Got::Error(e.code.as_str().to_owned()),
+                Some((e.span.start, e.span.end)),
+            ),
+        },
+    )
 }
 
 /// Renders a value the way expectations are written.

@@ -1,0 +1,428 @@
+//! A mapping set compiled into one evaluator with a shared attribute layout.
+
+use std::borrow::Cow;
+
+use serde_json::Value as Json;
+
+use super::{Apply, MappingSet, Mode, Source};
+use crate::bytecode::Program;
+use crate::compile::Layout;
+use crate::diagnostic::Diagnostic;
+use crate::error::{ErrorCode, EvalError, FnError};
+use crate::value::{Record, Value, json_to_value};
+use crate::vm::{EvalContext, Outcome};
+use crate::{CompileOptions, compile_in_layout};
+
+/// A compiled mapping set: every expression compiled once, attribute names resolved to slots
+/// of one shared layout, so a record is bound once and every mapping reads the same table.
+pub struct CompiledSet {
+    attributes: Vec<String>,
+    index: super::bind::SlotIndex,
+    mappings: Vec<CompiledMapping>,
+    warnings: Vec<MappingDiagnostics>,
+}
+
+struct CompiledMapping {
+    target: String,
+    origin: String,
+    kind: Kind,
+    default: Option<Value<'static>>,
+    apply: Apply,
+}
+
+enum Kind {
+    Program(Box<Program>),
+    /// A direct mapping reads its slot without running the VM.
+    Direct(usize),
+    Constant(Value<'static>),
+}
+
+/// The diagnostics of one mapping's expression.
+#[derive(Clone, Debug)]
+pub struct MappingDiagnostics {
+    /// Where the mapping was read (`mappings[3]`).
+    pub origin: String,
+    /// Its target attribute.
+    pub target: String,
+    /// The expression text the spans point into.
+    pub source: String,
+    /// Errors, warnings and hints.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Some mapping did not compile; every mapping's diagnostics are listed.
+#[derive(Clone, Debug)]
+pub struct SetError {
+    /// One entry per mapping with diagnostics (errors and warnings).
+    pub mappings: Vec<MappingDiagnostics>,
+}
+
+impl std::fmt::Display for SetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for m in &self.mappings {
+            if let Some(d) = m.diagnostics.iter().find(|d| d.is_error()) {
+                return write!(
+                    f,
+                    "{} (`{}`): {}: {}",
+                    m.origin, m.target, d.code, d.message
+                );
+            }
+        }
+        f.write_str("the mapping set does not compile")
+    }
+}
+
+impl std::error::Error for SetError {}
+
+impl std::fmt::Debug for CompiledSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledSet")
+            .field("attributes", &self.attributes)
+            .field("targets", &self.targets().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A mapping that failed on a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The target attribute of the failing mapping; `None` when the record itself is unusable
+    /// (bad JSON, invalid UTF-8, a value mapexpr cannot represent).
+    pub target: Option<String>,
+    /// The error.
+    pub error: EvalError,
+}
+
+impl CompiledSet {
+    /// Compiles every mapping. Fails with the diagnostics of every mapping that has errors
+    /// (and the warnings of the others), so a broken set is reported in one go.
+    pub fn compile(set: &MappingSet, opts: &CompileOptions<'_>) -> Result<CompiledSet, SetError> {
+        let mut layout = Layout::new();
+        let mut mappings = Vec::with_capacity(set.mappings.len());
+        let mut diags = Vec::new();
+        let mut failed = false;
+        for m in &set.mappings {
+            let kind = match &m.source {
+                Source::Constant(c) => Kind::Constant(Value::string(c.clone())),
+                Source::Attribute(a) => Kind::Direct(layout.slot(a).get()),
+                Source::Expression(e) => match compile_in_layout(e, opts, &mut layout) {
+                    Ok(c) => {
+                        if !c.warnings.is_empty() {
+                            diags.push(entry(m, e, c.warnings));
+                        }
+                        Kind::Program(Box::new(c.program))
+                    }
+                    Err(err) => {
+                        failed = true;
+                        diags.push(entry(m, e, err.diagnostics));
+                        continue;
+                    }
+                },
+            };
+            mappings.push(CompiledMapping {
+                target: m.target.clone(),
+                origin: m.origin.clone(),
+                kind,
+                default: m.default.clone().map(Value::string),
+                apply: m.apply,
+            });
+        }
+        if failed {
+            return Err(SetError { mappings: diags });
+        }
+        Ok(CompiledSet {
+            attributes: layout.names().to_vec(),
+            index: super::bind::SlotIndex::new(layout.names()),
+            mappings,
+            warnings: diags,
+        })
+    }
+
+    /// The source attributes the set reads, in slot order.
+    pub fn attributes(&self) -> &[String] {
+        &self.attributes
+    }
+
+    /// Warnings and hints found while compiling.
+    pub fn warnings(&self) -> &[MappingDiagnostics] {
+        &self.warnings
+    }
+
+    /// The target attributes, in mapping order.
+    pub fn targets(&self) -> impl Iterator<Item = &str> {
+        self.mappings.iter().map(|m| m.target.as_str())
+    }
+
+    /// Binds a record: one value per slot, in slot order.
+    pub fn bind<'r, R: Record + ?Sized>(&self, record: &'r R) -> Vec<Value<'r>> {
+        self.attributes
+            .iter()
+            .enumerate()
+            .map(|(i, name)| record.get_slot(i, name))
+            .collect()
+    }
+
+    /// Binds one line of JSON text straight into the slot table, borrowing its strings (see
+    /// [`super::bind`]); only the attributes the set reads are converted.
+    pub fn bind_json_text<'t>(
+        &self,
+        text: &'t str,
+    ) -> Result<Vec<Value<'t>>, super::bind::BindError> {
+        self.index.bind(text)
+    }
+
+    /// Binds a JSON object (spec §3.1). Only the attributes the set reads are converted, so
+    /// an unrepresentable value in an unused attribute does not fail the record.
+    pub fn bind_json(
+        &self,
+        obj: &serde_json::Map<String, Json>,
+    ) -> Result<Vec<Value<'static>>, FnError> {
+        self.attributes
+            .iter()
+            .map(|name| match obj.get(name) {
+                Some(v) => json_to_value(name, v),
+                None => Ok(Value::Null),
+            })
+            .collect()
+    }
+
+    /// Applies every mapping to a record bound in slot order (see [`CompiledSet::bind`] and
+    /// [`SlotRecord`](crate::SlotRecord)). Returns the
+    /// attributes to write, in mapping order — an IgnoreFlowIfNullOrEmpty outcome and a
+    /// create-only mapping in [`Mode::Update`] leave the attribute out, a Null result takes
+    /// the mapping's default — or, when any mapping fails, every failure (the record is
+    /// rejected whole, nothing partial is written).
+    pub fn apply<'r, R: Record + ?Sized>(
+        &'r self,
+        record: &'r R,
+        mode: Mode,
+        ctx: &mut EvalContext<'_>,
+    ) -> Result<Vec<(&'r str, Value<'r>)>, Vec<Failure>> {
+        let mut out = Vec::with_capacity(self.mappings.len());
+        let mut failures = Vec::new();
+        for m in &self.mappings {
+            match self.eval_mapping(m, record, mode, ctx) {
+                Ok(Some(v)) => out.push((m.target.as_str(), v)),
+                Ok(None) => {}
+                Err(error) => failures.push(Failure {
+                    target: Some(m.target.clone()),
+                    error,
+                }),
+            }
+        }
+        if failures.is_empty() {
+            Ok(out)
+        } else {
+            Err(failures)
+        }
+    }
+
+    /// Applies only the mapping that writes `target` (test cases): `None` when no mapping
+    /// writes it, `Some(Ok(None))` when the attribute is left out.
+    pub fn apply_target<'r, R: Record + ?Sized>(
+        &'r self,
+        target: &str,
+        record: &'r R,
+        mode: Mode,
+        ctx: &mut EvalContext<'_>,
+    ) -> Option<Result<Option<Value<'r>>, EvalError>> {
+        let m = self.mappings.iter().find(|m| m.target == target)?;
+        Some(self.eval_mapping(m, record, mode, ctx))
+    }
+
+    /// One mapping's value: `None` when the attribute is left out (Ignore, or a create-only
+    /// mapping in update mode); a Null result takes the default.
+    fn eval_mapping<'r, R: Record + ?Sized>(
+        &'r self,
+        m: &'r CompiledMapping,
+        record: &'r R,
+        mode: Mode,
+        ctx: &mut EvalContext<'_>,
+    ) -> Result<Option<Value<'r>>, EvalError> {
+        if mode == Mode::Update && m.apply == Apply::OnCreate {
+            return Ok(None);
+        }
+        let outcome = match &m.kind {
+            Kind::Constant(v) => Outcome::Value(v.reborrow()),
+            Kind::Direct(slot) => {
+                let name = self.attributes.get(*slot).map_or("", String::as_str);
+                Outcome::Value(record.get_slot(*slot, name))
+            }
+            Kind::Program(p) => p.eval(record, ctx)?,
+        };
+        Ok(match outcome {
+            Outcome::Ignore => None,
+            Outcome::Value(Value::Null) => {
+                Some(m.default.as_ref().map_or(Value::Null, Value::reborrow))
+            }
+            Outcome::Value(v) => Some(v),
+        })
+    }
+
+    /// Applies the set to any [`Record`] (binds it first); results are detached from it.
+    pub fn apply_record<R: Record + ?Sized>(
+        &self,
+        record: &R,
+        mode: Mode,
+        ctx: &mut EvalContext<'_>,
+    ) -> Result<Vec<(String, Value<'static>)>, Vec<Failure>> {
+        let slots = self.bind(record);
+        let bound = crate::value::SlotRecord::new(&slots);
+        let out = self.apply(&bound, mode, ctx)?;
+        Ok(out
+            .into_iter()
+            .map(|(t, v)| (t.to_owned(), v.into_owned()))
+            .collect())
+    }
+
+    /// The origin (`mappings[3]`) of the mapping writing `target`.
+    pub fn origin_of(&self, target: &str) -> Option<&str> {
+        self.mappings
+            .iter()
+            .find(|m| m.target == target)
+            .map(|m| m.origin.as_str())
+    }
+}
+
+fn entry(m: &super::Mapping, src: &str, diagnostics: Vec<Diagnostic>) -> MappingDiagnostics {
+    MappingDiagnostics {
+        origin: m.origin.clone(),
+        target: m.target.clone(),
+        source: src.to_owned(),
+        diagnostics,
+    }
+}
+
+/// The JSON form of an output value: text, integers and Booleans as themselves, dates as
+/// their rendering (spec §3.3), lists as arrays of text, Null as `null`.
+pub fn value_to_json(v: &Value<'_>) -> Json {
+    match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::Str(s) => Json::String(s.to_string()),
+        Value::Multi(m) => Json::Array(m.iter().map(|x| Json::String(x.render_scalar())).collect()),
+        other => Json::String(other.render_scalar()),
+    }
+}
+
+/// An input error as a failure without a target.
+pub(crate) fn input_failure(message: impl Into<Cow<'static, str>>) -> Failure {
+    Failure {
+        target: None,
+        error: EvalError {
+            code: ErrorCode::InvalidInput,
+            message: message.into().into_owned(),
+            span: crate::syntax::Span::new(0, 0),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::{FixedClock, Limits, TakenSet};
+    use crate::datetime::DateTime;
+    use crate::functions::NoRandom;
+    use crate::value::JsonRecord;
+
+    /// The written attributes, or each failure's target and code.
+    type Applied = Result<Vec<(String, Json)>, Vec<(Option<String>, &'static str)>>;
+
+    fn run(set: &str, record: &str, mode: Mode) -> Applied {
+        let set = MappingSet::from_json_str(set).unwrap();
+        let compiled = CompiledSet::compile(&set, &CompileOptions::default()).unwrap();
+        let rec = JsonRecord::from_json_str(record).unwrap();
+        let clock = FixedClock(DateTime::MIN);
+        let (mut rng, oracle, limits) = (NoRandom, TakenSet::new(), Limits::default());
+        let mut ctx = EvalContext::new(&clock, &mut rng, &oracle, &limits);
+        compiled
+            .apply_record(&rec, mode, &mut ctx)
+            .map(|v| v.into_iter().map(|(t, v)| (t, value_to_json(&v))).collect())
+            .map_err(|f| {
+                f.into_iter()
+                    .map(|f| (f.target, f.error.code.as_str()))
+                    .collect()
+            })
+    }
+
+    const SET: &str = r#"{"mappings": [
+        {"target": "dn", "expression": "Join(\" \", [g], [s])"},
+        {"target": "dept", "attribute": "d", "default": "none"},
+        {"target": "co", "constant": "Contoso"},
+        {"target": "ph", "expression": "IgnoreFlowIfNullOrEmpty([p])"},
+        {"target": "upn", "expression": "ToLower([g] & \"@x\")", "apply": "create"},
+        {"target": "n", "expression": "Switch([k], [missing], \"1\", \"one\")", "default": "other"}
+    ]}"#;
+
+    #[test]
+    fn mapping_set_applies_defaults_ignore_and_modes() {
+        let got = run(SET, r#"{"g": "Ann", "s": "Lee", "k": "1"}"#, Mode::Create).unwrap();
+        let want: Vec<(String, Json)> = vec![
+            ("dn".into(), "Ann Lee".into()),
+            ("dept".into(), "none".into()),
+            ("co".into(), "Contoso".into()),
+            ("upn".into(), "ann@x".into()),
+            ("n".into(), "one".into()),
+        ];
+        assert_eq!(got, want);
+        let got = run(
+            SET,
+            r#"{"g": "Ann", "d": "IT", "p": "555", "k": "2"}"#,
+            Mode::Update,
+        )
+        .unwrap();
+        let targets: Vec<&str> = got.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(targets, ["dn", "dept", "co", "ph", "n"]);
+        assert_eq!(got[4].1, Json::from("other"));
+    }
+
+    #[test]
+    fn mapping_set_lists_every_failure() {
+        let set = r#"{"mappings": [
+            {"target": "a", "expression": "CDate([x])"},
+            {"target": "b", "constant": "ok"},
+            {"target": "c", "expression": "Left([x], [n])"}]}"#;
+        let got = run(set, r#"{"x": "nope", "n": "z"}"#, Mode::Create).unwrap_err();
+        assert_eq!(
+            got,
+            vec![
+                (Some("a".into()), "invalid-date"),
+                (Some("c".into()), "invalid-integer")
+            ]
+        );
+    }
+
+    #[test]
+    fn mapping_set_shares_one_layout() {
+        let set = MappingSet::from_json_str(
+            r#"[{"target": "a", "expression": "Join(\",\", [x], [y])"}, {"target": "b", "attribute": "y"}, {"target": "c", "expression": "[z] & [x]"}]"#,
+        )
+        .unwrap();
+        let compiled = CompiledSet::compile(&set, &CompileOptions::default()).unwrap();
+        assert_eq!(compiled.attributes(), ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn mapping_set_reports_every_broken_mapping() {
+        let set = MappingSet::from_json_str(
+            r#"[{"target": "a", "expression": "Join(\",\""}, {"target": "b", "attribute": "y"}, {"target": "c", "expression": "Nope([x])"}]"#,
+        )
+        .unwrap();
+        let err = CompiledSet::compile(&set, &CompileOptions::default()).unwrap_err();
+        let got: Vec<(&str, &str)> = err
+            .mappings
+            .iter()
+            .map(|m| {
+                (
+                    m.target.as_str(),
+                    m.diagnostics
+                        .iter()
+                        .find(|d| d.is_error())
+                        .map_or("", |d| d.code.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(got, [("a", "unexpected-token"), ("c", "unknown-function")]);
+    }
+}
