@@ -192,6 +192,16 @@ fn set30(c: &mut Criterion) {
             out.len()
         })
     });
+    // The mapping module's binder: one JSON text line straight into the slot table
+    // (parsing included, strings borrowed, unread attributes skipped).
+    let index = mapexpr::mapping::bind::SlotIndex::new(names);
+    g.bench_function("slot_from_text", |b| {
+        b.iter(|| {
+            let slots = index.bind(black_box(common::USER_JSON)).unwrap();
+            assert_eq!(slots.len(), names.len());
+            slots
+        })
+    });
     g.bench_function("json_record", |b| {
         b.iter(|| {
             let r = mapexpr::JsonRecord::from_json(black_box(&s.json_value)).unwrap();

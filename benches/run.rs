@@ -1,8 +1,8 @@
 //! `run/` — the batch ceiling. Generates an NDJSON file of N synthetic users (N from
 //! `MAPEXPR_BENCH_USERS`, default 100 000; 1 000 000 with `MAPEXPR_BENCH_FULL=1`) in a temp
 //! dir, then measures what any `mapexpr run` must pay before evaluating anything: reading the
-//! file and parsing every line with serde_json, on 1 and 2 threads. The `run` pipeline itself
-//! plugs in at [`run_pipeline`] once its branch is merged.
+//! file and parsing every line with serde_json, on 1 and 2 threads; then the `run` pipeline
+//! itself (`mapping::batch::run` with the 30-mapping set, plugged in at [`run_pipeline`]).
 
 use std::hint::black_box;
 use std::io::Write;
@@ -115,14 +115,58 @@ fn parse_lines_2(buf: &[u8]) -> usize {
     })
 }
 
-/// ===== PLUG-IN POINT for the `run` pipeline (after merging the `run` branch) =====
+/// ===== PLUG-IN POINT for the `run` pipeline =====
 ///
-/// Replace the body with the library entry point behind `mapexpr run --mappings M --input
-/// users.ndjson` (or spawn `env!("CARGO_BIN_EXE_mapexpr")` with those arguments), running
-/// on `threads` threads, writing its output to a sink, and return the number of records
-/// processed. While it returns `None` the `run/pipeline_*` benchmarks are skipped.
-fn run_pipeline(_mappings: &Path, _input: &Path, _threads: usize) -> Option<usize> {
-    None
+/// The library entry point behind `mapexpr run --input users.ndjson` (`mapping::batch::run`)
+/// with the 30-mapping set, `threads` workers, output and rejects to a sink, a fixed clock
+/// and seed. Returns the number of records written. Swap in another pipeline here; while
+/// this returns `None` the `run/ndjson/pipeline_*` benchmarks are skipped.
+fn run_pipeline(_mappings: &Path, input: &Path, threads: usize) -> Option<usize> {
+    use mapexpr::mapping::batch::{BatchOptions, InputFormat};
+    use mapexpr::mapping::{Apply, CompiledSet, Mapping, MappingSet, Mode, Source};
+    use std::sync::OnceLock;
+    static SET: OnceLock<CompiledSet> = OnceLock::new();
+    let set = SET.get_or_init(|| {
+        let set = MappingSet {
+            name: Some("workday-to-ad-30".into()),
+            mappings: common::SET30
+                .iter()
+                .enumerate()
+                .map(|(i, (t, e))| Mapping {
+                    target: (*t).into(),
+                    source: Source::Expression((*e).into()),
+                    default: None,
+                    apply: Apply::Always,
+                    matching_priority: 0,
+                    origin: format!("mappings[{i}]"),
+                })
+                .collect(),
+        };
+        CompiledSet::compile(&set, &mapexpr::CompileOptions::default()).unwrap()
+    });
+    let oracle = mapexpr::TakenSet::new();
+    let opts = BatchOptions {
+        threads,
+        mode: Mode::Create,
+        now: Some(mapexpr::DateTime::MIN),
+        seed: Some(7),
+        oracle: &oracle,
+        limits: mapexpr::Limits::default(),
+        chunk_records: 512,
+    };
+    let file = std::fs::File::open(input).unwrap();
+    let summary = mapexpr::mapping::batch::run(
+        set,
+        file,
+        InputFormat::Ndjson,
+        &mut std::io::sink(),
+        &mut std::io::sink(),
+        &opts,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(summary.rejected, 0, "no synthetic user is rejected");
+    Some(summary.written as usize)
 }
 
 fn run(c: &mut Criterion) {
