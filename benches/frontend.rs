@@ -112,6 +112,28 @@ fn compile(c: &mut Criterion) {
                 p
             })
         });
+        // Replace with a regex: the library caches compiled patterns process-wide (64
+        // entries), so `full` measures a cache hit after the first iteration. `full_cold`
+        // cycles through 100 variants of the pattern (`|z{k}` appended) so every compile
+        // misses the cache.
+        if w.name == "replace_regex" {
+            let cold: Vec<String> = (1..=100)
+                .map(|k| {
+                    w.expr
+                        .replace(r#"\\d{10})""#, &format!(r#"\\d{{10}})|z{{{k}}}""#))
+                })
+                .collect();
+            assert_ne!(cold[0], w.expr);
+            let mut i = 0;
+            g.bench_function("full_cold", |b| {
+                b.iter(|| {
+                    i = (i + 1) % cold.len();
+                    let p = mapexpr::compile(black_box(&cold[i])).unwrap();
+                    assert!(!p.is_empty());
+                    p
+                })
+            });
+        }
         if let Some(cel) = &w.cel {
             g.bench_function("cel", |b| {
                 b.iter(|| cel::Program::compile(black_box(&cel.expr)).unwrap())
