@@ -1,0 +1,223 @@
+//! `eval/` — every workload's variants side by side in one criterion group, so they share the
+//! machine's state of the moment (2 shared cores: compare within a group, not across runs).
+//!
+//! Variants: `vm_slot` (the VM on a `SlotRecord`), `vm_json` (the VM on a hash-map
+//! `JsonRecord`), `native` (hand-written Rust on the same slot values), `regex` (the `regex`
+//! crate called directly, Replace workloads only), `reference` (the tree-walking evaluator,
+//! with `--features reference`), `cel` (variables bound inside the loop) and `cel_prebound`
+//! (context built once). Programs compile outside the timed loop; results are asserted
+//! inside it.
+//!
+//! Also `eval/set30` (30 mappings applied to one record) and `eval/bind` (building the slot
+//! table from a parsed JSON record).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use mapexpr::{Outcome, SlotRecord, Value};
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{Env, Prepared, Set30};
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50)
+}
+
+fn workloads(c: &mut Criterion) {
+    let base = common::cel_base();
+    let filter: Option<String> = std::env::var("MAPEXPR_BENCH_ONLY").ok();
+    for w in common::workloads() {
+        if filter.as_deref().is_some_and(|f| !w.name.contains(f)) {
+            continue;
+        }
+        let mut p = Prepared::new(w);
+        common::cel_expect(&mut p, &base);
+        let mut env = Env::new();
+        let mut g = c.benchmark_group(format!("eval/{}", p.w.name));
+
+        g.bench_function("vm_slot", |b| {
+            let rec = p.slot_record();
+            let mut ctx = env.ctx();
+            b.iter(|| {
+                let out = p.program.eval(black_box(&rec), &mut ctx).unwrap();
+                p.check(&out);
+                out
+            })
+        });
+        g.bench_function("vm_json", |b| {
+            let mut ctx = env.ctx();
+            b.iter(|| {
+                let out = p.program.eval(black_box(&p.json), &mut ctx).unwrap();
+                p.check(&out);
+                out
+            })
+        });
+        g.bench_function("native", |b| {
+            b.iter(|| {
+                let out = (p.w.native)(black_box(&p.slots), &p.native_idx);
+                assert_eq!(out, p.w.expected.as_str());
+                out
+            })
+        });
+        if p.regex.is_some() {
+            g.bench_function("regex", |b| {
+                b.iter(|| {
+                    let out = black_box(&p).regex_direct().unwrap();
+                    assert_eq!(out, p.w.expected.as_str());
+                    out
+                })
+            });
+        }
+        #[cfg(feature = "reference")]
+        // The reference evaluator walks the tree and reads attributes by name, which a
+        // `SlotRecord` cannot answer: it runs on the `JsonRecord` (compare with `vm_json`).
+        g.bench_function("reference", |b| {
+            let mut ctx = env.ctx();
+            b.iter(|| {
+                let out = mapexpr::reference::eval(&p.ast, black_box(&p.json), &mut ctx).unwrap();
+                p.check(&out);
+                out
+            })
+        });
+        if let Some(cp) = &p.cel {
+            g.bench_function("cel", |b| {
+                b.iter(|| {
+                    let scope = common::cel_bind(&base, black_box(&cp.vars));
+                    let out = cp.program.execute(&scope).unwrap();
+                    assert_eq!(out, cp.expected);
+                    out
+                })
+            });
+            g.bench_function("cel_prebound", |b| {
+                let scope = common::cel_bind(&base, &cp.vars);
+                b.iter(|| {
+                    let out = cp.program.execute(black_box(&scope)).unwrap();
+                    assert_eq!(out, cp.expected);
+                    out
+                })
+            });
+        }
+        g.finish();
+    }
+}
+
+fn set30(c: &mut Criterion) {
+    let base = common::cel_base();
+    let s = Set30::new(&base);
+    let mut env = Env::new();
+    let mut g = c.benchmark_group("eval/set30");
+
+    let check = |i: usize, out: &Outcome<'_>| match out {
+        Outcome::Value(Value::Str(v)) if **v == *common::SET30_EXPECTED[i] => {}
+        other => panic!("mapping {}: got {other:?}", common::SET30[i].0),
+    };
+    g.bench_function("vm_slot", |b| {
+        let rec = SlotRecord::new(&s.slots);
+        let mut ctx = env.ctx();
+        b.iter(|| {
+            for (i, p) in s.programs.iter().enumerate() {
+                let out = p.eval(black_box(&rec), &mut ctx).unwrap();
+                check(i, &out);
+            }
+        })
+    });
+    g.bench_function("vm_json", |b| {
+        let mut ctx = env.ctx();
+        b.iter(|| {
+            for (i, p) in s.programs.iter().enumerate() {
+                let out = p.eval(black_box(&s.json), &mut ctx).unwrap();
+                check(i, &out);
+            }
+        })
+    });
+    g.bench_function("native", |b| {
+        let mut out = Vec::with_capacity(30);
+        b.iter(|| {
+            common::native_set30(black_box(&s.slots), &s.native_idx, &mut out);
+            for (o, e) in out.iter().zip(common::SET30_EXPECTED) {
+                assert_eq!(o, e);
+            }
+        })
+    });
+    #[cfg(feature = "reference")]
+    {
+        let asts: Vec<_> = common::SET30
+            .iter()
+            .map(|(_, e)| mapexpr::syntax::parse(e).unwrap().expr)
+            .collect();
+        g.bench_function("reference", |b| {
+            let mut ctx = env.ctx();
+            b.iter(|| {
+                for (i, a) in asts.iter().enumerate() {
+                    let out = mapexpr::reference::eval(a, black_box(&s.json), &mut ctx).unwrap();
+                    check(i, &out);
+                }
+            })
+        });
+    }
+    g.bench_function("cel", |b| {
+        b.iter(|| {
+            let scope = common::cel_bind(&base, black_box(&s.cel_vars));
+            for (p, e) in s.cel.iter().zip(&s.cel_expected) {
+                assert_eq!(&p.execute(&scope).unwrap(), e);
+            }
+        })
+    });
+    g.bench_function("cel_prebound", |b| {
+        let scope = common::cel_bind(&base, &s.cel_vars);
+        b.iter(|| {
+            for (p, e) in s.cel.iter().zip(&s.cel_expected) {
+                assert_eq!(&p.execute(black_box(&scope)).unwrap(), e);
+            }
+        })
+    });
+    g.finish();
+
+    // Binding: from a parsed JSON object to the set's slot table (what a batch runner pays per
+    // record before evaluating), compared with building a `JsonRecord` from the same object.
+    let mut g = c.benchmark_group("eval/bind");
+    let obj = s.json_value.as_object().unwrap();
+    let names = s.layout.names();
+    g.bench_function("slot_borrowed", |b| {
+        let mut out = Vec::with_capacity(names.len());
+        b.iter(|| {
+            common::bind_borrowed(black_box(obj), names, &mut out);
+            assert_eq!(out.len(), names.len());
+            out.len()
+        })
+    });
+    // The mapping module's binder: one JSON text line straight into the slot table
+    // (parsing included, strings borrowed, unread attributes skipped).
+    let index = mapexpr::mapping::bind::SlotIndex::new(names);
+    g.bench_function("slot_from_text", |b| {
+        b.iter(|| {
+            let slots = index.bind(black_box(common::USER_JSON)).unwrap();
+            assert_eq!(slots.len(), names.len());
+            slots
+        })
+    });
+    g.bench_function("json_record", |b| {
+        b.iter(|| {
+            let r = mapexpr::JsonRecord::from_json(black_box(&s.json_value)).unwrap();
+            assert!(r.names().next().is_some());
+            r
+        })
+    });
+    g.bench_function("cel_context", |b| {
+        b.iter(|| common::cel_bind(&base, black_box(&s.cel_vars)))
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = workloads, set30
+}
+criterion_main!(benches);
