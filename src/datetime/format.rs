@@ -176,7 +176,8 @@ impl Format {
 
     /// Formats an instant (`DateTime.ToString(format, InvariantCulture)` on a UTC value).
     pub fn format(&self, d: DateTime) -> String {
-        let mut out = String::new();
+        // Most specifiers write at most a few characters; size the output once.
+        let mut out = String::with_capacity(self.tokens.len() * 4 + 16);
         format_tokens(&self.tokens, d, &mut out);
         out
     }
@@ -190,9 +191,26 @@ impl Format {
         styles: Styles,
         today: impl FnOnce() -> DateTime,
     ) -> Result<DateTime, ParseError> {
-        let input: Vec<char> = text.chars().collect();
+        // The parser indexes characters; the buffer is reused across calls on this thread.
+        thread_local! {
+            static CHARS: std::cell::Cell<Vec<char>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        let mut input = CHARS.with(std::cell::Cell::take);
+        input.clear();
+        input.extend(text.chars());
+        let result = self.parse_chars(&input, styles, today);
+        CHARS.with(|c| c.set(input));
+        result
+    }
+
+    fn parse_chars(
+        &self,
+        input: &[char],
+        styles: Styles,
+        today: impl FnOnce() -> DateTime,
+    ) -> Result<DateTime, ParseError> {
         let mut p = Parser {
-            s: &input,
+            s: input,
             i: 0,
             styles,
             r: Parsed::default(),
@@ -369,20 +387,18 @@ fn format_tokens(tokens: &[Token], d: DateTime, out: &mut String) {
             Spec::Fraction { digits, trim } => {
                 let n = u32::from(*digits).min(7);
                 let value = c.fraction / 10u32.pow(7 - n);
-                let mut s = format!("{value:0width$}", width = n as usize);
+                // Written straight into the output (no temporary string), then trimmed.
+                let start = out.len();
+                push_num(out, i64::from(value), n as usize);
                 if *trim {
-                    while s.ends_with('0') {
-                        s.pop();
+                    while out.len() > start && out.ends_with('0') {
+                        out.pop();
                     }
-                    if s.is_empty() {
+                    if out.len() == start && out.ends_with('.') {
                         // .NET removes a '.' written just before an empty F field.
-                        if out.ends_with('.') {
-                            out.pop();
-                        }
-                        continue;
+                        out.pop();
                     }
                 }
-                out.push_str(&s);
             }
             Spec::Era => out.push_str("A.D."),
             Spec::Hour12(w) => {

@@ -3,8 +3,6 @@
 //! `[appRoleAssignments]` is a list whose elements are `{id, value, displayName}` objects
 //! (`Value::Role`) or plain display-name strings; both functions accept either.
 
-use std::borrow::Cow;
-
 use crate::error::{ErrorCode, FnError};
 use crate::functions::{Args, Env};
 use crate::value::{AppRole, Value};
@@ -25,8 +23,7 @@ pub fn single_app_role_assignment<'a>(
     }
     Ok(match args.take(0).into_single()? {
         Value::Null => Value::Null,
-        Value::Role(Cow::Borrowed(r)) => r.display_name.as_deref().map_or(Value::Null, Value::str),
-        Value::Role(Cow::Owned(r)) => r.display_name.map_or(Value::Null, Value::string),
+        Value::Role(r) => r.display_name.clone().map_or(Value::Null, Value::string),
         s @ Value::Str(_) => s,
         // Another scalar (a number or Boolean from JSON) is its text, like any Str result.
         other => Value::string(other.render_scalar()),
@@ -90,7 +87,7 @@ mod tests {
     }
 
     fn role(id: Option<&str>, value: Option<&str>, name: Option<&str>) -> Value<'static> {
-        Value::Role(Cow::Owned(AppRole {
+        Value::Role(std::sync::Arc::new(AppRole {
             id: id.map(str::to_owned),
             value: value.map(str::to_owned),
             display_name: name.map(str::to_owned),

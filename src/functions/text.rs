@@ -760,10 +760,24 @@ fn replace_regex<'a>(
         Ok::<(), FnError>(())
     };
     if ex.needs_groups() {
-        for caps in re.matches(&src) {
-            let Some(m) = caps.get(0) else { continue };
-            step(m.start(), m.end(), &|buf| ex.expand(&caps, &src, buf), env)?;
+        // .NET match iteration (see `regex_dotnet::Matches`) over one reused buffer of
+        // capture locations.
+        let mut locs = re.take_locs();
+        let mut pos = 0;
+        let mut result = Ok(());
+        while pos <= src.len() {
+            let Some(m) = re.re.captures_read_at(&mut locs, &src, pos) else {
+                break;
+            };
+            let (start, end) = (m.start(), m.end());
+            result = step(start, end, &|buf| ex.expand_locs(&locs, &src, buf), env);
+            if result.is_err() {
+                break;
+            }
+            pos = crate::text::regex_dotnet::next_start(&src, start, end);
         }
+        re.put_locs(locs);
+        result?;
     } else {
         for m in re.finds(&src) {
             step(

@@ -215,7 +215,7 @@ impl<'de> DeserializeSeed<'de> for ItemSeed {
             let v = serde_json::Value::deserialize(d)?;
             return Ok(match v {
                 serde_json::Value::Object(_) => match serde_json::from_value::<AppRole>(v) {
-                    Ok(r) => Item::Value(Value::Role(Cow::Owned(r))),
+                    Ok(r) => Item::Value(Value::Role(std::sync::Arc::new(r))),
                     Err(_) => Item::Bad(
                         "an app role assignment that is not {id, value, displayName} text",
                     ),

@@ -75,9 +75,29 @@ pub struct DotnetRegex {
     /// groups left to right and needs distinct names, so a repeated name `n` is renamed `n.2`,
     /// `n.3`, … (`.` cannot occur in a .NET name).
     numbers: Vec<Vec<usize>>,
+    /// Capture-location buffers reused across searches (a search with groups would
+    /// otherwise allocate its captures on every call).
+    locs: std::sync::Mutex<Vec<regex::CaptureLocations>>,
 }
 
 impl DotnetRegex {
+    /// A capture-location buffer for this pattern, reused when one is free.
+    pub fn take_locs(&self) -> regex::CaptureLocations {
+        match self.locs.lock().ok().and_then(|mut v| v.pop()) {
+            Some(l) => l,
+            None => self.re.capture_locations(),
+        }
+    }
+
+    /// Gives a buffer from [`DotnetRegex::take_locs`] back.
+    pub fn put_locs(&self, locs: regex::CaptureLocations) {
+        if let Ok(mut v) = self.locs.lock() {
+            if v.len() < 8 {
+                v.push(locs);
+            }
+        }
+    }
+
     /// Translates and compiles a .NET pattern.
     pub fn new(pattern: &str) -> Result<DotnetRegex, RegexError> {
         let tr = translate(pattern)?;
@@ -96,7 +116,11 @@ impl DotnetRegex {
             }
         }
         numbers.extend(named.into_iter().map(|(_, idxs)| idxs));
-        Ok(DotnetRegex { re, numbers })
+        Ok(DotnetRegex {
+            re,
+            numbers,
+            locs: std::sync::Mutex::new(Vec::new()),
+        })
     }
 
     /// The .NET group number of a group reference: a number written in decimal, or a name.
@@ -208,7 +232,7 @@ impl<'h> Iterator for Finds<'_, 'h> {
 
 /// Where the search resumes after a match `[start, end)`: at its end, or one code point
 /// further after an empty match.
-fn next_start(hay: &str, start: usize, end: usize) -> usize {
+pub fn next_start(hay: &str, start: usize, end: usize) -> usize {
     if start == end {
         end + hay
             .get(end..)
@@ -319,6 +343,24 @@ impl Expander {
                     .rev()
                     .find_map(|&i| caps.get(i))
                     .map_or("", |m| m.as_str())
+            },
+            start,
+            end,
+            hay,
+            out,
+        );
+    }
+
+    /// Appends the expansion for a match whose groups are in `locs`.
+    pub fn expand_locs(&self, locs: &regex::CaptureLocations, hay: &str, out: &mut String) {
+        let (start, end) = locs.get(0).unwrap_or((0, 0));
+        self.expand_with(
+            |g| {
+                g.iter()
+                    .rev()
+                    .find_map(|&i| locs.get(i))
+                    .and_then(|(s, e)| hay.get(s..e))
+                    .unwrap_or("")
             },
             start,
             end,

@@ -36,7 +36,7 @@ pub enum Value<'a> {
     /// An ordered list of one or more values.
     Multi(List<'a>),
     /// An app role assignment object `{id, value, displayName}` (only inside `appRoleAssignments`).
-    Role(Cow<'a, AppRole>),
+    Role(std::sync::Arc<AppRole>),
 }
 
 impl<'a> Value<'a> {
@@ -101,7 +101,7 @@ impl<'a> Value<'a> {
             Value::Multi(m) => Value::Multi(List::Owned(
                 m.iter().cloned().map(Value::into_owned).collect(),
             )),
-            Value::Role(r) => Value::Role(Cow::Owned(r.into_owned())),
+            Value::Role(r) => Value::Role(r),
         }
     }
 
@@ -115,7 +115,7 @@ impl<'a> Value<'a> {
             Value::Int(i) => Value::Int(*i),
             Value::Date(d) => Value::Date(*d),
             Value::Multi(m) => Value::Multi(List::Borrowed(m)),
-            Value::Role(r) => Value::Role(Cow::Borrowed(r)),
+            Value::Role(r) => Value::Role(std::sync::Arc::clone(r)),
         }
     }
 
@@ -335,3 +335,6 @@ impl fmt::Display for Value<'_> {
         }
     }
 }
+
+// Values are moved and dropped on every VM step: keep them four words.
+const _: () = assert!(std::mem::size_of::<Value<'static>>() == 32);

@@ -199,7 +199,7 @@ pub fn json_to_value(name: &str, v: &serde_json::Value) -> Result<Value<'static>
                                 "an app role assignment that is not {id, value, displayName} text",
                             )
                         })?;
-                        out.push(Value::Role(Cow::Owned(role)));
+                        out.push(Value::Role(std::sync::Arc::new(role)));
                     }
                     J::Object(_) => return Err(bad_input(name, "an object in a list")),
                     J::Array(_) => return Err(bad_input(name, "a nested list")),

@@ -110,6 +110,8 @@ impl Program {
 thread_local! {
     /// String buffers recycled across evaluations on this thread (see `Env::buffer`).
     static POOL: Cell<Vec<String>> = const { Cell::new(Vec::new()) };
+    /// The transform buffer of string chains (see `bytecode::chain`).
+    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
 }
 
 /// Stacks up to this depth live inline (no allocation); deeper ones spill to the heap once.
@@ -287,9 +289,11 @@ fn run<'r, R: Record + ?Sized>(
                 let attr = |slot: SlotIdx| read_attr(p, rec, slot);
                 let pushed = &stack[base..];
                 let mut buf = env.buffer(chain.capacity_hint(&attr, pushed));
-                let mut scratch = env.buffer(0);
+                // The scratch buffer stays on this thread between evaluations: unlike pooled
+                // buffers it is never handed out as a result, so it is never lost.
+                let mut scratch = SCRATCH.with(Cell::take);
                 let built = chain.eval(&attr, pushed, &mut buf, &mut scratch);
-                env.recycle(Value::string(scratch));
+                SCRATCH.with(|s| s.set(scratch));
                 for v in stack.drain(base..) {
                     env.recycle(v);
                 }
