@@ -80,7 +80,7 @@ impl Chain {
     /// grow text (`ß` → `ss`).
     pub fn capacity_hint<'v>(
         &self,
-        attr: &dyn Fn(SlotIdx) -> Value<'v>,
+        attr: &impl Fn(SlotIdx) -> Value<'v>,
         pushed: &[Value<'_>],
     ) -> usize {
         let mut n = 8;
@@ -104,9 +104,9 @@ impl Chain {
     }
 
     /// Evaluates the chain into `buf` (which must be empty). `Ok(false)` means Null.
-    pub fn eval<'v>(
+    pub fn eval<'v, F: Fn(SlotIdx) -> Value<'v>>(
         &self,
-        attr: &dyn Fn(SlotIdx) -> Value<'v>,
+        attr: &F,
         pushed: &[Value<'_>],
         buf: &mut String,
         scratch: &mut String,
@@ -116,10 +116,10 @@ impl Chain {
         self.node(root, &cx, buf, scratch)
     }
 
-    fn node(
+    fn node<'v, F: Fn(SlotIdx) -> Value<'v>>(
         &self,
         i: u32,
-        cx: &Cx<'_, '_, '_>,
+        cx: &Cx<'_, '_, F>,
         buf: &mut String,
         scratch: &mut String,
     ) -> Result<bool, Bail> {
@@ -191,8 +191,8 @@ impl Chain {
 }
 
 /// What a chain reads: attributes and the values pushed before it.
-struct Cx<'a, 'v, 'p> {
-    attr: &'a dyn Fn(SlotIdx) -> Value<'v>,
+struct Cx<'a, 'p, F> {
+    attr: &'a F,
     pushed: &'a [Value<'p>],
 }
 
