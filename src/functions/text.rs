@@ -626,13 +626,14 @@ pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
             let Some(src) = args.take(0).into_text()? else {
                 return Ok(Value::Null);
             };
-            let Some(re) = site_regex(site, args)? else {
-                return Ok(Value::Str(src));
-            };
+            // A constant character-class deletion needs neither the regex nor the expander.
             if let Some(filter) = site.and_then(|s| s.filter.as_ref()) {
                 env.charge(1 + (src.len() as u64 >> 6))?;
                 return Ok(Value::Str(transform(src, |t| filter.remove(t))));
             }
+            let Some(re) = site_regex(site, args)? else {
+                return Ok(Value::Str(src));
+            };
             let parsed;
             let expander = match site.and_then(|s| s.expander.as_ref()) {
                 Some(e) => e,
