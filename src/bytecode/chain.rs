@@ -68,6 +68,21 @@ pub struct Chain {
     pub filters: Vec<crate::text::regex_dotnet::CharFilter>,
     /// How many values the code before the chain pushed for `Node::Pushed` leaves.
     pub pushed: u32,
+    /// Where the generic code of the expression starts (the `ChainGuard` jumps there).
+    pub fallback: CodeIdx,
+}
+
+impl Chain {
+    /// True when every attribute the chain reads itself (not through a leaf) is a single
+    /// value. Checked before the leaves are computed: the generic code's calls could fail
+    /// only on a multi-valued attribute, and such a failure must come before any leaf's, as
+    /// in the generic evaluation order.
+    pub fn attrs_are_single<'v>(&self, attr: &impl Fn(SlotIdx) -> Value<'v>) -> bool {
+        self.nodes.iter().all(|n| match n {
+            Node::Attr(slot) => !matches!(attr(*slot), Value::Multi(_) | Value::Role(_)),
+            _ => true,
+        })
+    }
 }
 
 /// Why a chain could not produce the value itself.

@@ -100,6 +100,13 @@ pub enum Op {
     },
     /// `[] -> []`: `Attr; SwitchTable` in one op.
     SwitchAttr(SlotIdx, TableIdx),
+    /// `[] -> []`: when an attribute the chain reads is multi-valued, jump to the chain's
+    /// generic code (skipping its leaves), so that errors come in the generic order.
+    ChainGuard(ChainIdx),
+    /// `[v1 … vk] -> [v1 … vk]`, or `[v1 … vk] -> []` plus a jump to the chain's generic code
+    /// when the leaf just computed (`vk`) is multi-valued: a later leaf must not fail before
+    /// the generic code would have failed on this one.
+    LeafGuard(ChainIdx, u32),
     /// `[] -> [s]` plus a jump to the chain's end: build a string chain into one buffer
     /// (see [`chain`]); `[] -> []` and fall through to the generic code of the same
     /// expression when the chain bails out (a multi-valued attribute).
@@ -306,6 +313,14 @@ impl Program {
                     show_const(self.consts.get(konst.get())),
                     target.0
                 ),
+                Op::ChainGuard(c) => match self.chains.get(c.get()) {
+                    Some(ch) => format!("chainguard else @{}", ch.fallback.0),
+                    None => "chainguard ?".to_owned(),
+                },
+                Op::LeafGuard(c, k) => match self.chains.get(c.get()) {
+                    Some(ch) => format!("leafguard {k} else @{}", ch.fallback.0),
+                    None => "leafguard ?".to_owned(),
+                },
                 Op::StrChain(c) => match self.chains.get(c.get()) {
                     Some(ch) => format!(
                         "strchain  {} nodes, else fall through; end @{}",

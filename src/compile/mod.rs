@@ -336,11 +336,8 @@ impl Compiler<'_> {
         }
         if !self.in_chain_fallback {
             if let Some(parts) = self.chain(e) {
-                // The leaves first (left to right), then the chain, then the generic code of
-                // the same expression for when the chain bails out.
-                for leaf in &parts.leaves {
-                    self.emit(leaf)?;
-                }
+                // A guard (when there are leaves), the leaves (left to right), the chain, then
+                // the generic code of the same expression for when the chain bails out.
                 let pushed = parts.leaves.len() as u32;
                 let idx = ChainIdx(self.chains.len() as u32);
                 self.chains.push(Chain {
@@ -348,9 +345,23 @@ impl Compiler<'_> {
                     end: CodeIdx(0),
                     filters: parts.filters,
                     pushed,
+                    fallback: CodeIdx(0),
                 });
+                if pushed > 0 {
+                    self.op(Op::ChainGuard(idx), 0);
+                }
+                for (k, leaf) in parts.leaves.iter().enumerate() {
+                    self.emit(leaf)?;
+                    if k + 1 < parts.leaves.len() {
+                        self.op(Op::LeafGuard(idx, k as u32 + 1), 0);
+                    }
+                }
                 self.span_here(e.span);
                 self.op(Op::StrChain(idx), -i64::from(pushed));
+                let fallback = self.here();
+                if let Some(c) = self.chains.get_mut(idx.get()) {
+                    c.fallback = fallback;
+                }
                 self.in_chain_fallback = true;
                 let r = self.emit_inner(e);
                 self.in_chain_fallback = false;

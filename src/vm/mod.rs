@@ -277,6 +277,28 @@ fn run<'r, R: Record + ?Sized>(
                 target,
                 ne,
             } => pc = attr_eq_jump(p, rec, pc - 1, slot, konst, target, ne)?,
+            Op::ChainGuard(c) => {
+                let Some(chain) = p.chains.get(c.get()) else {
+                    return Err(fail(p, pc - 1, internal("bad chain index")));
+                };
+                if !chain.attrs_are_single(&|slot: SlotIdx| read_attr(p, rec, slot)) {
+                    pc = chain.fallback.get();
+                }
+            }
+            Op::LeafGuard(c, k) => {
+                if matches!(stack.last(), Some(Value::Multi(_) | Value::Role(_))) {
+                    let Some(chain) = p.chains.get(c.get()) else {
+                        return Err(fail(p, pc - 1, internal("bad chain index")));
+                    };
+                    let Some(base) = stack.len().checked_sub(k as usize) else {
+                        return Err(fail(p, pc - 1, internal("stack underflow")));
+                    };
+                    for v in stack.drain(base..) {
+                        env.recycle(v);
+                    }
+                    pc = chain.fallback.get();
+                }
+            }
             Op::StrChain(c) => {
                 let Some(chain) = p.chains.get(c.get()) else {
                     return Err(fail(p, pc - 1, internal("bad chain index")));
