@@ -301,13 +301,7 @@ impl Checker<'_, '_> {
             return self.concat(e, ctx);
         }
         let inner = ctx.nested();
-        let l = self.expr(
-            lhs,
-            Ctx {
-                concat_child: op == BinOp::Concat,
-                ..inner
-            },
-        );
+        let l = self.expr(lhs, inner);
         let r = self.expr(rhs, inner);
         let failed = l.failed || r.failed;
         for (side, info) in [(lhs, &l), (rhs, &r)] {
@@ -337,36 +331,14 @@ impl Checker<'_, '_> {
                 .with_help("wrap it in `CBool(…)` or use it as an `IIF` condition"),
             );
         }
-        let ty = if op == BinOp::Concat {
-            Ty::Str
-        } else {
-            Ty::Bool
-        };
+        // `&` chains are checked by `concat`: only comparisons reach here.
+        let ty = Ty::Bool;
         if failed {
             return Info::failed(ty);
         }
         if let (Some(a), Some(b)) = (&l.konst, &r.konst) {
-            let folded = match op {
-                BinOp::Concat => match (a.text(), b.text()) {
-                    (Ok(x), Ok(y)) => Ok(Value::string(format!(
-                        "{}{}",
-                        x.unwrap_or_default(),
-                        y.unwrap_or_default()
-                    ))),
-                    (Err(e), _) | (_, Err(e)) => Err(e),
-                },
-                BinOp::Eq => crate::value::equals(a, b).map(Value::Bool),
-                BinOp::Ne => crate::value::equals(a, b).map(|x| Value::Bool(!x)),
-                _ => crate::value::compare(a, b).map(|o| {
-                    use std::cmp::Ordering::*;
-                    Value::Bool(match op {
-                        BinOp::Lt => o == Less,
-                        BinOp::Le => o != Greater,
-                        BinOp::Gt => o == Greater,
-                        _ => o != Less,
-                    })
-                }),
-            };
+            // The VM's own operator, so folding and evaluation agree by construction.
+            let folded = crate::compile::binary(op, a, b).map(Value::into_owned);
             return match folded {
                 Ok(v) => Info::konst(v),
                 Err(err) => {

@@ -392,31 +392,20 @@ impl fmt::Display for Expr {
                 // operands in a loop rather than recursing down the left spine. `&` is
                 // left-associative: the first operand needs parentheses only when it is a
                 // comparison, later ones also when they are `&` chains themselves.
-                let mut rights = Vec::new();
-                let mut cur = self;
-                while let ExprKind::Binary {
-                    op: BinOp::Concat,
-                    lhs,
-                    rhs,
-                } = &cur.kind
-                {
-                    rights.push(&**rhs);
-                    cur = lhs;
-                }
-                write_operand(f, cur, precedence(cur) < 2)?;
-                for r in rights.into_iter().rev() {
-                    f.write_str(" & ")?;
-                    write_operand(f, r, precedence(r) <= 2)?;
+                for (i, operand) in concat_operands(self).into_iter().enumerate() {
+                    if i == 0 {
+                        write_operand(f, operand, precedence(operand) < 2)?;
+                    } else {
+                        f.write_str(" & ")?;
+                        write_operand(f, operand, precedence(operand) <= 2)?;
+                    }
                 }
                 Ok(())
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                // `&` is left-associative: a right operand of equal strength needs parentheses.
-                // Comparisons are non-associative: any comparison operand needs them.
-                let (lp, rp) = match op {
-                    BinOp::Concat => (precedence(lhs) < 2, precedence(rhs) <= 2),
-                    _ => (precedence(lhs) <= 1, precedence(rhs) <= 1),
-                };
+                // Comparisons are non-associative: any comparison operand needs parentheses
+                // (`&` chains are printed above).
+                let (lp, rp) = (precedence(lhs) <= 1, precedence(rhs) <= 1);
                 write_operand(f, lhs, lp)?;
                 write!(f, " {} ", op.as_str())?;
                 write_operand(f, rhs, rp)
