@@ -175,9 +175,75 @@ pub struct Program {
     pub(crate) redacted: Vec<bool>,
     /// The program calls functions or concatenates: evaluation sets up the buffer pool.
     pub(crate) builds_strings: bool,
+    /// How evaluation starts (see [`Entry`]).
+    pub(crate) entry: Entry,
+}
+
+/// The shape of a whole program, found at compile time, so that `Program::eval` can run the
+/// most common mapping shapes without the generic loop (no operand stack, no op dispatch, no
+/// argument recycling). Every fast path falls back to the generic code for anything unusual
+/// (a multi-valued attribute, a limit about to be exceeded), so semantics live in one place.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Entry {
+    /// Anything else: the generic loop.
+    Generic,
     /// Every reachable op is a decision (`JumpUnlessAttrEq`, `SwitchAttr`, `Jump`) or a
     /// `ReturnConst`/`ReturnAttr`: the VM runs it without a stack or an environment.
-    pub(crate) decision_only: bool,
+    Decide,
+    /// `[StrChain(c), generic code…, Return]` where the chain needs no leaves: the chain
+    /// builds the result directly into its output buffer.
+    Chain(ChainIdx),
+    /// `[Attr|Const × argc, Call(c), Return]`: one native call whose arguments are attributes
+    /// and constants (FormatDateTime, Replace, Left, IsNullOrEmpty…).
+    Call(CallIdx, Box<[Arg]>),
+}
+
+/// An argument of an [`Entry::Call`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Arg {
+    /// An attribute.
+    Attr(SlotIdx),
+    /// A constant.
+    Const(ConstIdx),
+}
+
+impl Entry {
+    /// Classifies a finished program.
+    pub(crate) fn of(
+        code: &[Op],
+        chains: &[chain::Chain],
+        calls: &[CallSite],
+        decision_only: bool,
+    ) -> Entry {
+        if decision_only {
+            return Entry::Decide;
+        }
+        match code {
+            [Op::StrChain(c), .., Op::Return]
+                if chains
+                    .get(c.get())
+                    .is_some_and(|ch| ch.pushed == 0 && ch.end.get() + 1 == code.len()) =>
+            {
+                Entry::Chain(*c)
+            }
+            [args @ .., Op::Call(c), Op::Return]
+                if calls
+                    .get(c.get())
+                    .is_some_and(|site| site.argc as usize == args.len()) =>
+            {
+                let args: Option<Box<[Arg]>> = args
+                    .iter()
+                    .map(|op| match *op {
+                        Op::Attr(s) => Some(Arg::Attr(s)),
+                        Op::Const(k) => Some(Arg::Const(k)),
+                        _ => None,
+                    })
+                    .collect();
+                args.map_or(Entry::Generic, |a| Entry::Call(*c, a))
+            }
+            _ => Entry::Generic,
+        }
+    }
 }
 
 impl Program {

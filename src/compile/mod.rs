@@ -96,6 +96,7 @@ pub fn compile_in(
         .iter()
         .any(|op| matches!(op, Op::Call(_) | Op::Concat(_) | Op::StrChain(_)));
     let decision_only = decision_only(&c.code, &c.tables);
+    let entry = crate::bytecode::Entry::of(&c.code, &c.chains, &c.calls, decision_only);
     Ok(Program {
         code: c.code,
         consts: c.consts,
@@ -108,7 +109,7 @@ pub fn compile_in(
         max_stack: c.max_depth.max(1) as usize,
         redacted: c.redacted,
         builds_strings,
-        decision_only,
+        entry,
     })
 }
 

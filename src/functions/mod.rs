@@ -578,6 +578,12 @@ struct Seen {
 impl Seen {
     const MAX_LIST: usize = 8;
 
+    /// True when `v` holds a buffer [`Seen::of`] records.
+    #[inline]
+    fn tracks(v: &Value<'_>) -> bool {
+        matches!(v, Value::Str(Cow::Owned(_)) | Value::Multi(_))
+    }
+
     fn of(vals: &[Value<'_>]) -> Seen {
         let mut addrs = smallvec::SmallVec::new();
         for v in vals {
@@ -643,6 +649,14 @@ pub fn invoke<'a>(
             }
             return Ok(Value::multi(out));
         }
+    }
+    // Most calls take only borrowed arguments: nothing to track, nothing to look up.
+    if !vals.iter().any(Seen::tracks) {
+        let v = eval(&mut Args::new(vals, present, site), env)?;
+        if matches!(v, Value::Str(Cow::Owned(_)) | Value::Multi(_)) {
+            env.account_new(&v, &Seen::default())?;
+        }
+        return Ok(v);
     }
     let seen = Seen::of(vals);
     let v = eval(&mut Args::new(vals, present, site), env)?;

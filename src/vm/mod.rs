@@ -6,10 +6,13 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::mem::ManuallyDrop;
 
 use smallvec::SmallVec;
 
-use crate::bytecode::{CodeIdx, ConstIdx, Op, Program, SlotIdx, TableIdx};
+use crate::bytecode::{
+    Arg, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Op, Program, SlotIdx, TableIdx,
+};
 use crate::compile::{binary, condition};
 use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
 use crate::error::{ErrorCode, EvalError, FnError};
@@ -92,8 +95,19 @@ impl Program {
             }
             _ => {}
         }
-        if self.decision_only {
-            return decide(self, record);
+        match &self.entry {
+            Entry::Decide => return decide(self, record),
+            Entry::Chain(c) => {
+                if let Some(out) = direct_chain(self, *c, record, ctx.limits) {
+                    return Ok(out);
+                }
+            }
+            Entry::Call(c, args) => {
+                if let Some(site) = self.calls.get(c.get()) {
+                    return direct_call(self, site, args, record, ctx);
+                }
+            }
+            Entry::Generic => {}
         }
         if !self.builds_strings {
             let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
@@ -105,6 +119,87 @@ impl Program {
         POOL.with(|p| p.set(env.into_pool()));
         out
     }
+}
+
+/// [`Entry::Chain`]: the chain writes the result straight into its output buffer. `None`
+/// when the generic code must run instead: a multi-valued attribute (the chain bails out),
+/// or a result beyond a limit (the generic code reports it with the same error).
+#[inline]
+fn direct_chain<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    c: ChainIdx,
+    rec: &'r R,
+    limits: &Limits,
+) -> Option<Outcome<'r>> {
+    let chain = p.chains.get(c.get())?;
+    if chain.nodes.len() as u64 > limits.max_steps {
+        return None;
+    }
+    let attr = |slot: SlotIdx| read_attr(p, rec, slot);
+    let mut buf = String::with_capacity(chain.capacity_hint(&attr, &[]));
+    let mut scratch = SCRATCH.with(Cell::take);
+    let built = chain.eval(&attr, &[], &mut buf, &mut scratch);
+    SCRATCH.with(|s| s.set(scratch));
+    match built {
+        Ok(false) => Some(Outcome::Value(Value::Null)),
+        Ok(true) if buf.len() <= limits.max_value_bytes && buf.len() <= limits.max_output_bytes => {
+            Some(Outcome::Value(Value::string(buf)))
+        }
+        _ => None,
+    }
+}
+
+/// [`Entry::Call`]: one native call over attributes and constants, with its arguments built
+/// in place instead of pushed through the operand stack.
+#[inline]
+fn direct_call<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    site: &'r CallSite,
+    args: &[Arg],
+    rec: &'r R,
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
+    // In place: no operand stack, no moves of the argument array. `ManuallyDrop` because
+    // only the first `args.len()` slots are ever filled; they are released below, on every
+    // path (a record may hand out owned values).
+    let mut vals = ManuallyDrop::new([const { Value::Null }; INLINE]);
+    let Some(filled) = vals.get_mut(..args.len()) else {
+        let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
+        return run(p, rec, &mut env);
+    };
+    for (v, a) in filled.iter_mut().zip(args) {
+        let arg = match *a {
+            Arg::Attr(s) => read_attr(p, rec, s),
+            Arg::Const(k) => p.consts.get(k.get()).map_or(Value::Null, Value::reborrow),
+        };
+        // The slot holds Null: skip its drop glue.
+        std::mem::forget(std::mem::replace(v, arg));
+    }
+    let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
+    let out = functions::invoke(
+        site.spec,
+        site.eval,
+        filled,
+        site.present,
+        site.site.as_deref(),
+        &mut env,
+    );
+    for v in filled.iter_mut() {
+        if owns_memory(v) {
+            drop(std::mem::take(v));
+        }
+    }
+    out.map(Outcome::Value)
+        .map_err(|e| EvalError::at(e, site.span))
+}
+
+/// True when dropping `v` frees something: the other values skip the drop glue.
+#[inline(always)]
+fn owns_memory(v: &Value<'_>) -> bool {
+    matches!(
+        v,
+        Value::Str(Cow::Owned(_)) | Value::Multi(_) | Value::Role(_)
+    )
 }
 
 thread_local! {

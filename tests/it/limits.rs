@@ -574,3 +574,48 @@ fn work_is_linear_in_both_inputs() {
     assert!(finishes_within("Word([x], 2, [d])", word(), seconds));
     assert!(finishes_within("PCase([x], [d])", word(), seconds));
 }
+
+// ---- the VM's direct entry paths -------------------------------------------------------
+
+/// A whole-program string chain and a whole-program call run without the generic loop;
+/// their limits must still be the generic code's, with the same errors.
+#[test]
+fn direct_paths_keep_their_limits() {
+    let rec = record(vec![("a", text(8, 'x')), ("b", text(8, 'y'))]);
+    // The chain has 3 nodes: over a budget of 2 steps.
+    let steps = Limits {
+        max_steps: 2,
+        ..Limits::default()
+    };
+    assert_eq!(eval_with(r#"Join(".", [a], [b])"#, &rec, &steps), limit());
+    let steps = Limits {
+        max_steps: 3,
+        ..Limits::default()
+    };
+    assert_eq!(
+        eval_with(r#"Join(".", [a], [b])"#, &rec, &steps),
+        End::Len(17)
+    );
+    // One value over the output budget, and over the per-value limit.
+    let output = Limits {
+        max_output_bytes: 16,
+        ..Limits::default()
+    };
+    assert_eq!(eval_with(r#"Join(".", [a], [b])"#, &rec, &output), limit());
+    assert_eq!(eval_with(r#"Left([a], 3)"#, &rec, &output), End::Len(3));
+    let value = Limits {
+        max_value_bytes: 16,
+        ..Limits::default()
+    };
+    assert_eq!(
+        eval_with(r#"ToUpper([a] & [b] & "!")"#, &rec, &value),
+        limit()
+    );
+    assert_eq!(
+        eval_with(r#"ToUpper([a] & [b])"#, &rec, &value),
+        End::Len(16)
+    );
+    // A direct call whose result is over the per-value limit.
+    let src = r#"Replace([a], "x", , , "0123456789", , )"#;
+    assert_eq!(eval_with(src, &rec, &value), limit());
+}
