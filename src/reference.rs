@@ -18,6 +18,8 @@
 //! not charge the step budget or the output budget at run time, while this evaluator charges
 //! them. The two can therefore disagree on `limit-exceeded` only for expressions whose
 //! constant parts alone come close to a budget (the fuzz target tolerates exactly that).
+//! Likewise a fused string chain charges one step per node where the generic Join charges
+//! one per piece, so a step budget of a handful of steps can end differently.
 
 use std::borrow::Cow;
 
