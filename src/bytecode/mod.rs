@@ -187,6 +187,28 @@ pub struct Program {
 pub(crate) enum Entry {
     /// Anything else: the generic loop.
     Generic,
+    /// `[ReturnConst(c)]`: a constant mapping.
+    Const(ConstIdx),
+    /// `[ReturnAttr(s)]`: a pass-through.
+    Attr(SlotIdx),
+    /// `IIF([a] = "k", x, y)` (or `<>`) where `x` and `y` are constants or attributes: one
+    /// text comparison picks the result. The key is kept here, next to the slot, so the
+    /// comparison touches no other table.
+    Pick {
+        /// The attribute compared.
+        slot: SlotIdx,
+        /// The constant text it is compared with.
+        key: Box<str>,
+        /// `<>` instead of `=`.
+        ne: bool,
+        /// The result when the comparison holds.
+        then: Leaf,
+        /// The result otherwise.
+        els: Leaf,
+    },
+    /// `Switch([a], default, key, value, …)` where the default and every value are constants
+    /// or attributes: one table lookup picks the block, whose single op is the result.
+    Switch(SlotIdx, TableIdx),
     /// Every reachable op is a decision (`JumpUnlessAttrEq`, `SwitchAttr`, `Jump`) or a
     /// `ReturnConst`/`ReturnAttr`: the VM runs it without a stack or an environment.
     Decide,
@@ -196,6 +218,26 @@ pub(crate) enum Entry {
     /// `[Attr|Const × argc, Call(c), Return]`: one native call whose arguments are attributes
     /// and constants (FormatDateTime, Replace, Left, IsNullOrEmpty…).
     Call(CallIdx, Box<[Arg]>),
+}
+
+/// A result of an [`Entry::Pick`]: a constant or an attribute.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Leaf {
+    /// A constant.
+    Const(ConstIdx),
+    /// An attribute.
+    Attr(SlotIdx),
+}
+
+impl Leaf {
+    /// The leaf of a `ReturnConst`/`ReturnAttr` op.
+    pub(crate) fn of(op: Option<&Op>) -> Option<Leaf> {
+        match op? {
+            Op::ReturnConst(c) => Some(Leaf::Const(*c)),
+            Op::ReturnAttr(s) => Some(Leaf::Attr(*s)),
+            _ => None,
+        }
+    }
 }
 
 /// An argument of an [`Entry::Call`].
@@ -211,10 +253,49 @@ impl Entry {
     /// Classifies a finished program.
     pub(crate) fn of(
         code: &[Op],
+        consts: &[Value<'static>],
+        tables: &[SwitchTable],
         chains: &[chain::Chain],
         calls: &[CallSite],
         decision_only: bool,
     ) -> Entry {
+        match code.first() {
+            Some(Op::ReturnConst(c)) => return Entry::Const(*c),
+            Some(Op::ReturnAttr(s)) => return Entry::Attr(*s),
+            Some(Op::JumpUnlessAttrEq {
+                slot,
+                konst,
+                target,
+                ne,
+            }) => {
+                let key = match consts.get(konst.get()) {
+                    Some(Value::Str(k)) => Some(k),
+                    _ => None,
+                };
+                let then = Leaf::of(code.get(4));
+                let els = Leaf::of(code.get(target.get()));
+                if let (Some(key), Some(then), Some(els)) = (key, then, els) {
+                    return Entry::Pick {
+                        slot: *slot,
+                        key: key.as_ref().into(),
+                        ne: *ne,
+                        then,
+                        els,
+                    };
+                }
+            }
+            Some(Op::SwitchAttr(slot, t)) => {
+                let leaves = |table: &SwitchTable| {
+                    std::iter::once(table.default)
+                        .chain(table.keys.iter().map(|(_, c)| *c))
+                        .all(|c| Leaf::of(code.get(c.get())).is_some())
+                };
+                if tables.get(t.get()).is_some_and(leaves) {
+                    return Entry::Switch(*slot, *t);
+                }
+            }
+            _ => {}
+        }
         if decision_only {
             return Entry::Decide;
         }

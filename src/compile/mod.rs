@@ -96,7 +96,14 @@ pub fn compile_in(
         .iter()
         .any(|op| matches!(op, Op::Call(_) | Op::Concat(_) | Op::StrChain(_)));
     let decision_only = decision_only(&c.code, &c.tables);
-    let entry = crate::bytecode::Entry::of(&c.code, &c.chains, &c.calls, decision_only);
+    let entry = crate::bytecode::Entry::of(
+        &c.code,
+        &c.consts,
+        &c.tables,
+        &c.chains,
+        &c.calls,
+        decision_only,
+    );
     Ok(Program {
         code: c.code,
         consts: c.consts,

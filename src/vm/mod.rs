@@ -11,7 +11,7 @@ use std::mem::ManuallyDrop;
 use smallvec::SmallVec;
 
 use crate::bytecode::{
-    Arg, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Op, Program, SlotIdx, TableIdx,
+    Arg, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Leaf, Op, Program, SlotIdx, TableIdx,
 };
 use crate::compile::{binary, condition};
 use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
@@ -82,20 +82,44 @@ impl Program {
         record: &'r R,
         ctx: &mut EvalContext<'_>,
     ) -> Result<Outcome<'r>, EvalError> {
-        // The two shapes of most direct mappings need no stack and no environment.
-        match self.code.first() {
-            Some(Op::ReturnAttr(slot)) => {
-                let name = self.attributes.get(slot.get()).map_or("", String::as_str);
-                return Ok(Outcome::Value(record.get_slot(slot.get(), name)));
-            }
-            Some(Op::ReturnConst(c)) => {
+        // The common shapes of whole mappings need no stack and no environment.
+        match &self.entry {
+            Entry::Attr(slot) => return Ok(Outcome::Value(read_attr(self, record, *slot))),
+            Entry::Const(c) => {
                 if let Some(v) = self.consts.get(c.get()) {
                     return Ok(Outcome::Value(v.reborrow()));
                 }
             }
-            _ => {}
-        }
-        match &self.entry {
+            Entry::Pick {
+                slot,
+                key,
+                ne,
+                then,
+                els,
+            } => {
+                let v = read_attr(self, record, *slot);
+                if let Value::Str(s) = &v {
+                    let leaf = if (**s == **key) != *ne { *then } else { *els };
+                    release(v);
+                    return Ok(Outcome::Value(leaf_value(self, record, leaf)));
+                }
+                // Anything but text compares through the generic equality (and its errors).
+                release(v);
+                return decide(self, record);
+            }
+            Entry::Switch(slot, t) => {
+                let v = read_attr(self, record, *slot);
+                if let (Value::Str(s), Some(table)) = (&v, self.tables.get(t.get())) {
+                    let block = table.lookup(s);
+                    release(v);
+                    if let Some(leaf) = Leaf::of(self.code.get(block.get())) {
+                        return Ok(Outcome::Value(leaf_value(self, record, leaf)));
+                    }
+                } else {
+                    release(v);
+                }
+                return decide(self, record);
+            }
             Entry::Decide => return decide(self, record),
             Entry::Chain(c) => {
                 if let Some(out) = direct_chain(self, *c, record, ctx.limits) {
@@ -191,6 +215,25 @@ fn direct_call<'r, R: Record + ?Sized>(
     }
     out.map(Outcome::Value)
         .map_err(|e| EvalError::at(e, site.span))
+}
+
+/// The value of a constant or attribute leaf.
+#[inline]
+fn leaf_value<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, leaf: Leaf) -> Value<'r> {
+    match leaf {
+        Leaf::Const(c) => p.consts.get(c.get()).map_or(Value::Null, Value::reborrow),
+        Leaf::Attr(s) => read_attr(p, rec, s),
+    }
+}
+
+/// Drops a value, skipping the drop glue when it owns nothing (the usual borrowed attribute).
+#[inline(always)]
+fn release(v: Value<'_>) {
+    if owns_memory(&v) {
+        drop(v);
+    } else {
+        std::mem::forget(v);
+    }
 }
 
 /// True when dropping `v` frees something: the other values skip the drop glue.
