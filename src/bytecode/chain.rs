@@ -70,6 +70,96 @@ pub struct Chain {
     pub pushed: u32,
     /// Where the generic code of the expression starts (the `ChainGuard` jumps there).
     pub fallback: CodeIdx,
+    /// The same chain as a flat list of pieces, when it is one Join or concatenation of
+    /// attributes and constant text (see [`Flat`]).
+    pub flat: Option<Flat>,
+}
+
+/// A chain that is one `Join`, `Append` or `&` over attributes and constant text only —
+/// `Append([sAMAccountName], "@contoso.com")`, `Join(" ", [givenName], [sn])` — the most
+/// common string mapping. It is built without walking the node tree: one pass sums the
+/// lengths, one pass copies, into a buffer of exactly the right size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flat {
+    /// `Some(separator)` for a Join (Null and `""` pieces are skipped with their separator);
+    /// `None` for a concatenation (Null counts as `""`).
+    pub sep: Option<String>,
+    /// The pieces, at most [`Flat::MAX`].
+    pub pieces: Vec<Piece>,
+}
+
+/// A piece of a [`Flat`] chain.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piece {
+    /// Constant text.
+    Text(String),
+    /// An attribute.
+    Attr(SlotIdx),
+}
+
+impl Flat {
+    /// The most pieces a flat chain holds (their texts are gathered on the stack).
+    pub const MAX: usize = 8;
+
+    /// The flat form of a chain's nodes, when the root is a Join or concatenation whose
+    /// children are all attributes or text.
+    pub fn of(nodes: &[Node]) -> Option<Flat> {
+        let (sep, children) = match nodes.last()? {
+            Node::Join(sep, c) => (Some(sep.clone()), c),
+            Node::Concat(c) => (None, c),
+            _ => return None,
+        };
+        if children.len() > Flat::MAX {
+            return None;
+        }
+        let pieces = children
+            .iter()
+            .map(|&c| match nodes.get(c as usize)? {
+                Node::Attr(slot) => Some(Piece::Attr(*slot)),
+                Node::Text(t) => Some(Piece::Text(t.clone())),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Flat { sep, pieces })
+    }
+
+    /// Builds the string. `None` when an attribute is anything but borrowed text or Null
+    /// (a number to render, a list, a value the record built): the node walk handles those.
+    pub fn eval<'v>(&'v self, attr: &impl Fn(SlotIdx) -> Value<'v>) -> Option<String> {
+        let mut texts: [&'v str; Flat::MAX] = [""; Flat::MAX];
+        let mut len = 0usize;
+        let mut count = 0usize;
+        for p in &self.pieces {
+            let t: &'v str = match p {
+                Piece::Text(t) => t,
+                Piece::Attr(slot) => match attr(*slot) {
+                    Value::Str(Cow::Borrowed(t)) => t,
+                    Value::Null => "",
+                    other => {
+                        drop(other);
+                        return None;
+                    }
+                },
+            };
+            // A Join skips empty pieces; a concatenation may as well (they add nothing).
+            if !t.is_empty() {
+                *texts.get_mut(count)? = t;
+                count += 1;
+                len += t.len();
+            }
+        }
+        let texts = texts.get(..count)?;
+        let sep = self.sep.as_deref().unwrap_or("");
+        len += sep.len() * count.saturating_sub(1);
+        let mut out = String::with_capacity(len);
+        for (i, t) in texts.iter().enumerate() {
+            if i > 0 {
+                out.push_str(sep);
+            }
+            out.push_str(t);
+        }
+        Some(out)
+    }
 }
 
 impl Chain {

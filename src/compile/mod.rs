@@ -348,7 +348,9 @@ impl Compiler<'_> {
                 // the generic code of the same expression for when the chain bails out.
                 let pushed = parts.leaves.len() as u32;
                 let idx = ChainIdx(self.chains.len() as u32);
+                let flat = crate::bytecode::chain::Flat::of(&parts.nodes);
                 self.chains.push(Chain {
+                    flat,
                     nodes: parts.nodes,
                     end: CodeIdx(0),
                     filters: parts.filters,

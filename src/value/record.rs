@@ -37,6 +37,7 @@ impl<R: Record + ?Sized> Record for &R {
     fn get(&self, name: &str) -> Value<'_> {
         (**self).get(name)
     }
+    #[inline]
     fn get_slot(&self, slot: usize, name: &str) -> Value<'_> {
         (**self).get_slot(slot, name)
     }
@@ -64,6 +65,7 @@ impl Record for SlotRecord<'_, '_> {
         // A slot record has no names; the VM always asks by slot.
         Value::Null
     }
+    #[inline]
     fn get_slot(&self, slot: usize, _name: &str) -> Value<'_> {
         match self.values.get(slot) {
             Some(v) => v.reborrow(),

@@ -160,17 +160,25 @@ fn direct_chain<'r, R: Record + ?Sized>(
         return None;
     }
     let attr = |slot: SlotIdx| read_attr(p, rec, slot);
+    if let Some(out) = chain.flat.as_ref().and_then(|f| f.eval(&attr)) {
+        return within(out, limits);
+    }
     let mut buf = String::with_capacity(chain.capacity_hint(&attr, &[]));
     let mut scratch = SCRATCH.with(Cell::take);
     let built = chain.eval(&attr, &[], &mut buf, &mut scratch);
     SCRATCH.with(|s| s.set(scratch));
     match built {
         Ok(false) => Some(Outcome::Value(Value::Null)),
-        Ok(true) if buf.len() <= limits.max_value_bytes && buf.len() <= limits.max_output_bytes => {
-            Some(Outcome::Value(Value::string(buf)))
-        }
-        _ => None,
+        Ok(true) => within(buf, limits),
+        Err(_) => None,
     }
+}
+
+/// A directly built result, unless it is over a limit (the generic code then reports it).
+#[inline]
+fn within<'r>(s: String, limits: &Limits) -> Option<Outcome<'r>> {
+    (s.len() <= limits.max_value_bytes && s.len() <= limits.max_output_bytes)
+        .then(|| Outcome::Value(Value::string(s)))
 }
 
 /// [`Entry::Call`]: one native call over attributes and constants, with its arguments built
