@@ -73,6 +73,39 @@ pub struct Chain {
     /// The same chain as a flat list of pieces, when it is one Join or concatenation of
     /// attributes and constant text (see [`Flat`]).
     pub flat: Option<Flat>,
+    /// What [`Chain::capacity_hint`] adds up, found once at compile time.
+    pub sizes: Sizes,
+}
+
+/// The parts of a chain's length known at compile time, and the attributes whose lengths
+/// are added at run time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sizes {
+    /// Constant text, separators, and slack for transforms that grow text (`ß` → `ss`).
+    pub fixed: usize,
+    /// The attributes the chain reads itself, one entry per node.
+    pub attrs: Vec<SlotIdx>,
+}
+
+impl Sizes {
+    /// The sizes of a chain's nodes.
+    pub fn of(nodes: &[Node]) -> Sizes {
+        let mut sizes = Sizes {
+            fixed: 8,
+            attrs: Vec::new(),
+        };
+        for node in nodes {
+            match node {
+                Node::Text(t) => sizes.fixed += t.len(),
+                Node::Attr(slot) => sizes.attrs.push(*slot),
+                Node::Join(sep, children) => {
+                    sizes.fixed += sep.len() * children.len().saturating_sub(1)
+                }
+                Node::Pushed(_) | Node::Concat(_) | Node::Unary(..) => {}
+            }
+        }
+        sizes
+    }
 }
 
 /// A chain that is one `Join`, `Append` or `&` over attributes and constant text only —
@@ -188,21 +221,18 @@ impl Chain {
         attr: &impl Fn(SlotIdx) -> Value<'v>,
         pushed: &[Value<'_>],
     ) -> usize {
-        let mut n = 8;
-        for node in &self.nodes {
-            n += match node {
-                Node::Text(t) => t.len(),
-                Node::Attr(slot) => match attr(*slot) {
-                    Value::Str(s) => s.len(),
-                    Value::Null => 0,
-                    _ => 32,
-                },
-                Node::Join(sep, children) => sep.len() * children.len().saturating_sub(1),
-                Node::Pushed(k) => match pushed.get(*k as usize) {
-                    Some(Value::Str(s)) => s.len(),
-                    _ => 32,
-                },
-                Node::Concat(_) | Node::Unary(..) => 0,
+        let mut n = self.sizes.fixed;
+        for slot in &self.sizes.attrs {
+            n += match attr(*slot) {
+                Value::Str(s) => s.len(),
+                Value::Null => 0,
+                _ => 32,
+            };
+        }
+        for v in pushed {
+            n += match v {
+                Value::Str(s) => s.len(),
+                _ => 32,
             };
         }
         n

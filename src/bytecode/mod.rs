@@ -206,6 +206,18 @@ pub(crate) enum Entry {
         /// The result otherwise.
         els: Leaf,
     },
+    /// `IIF(IsNullOrEmpty([a]), x, y)` (or `IsPresent`) where `x` and `y` are constants or
+    /// attributes: the usual "preferred name, else legal name" mapping.
+    PickEmpty {
+        /// The attribute tested.
+        slot: SlotIdx,
+        /// `IsPresent` instead of `IsNullOrEmpty`.
+        present: bool,
+        /// The result when the test holds.
+        then: Leaf,
+        /// The result otherwise.
+        els: Leaf,
+    },
     /// `Switch([a], default, key, value, …)` where the default and every value are constants
     /// or attributes: one table lookup picks the block, whose single op is the result.
     Switch(SlotIdx, TableIdx),
@@ -295,6 +307,26 @@ impl Entry {
                 }
             }
             _ => {}
+        }
+        if let [Op::Attr(slot), Op::Call(c), Op::JumpIfFalse(t), ..] = code {
+            let test = calls
+                .get(c.get())
+                .filter(|site| site.argc == 1)
+                .and_then(|site| match site.spec.name {
+                    "IsNullOrEmpty" => Some(false),
+                    "IsPresent" => Some(true),
+                    _ => None,
+                });
+            let then = Leaf::of(code.get(3));
+            let els = Leaf::of(code.get(t.get()));
+            if let (Some(present), Some(then), Some(els)) = (test, then, els) {
+                return Entry::PickEmpty {
+                    slot: *slot,
+                    present,
+                    then,
+                    els,
+                };
+            }
         }
         if decision_only {
             return Entry::Decide;

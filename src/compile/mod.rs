@@ -349,8 +349,10 @@ impl Compiler<'_> {
                 let pushed = parts.leaves.len() as u32;
                 let idx = ChainIdx(self.chains.len() as u32);
                 let flat = crate::bytecode::chain::Flat::of(&parts.nodes);
+                let sizes = crate::bytecode::chain::Sizes::of(&parts.nodes);
                 self.chains.push(Chain {
                     flat,
+                    sizes,
                     nodes: parts.nodes,
                     end: CodeIdx(0),
                     filters: parts.filters,

@@ -107,6 +107,25 @@ impl Program {
                 release(v);
                 return decide(self, record);
             }
+            Entry::PickEmpty {
+                slot,
+                present,
+                then,
+                els,
+            } => {
+                let v = read_attr(self, record, *slot);
+                let empty = match &v {
+                    Value::Null => Some(true),
+                    Value::Str(s) => Some(s.is_empty()),
+                    // Lists and other types: the generic call decides.
+                    _ => None,
+                };
+                release(v);
+                if let Some(empty) = empty {
+                    let leaf = if empty != *present { *then } else { *els };
+                    return Ok(Outcome::Value(leaf_value(self, record, leaf)));
+                }
+            }
             Entry::Switch(slot, t) => {
                 let v = read_attr(self, record, *slot);
                 if let (Value::Str(s), Some(table)) = (&v, self.tables.get(t.get())) {
