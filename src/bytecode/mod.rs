@@ -406,6 +406,21 @@ impl Program {
             self.attributes.len(),
             self.max_stack
         );
+        let entry = match &self.entry {
+            Entry::Generic => "generic loop",
+            Entry::Const(_) => "constant",
+            Entry::Attr(_) => "pass-through",
+            Entry::Pick { .. } => "pick by comparison",
+            Entry::PickEmpty { .. } => "pick by emptiness",
+            Entry::Switch(..) => "switch table",
+            Entry::Decide => "decisions",
+            Entry::Chain(c) => match self.chains.get(c.get()).and_then(|c| c.flat.as_ref()) {
+                Some(_) => "flat string chain",
+                None => "string chain",
+            },
+            Entry::Call(..) => "direct call",
+        };
+        let _ = writeln!(out, "; entry: {entry}");
         for (pc, op) in self.code.iter().enumerate() {
             let text = match op {
                 Op::Const(c) if self.redacted.get(c.get()).copied().unwrap_or(false) => {
