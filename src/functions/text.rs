@@ -494,7 +494,8 @@ pub struct ReplaceSite {
 }
 
 /// Checks the mode, compiles a constant pattern, resolves a constant group name, parses a
-/// constant replacement, and lowers `[class]+` → `""` deletions to a character filter.
+/// constant replacement, and lowers `[class]+` → `""` deletions to a character filter
+/// (which then needs no compiled pattern).
 pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, PrepareError> {
     let mode = replace_mode(|i| args.present(i)).map_err(|m| PrepareError {
         arg: None,
@@ -508,7 +509,6 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
     let Some(Ok(Some(pattern))) = args.constant(PATTERN).map(Value::text) else {
         return Ok(None);
     };
-    let re = cached_regex(&pattern).map_err(|e| prepare_regex_error(PATTERN, e))?;
     let mut site = ReplaceSite {
         mode,
         regex: None,
@@ -516,6 +516,21 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
         expander: None,
         filter: None,
     };
+    let replacement = match mode {
+        ReplaceMode::Regex => args
+            .constant(REPLACEMENT)
+            .and_then(|v| v.text().ok().flatten()),
+        _ => None,
+    };
+    if replacement.as_deref() == Some("") {
+        // A class deletion runs on the filter alone; building the filter translated and
+        // parsed the pattern, so it is known to be valid without compiling it.
+        if let Some(filter) = CharFilter::for_pattern(&pattern) {
+            site.filter = Some(filter);
+            return Ok(Some(Box::new(site)));
+        }
+    }
+    let re = cached_regex(&pattern).map_err(|e| prepare_regex_error(PATTERN, e))?;
     if matches!(mode, ReplaceMode::Group | ReplaceMode::Fallback) {
         if let Some(Ok(Some(name))) = args.constant(GROUP).map(Value::text) {
             let g = re.group(&name).ok_or_else(|| {
@@ -525,13 +540,8 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
             site.group = Some(g);
         }
     }
-    if mode == ReplaceMode::Regex {
-        if let Some(Ok(Some(rep))) = args.constant(REPLACEMENT).map(Value::text) {
-            if rep.is_empty() {
-                site.filter = CharFilter::for_pattern(&pattern);
-            }
-            site.expander = Some(Expander::new(&rep, &re));
-        }
+    if let Some(rep) = replacement {
+        site.expander = Some(Expander::new(&rep, &re));
     }
     site.regex = Some(re);
     Ok(Some(Box::new(site)))

@@ -14,12 +14,14 @@
 //! code unit.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use regex_automata::meta;
 use regex_automata::util::prefilter::Prefilter;
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternID, Span};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, HirKind};
 use smallvec::SmallVec;
 
@@ -91,9 +93,14 @@ fn meta_config() -> meta::Config {
 pub struct DotnetRegex {
     /// The translated pattern, compiled.
     re: meta::Regex,
-    /// Where a match can begin: every match starts with one of the pattern's prefix
-    /// literals (`+` for `\+(…)`), when it has a finite set of them.
-    starts: Option<Prefilter>,
+    /// The pattern's prefix literals (`+` for `\+(…)`), when every match starts with one
+    /// of a finite set of them.
+    prefixes: Option<Vec<Vec<u8>>>,
+    /// A searcher for [`Self::prefixes`], built on first use: the meta engine builds its
+    /// own from the same literals without sharing it, and for several literals (a leading
+    /// alternation: a Teddy or Aho-Corasick searcher) a second build at compile time would
+    /// add about 4 % to compiling the pattern.
+    starts: OnceLock<Option<Prefilter>>,
     /// The crate's group indexes for each .NET group number. .NET numbers unnamed groups
     /// first, then named groups, and a name used twice is one group; the crate numbers all
     /// groups left to right and needs distinct names, so a repeated name `n` is renamed `n.2`,
@@ -123,7 +130,14 @@ impl DotnetRegex {
                 )),
                 None => syntax_error(pattern, &tr, &e.to_string()),
             })?;
-        let starts = Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &hir);
+        // What `Prefilter::from_hir_prefix` extracts, kept as bytes until first needed.
+        let mut extractor = Extractor::new();
+        extractor.kind(ExtractKind::Prefix);
+        let mut seq = extractor.extract(&hir);
+        seq.optimize_for_prefix_by_preference();
+        let prefixes = seq
+            .literals()
+            .map(|lits| lits.iter().map(|l| l.as_bytes().to_vec()).collect());
         let mut numbers: Vec<Vec<usize>> = vec![vec![0]];
         let mut named: Vec<(&str, Vec<usize>)> = Vec::new();
         for (i, name) in re
@@ -145,7 +159,8 @@ impl DotnetRegex {
             slot_len: re.group_info().slot_len(),
             min_len: hir.properties().minimum_len().unwrap_or(0),
             re,
-            starts,
+            prefixes,
+            starts: OnceLock::new(),
             numbers,
         })
     }
@@ -237,7 +252,11 @@ impl DotnetRegex {
             return None;
         }
         if *anchored {
-            if let Some(starts) = &self.starts {
+            let starts = self.starts.get_or_init(|| {
+                let lits = self.prefixes.as_ref()?;
+                Prefilter::new(MatchKind::LeftmostFirst, lits)
+            });
+            if let Some(starts) = starts {
                 // No occurrence of a prefix literal: no match can start at or after `at`.
                 let candidate = starts.find(hay.as_bytes(), Span::from(at..hay.len()))?;
                 let input = Input::new(hay)
@@ -441,27 +460,23 @@ pub struct CharFilter {
 impl CharFilter {
     /// A filter when `pattern` is a single character-class atom (`[…]`, `\s`, `\p{…}`, …),
     /// optionally followed by `+` or `*`, so that deleting its matches deletes exactly the
-    /// characters of the class.
+    /// characters of the class. The atom goes through the full translation, so a filter
+    /// exists only for a pattern [`DotnetRegex::new`] accepts (`\p{IsGreek}` is refused
+    /// there, not read as the crate's script), and a caller holding a filter need not
+    /// compile the pattern at all.
     pub fn for_pattern(pattern: &str) -> Option<CharFilter> {
         let atom = pattern.strip_suffix(['+', '*']).unwrap_or(pattern);
-        let src: Vec<char> = atom.chars().collect();
-        let mut tr = Tr::new(&src);
-        match src.as_slice() {
-            ['[', ..] => {
-                tr.class().ok()?;
-                if tr.i != src.len() {
-                    return None;
-                }
-            }
-            ['\\', 'd' | 'D' | 'w' | 'W' | 's' | 'S'] => tr.emit(atom, 0),
-            ['\\', 'p' | 'P', '{', ..] if atom.ends_with('}') && atom.matches('}').count() == 1 => {
-                tr.emit(atom, 0);
-            }
-            _ => return None,
+        let shape = atom.starts_with('[')
+            || matches!(atom, "\\d" | "\\D" | "\\w" | "\\W" | "\\s" | "\\S")
+            || atom.starts_with("\\p{")
+            || atom.starts_with("\\P{");
+        if !shape {
+            return None;
         }
+        let tr = translate(atom).ok()?;
         // The crate's parser resolves the class (Unicode tables, negation, case) to ranges;
         // a one-member class comes back as a literal.
-        let hir = syntax::parse_with(&tr.out, &syntax::Config::new().utf8(true)).ok()?;
+        let hir = syntax::parse_with(&tr.pattern, &syntax::Config::new().utf8(true)).ok()?;
         let ranges: Vec<(char, char)> = match hir.kind() {
             HirKind::Class(Class::Unicode(class)) => {
                 class.iter().map(|r| (r.start(), r.end())).collect()
@@ -1360,6 +1375,80 @@ mod tests {
         }
     }
 
+    /// Every group's span in one match.
+    type Spans = Vec<Option<(usize, usize)>>;
+
+    /// The matches of `pattern` in `hay` with every group's span: on our searcher, and by
+    /// .NET iteration over the `regex` crate's own unanchored search (the reference for the
+    /// anchored fast path).
+    fn all_groups(pattern: &str, hay: &str) -> (Vec<Spans>, Vec<Spans>) {
+        let re = DotnetRegex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e:?}"));
+        let reference = regex::Regex::new(&translate(pattern).unwrap().pattern).unwrap();
+        let groups = reference.captures_len();
+        let mut want = Vec::new();
+        let mut pos = 0;
+        while pos <= hay.len() {
+            let Some(caps) = reference.captures_at(hay, pos) else {
+                break;
+            };
+            let m = caps.get(0).unwrap();
+            want.push(
+                (0..groups)
+                    .map(|i| caps.get(i).map(|g| (g.start(), g.end())))
+                    .collect(),
+            );
+            pos = next_start(hay, m.start(), m.end());
+        }
+        let mut got = Vec::new();
+        let mut found = re.matches(hay, true);
+        while found.next().is_some() {
+            got.push((0..groups).map(|i| found.caps().get(i)).collect());
+        }
+        (got, want)
+    }
+
+    #[test]
+    fn anchored_search_cases() {
+        let cases: &[(&str, &str)] = &[
+            // The first `+` starts no match; the later ones do.
+            (r"\+(\d+) (\d{3})", "+x +1 234 ++5 678 +9 01"),
+            (r"(Mr|Ms)\. (\w+)", "Mr Mr. Smith, Ms. Jones, Ms.X"),
+            (r"\bfoo(\d?)", "afoo foo1 foofoo foo"),
+            (r"(?m)^a(b*)", "ab\nxab\nabb"),
+            (r"é(\w)", "éé éa😀éb"),
+            (r"x(y)?z*", "xxyzz xz"),
+            (
+                r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})",
+                "+1 4255550100 / +44 2071234567",
+            ),
+        ];
+        for &(pattern, hay) in cases {
+            let (got, want) = all_groups(pattern, hay);
+            assert!(!want.is_empty(), "{pattern} on {hay:?} should match");
+            assert_eq!(got, want, "{pattern} on {hay:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn anchored_search_equals_unanchored(
+            pattern in proptest::sample::select(vec![
+                r"\+(\d*) (\d{2})",
+                r"(Mr|Ms)\. (\w+)",
+                r"\bfo(o?)",
+                r"(?m)^a(b*)",
+                r"ab|(c)",
+                r"x(y)?z?",
+                r"é(\w)",
+                r"(a)|b*",
+            ]),
+            hay in "[abcxyz+ 0-9.éMrsfo\n]{0,24}",
+        ) {
+            let (got, want) = all_groups(pattern, &hay);
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn char_filters() {
         let cases: &[(&str, &str, Option<&str>)] = &[
@@ -1371,6 +1460,17 @@ mod tests {
             ("[a-z]+x", "abc", None),
             ("(a)", "abc", None),
             ("a+", "abc", None),
+            ("[é]+", "café é", Some("caf ")),
+            (r"\p{Pd}", "a–b—c-d", Some("abcd")),
+            ("[^a-zé]+", "aé-b1😀", Some("aéb")),
+            (r"[\uD83D\uDE00\s]+", "a😀 b😁", Some("ab😁")),
+            ("[a]|[b]+", "abcabc", Some("cc")),
+            ("[ab]{2}", "abc", None),
+            ("[ab]?", "abc", None),
+            // Refused by the translation: no filter (the pattern's compile reports it).
+            (r"\p{IsGreek}+", "αβ", None),
+            (r"\p{Greek}", "αβ", None),
+            ("[a-z-[aeiou]]", "ab", None),
         ];
         for &(pat, hay, want) in cases {
             let filter = CharFilter::for_pattern(pat);
