@@ -1,4 +1,4 @@
-//! .NET regular expressions on the `regex` crate (spec §5 Replace, F14).
+//! .NET regular expressions on the `regex` crate's syntax and engine (spec §5 Replace, F14).
 //!
 //! Entra's Replace runs `System.Text.RegularExpressions`. The `regex` crate is a different
 //! dialect, so a pattern is first translated ([`translate`]): constructs that mean something
@@ -7,6 +7,8 @@
 //! crate-only syntax is rejected with a hint. Matching then follows .NET's iteration
 //! ([`Matches`]) and replacement strings follow .NET's substitution rules ([`Expander`]):
 //! the crate's own `replace_all` and `$name` expansion differ on empty matches and `$1a`.
+//! Patterns are compiled with `regex-automata`'s meta engine, the one inside `regex::Regex`,
+//! configured as `regex` configures it (`DotnetRegex::search` says why it is used directly).
 //!
 //! Known differences that remain (spec §5 Replace, "accepted differences"): without `(?m)`,
 //! `$` matches only at the very end (.NET also before a final `\n`); Unicode class membership
@@ -88,7 +90,7 @@ fn meta_config() -> meta::Config {
 ///
 /// It runs on `regex-automata`'s meta engine (the engine of `regex::Regex`) rather than on
 /// the `regex` wrapper, because the wrapper cannot search anchored at a position: see
-/// [`DotnetRegex::search`] for why that matters.
+/// `DotnetRegex::search` for why that matters.
 #[derive(Debug)]
 pub struct DotnetRegex {
     /// The translated pattern, compiled.
@@ -287,6 +289,7 @@ pub struct Caps {
 
 impl Caps {
     /// The span of crate group `i`, when it took part in the match.
+    #[inline]
     pub fn get(&self, i: usize) -> Option<(usize, usize)> {
         let start = self.slots.get(2 * i).copied().flatten()?;
         let end = self.slots.get(2 * i + 1).copied().flatten()?;
@@ -309,6 +312,7 @@ pub struct Matches<'r, 'h> {
 impl Matches<'_, '_> {
     /// The span of the next match.
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Option<(usize, usize)> {
         let (start, end) =
             self.re
@@ -428,6 +432,7 @@ impl Expander {
     }
 
     /// Appends the expansion for one match of `hay` whose groups are in `caps`.
+    #[inline]
     pub fn expand(&self, caps: &Caps, hay: &str, out: &mut String) {
         for piece in &self.pieces {
             let text = match piece {
