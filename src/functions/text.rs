@@ -485,6 +485,8 @@ regexPattern + regexGroupName + replacementAttributeName";
 /// What `prepare_replace` computes for a call site with a constant pattern.
 #[derive(Debug)]
 pub struct ReplaceSite {
+    /// The mode the call's present slots select (checked once, here).
+    mode: ReplaceMode,
     regex: Option<Arc<DotnetRegex>>,
     group: Option<usize>,
     expander: Option<Expander>,
@@ -492,7 +494,8 @@ pub struct ReplaceSite {
 }
 
 /// Checks the mode, compiles a constant pattern, resolves a constant group name, parses a
-/// constant replacement, and lowers `[class]+` → `""` deletions to a character filter.
+/// constant replacement, and lowers `[class]+` → `""` deletions to a character filter
+/// (which then needs no compiled pattern).
 pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, PrepareError> {
     let mode = replace_mode(|i| args.present(i)).map_err(|m| PrepareError {
         arg: None,
@@ -506,13 +509,28 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
     let Some(Ok(Some(pattern))) = args.constant(PATTERN).map(Value::text) else {
         return Ok(None);
     };
-    let re = cached_regex(&pattern).map_err(|e| prepare_regex_error(PATTERN, e))?;
     let mut site = ReplaceSite {
+        mode,
         regex: None,
         group: None,
         expander: None,
         filter: None,
     };
+    let replacement = match mode {
+        ReplaceMode::Regex => args
+            .constant(REPLACEMENT)
+            .and_then(|v| v.text().ok().flatten()),
+        _ => None,
+    };
+    if replacement.as_deref() == Some("") {
+        // A class deletion runs on the filter alone; building the filter translated and
+        // parsed the pattern, so it is known to be valid without compiling it.
+        if let Some(filter) = CharFilter::for_pattern(&pattern) {
+            site.filter = Some(filter);
+            return Ok(Some(Box::new(site)));
+        }
+    }
+    let re = cached_regex(&pattern).map_err(|e| prepare_regex_error(PATTERN, e))?;
     if matches!(mode, ReplaceMode::Group | ReplaceMode::Fallback) {
         if let Some(Ok(Some(name))) = args.constant(GROUP).map(Value::text) {
             let g = re.group(&name).ok_or_else(|| {
@@ -522,13 +540,8 @@ pub fn prepare_replace(args: &ConstArgs<'_>) -> Result<Option<SiteData>, Prepare
             site.group = Some(g);
         }
     }
-    if mode == ReplaceMode::Regex {
-        if let Some(Ok(Some(rep))) = args.constant(REPLACEMENT).map(Value::text) {
-            if rep.is_empty() {
-                site.filter = CharFilter::for_pattern(&pattern);
-            }
-            site.expander = Some(Expander::new(&rep, &re));
-        }
+    if let Some(rep) = replacement {
+        site.expander = Some(Expander::new(&rep, &re));
     }
     site.regex = Some(re);
     Ok(Some(Box::new(site)))
@@ -600,9 +613,14 @@ fn compile_cached(pattern: &str) -> Result<Arc<DotnetRegex>, FnError> {
 /// `Replace(source, oldValue?, regexPattern?, regexGroupName?, replacementValue?,
 /// replacementAttributeName?, template?)`: five modes (F14).
 pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
-    let mode =
-        replace_mode(|i| args.present(i)).map_err(|m| FnError::new(ErrorCode::ReplaceMode, m))?;
     let site = args.site::<ReplaceSite>();
+    let mode = match site {
+        Some(s) => s.mode,
+        None => replace_mode(|i| args.present(i))
+            .map_err(|m| FnError::new(ErrorCode::ReplaceMode, m))?,
+    };
+    // Holds a pattern compiled at run time; a constant one is borrowed from the site.
+    let mut compiled = None;
     match mode {
         ReplaceMode::Literal => {
             let Some(src) = args.take(0).into_text()? else {
@@ -631,7 +649,7 @@ pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
                 env.charge(1 + (src.len() as u64 >> 6))?;
                 return Ok(Value::Str(transform(src, |t| filter.remove(t))));
             }
-            let Some(re) = site_regex(site, args)? else {
+            let Some(re) = site_regex(site, args, &mut compiled)? else {
                 return Ok(Value::Str(src));
             };
             let parsed;
@@ -639,24 +657,24 @@ pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
                 Some(e) => e,
                 None => {
                     let rep = args.get(REPLACEMENT).text()?.unwrap_or(Cow::Borrowed(""));
-                    parsed = Expander::new(&rep, &re);
+                    parsed = Expander::new(&rep, re);
                     &parsed
                 }
             };
-            Ok(Value::Str(replace_regex(src, &re, expander, env)?))
+            Ok(Value::Str(replace_regex(src, re, expander, env)?))
         }
         ReplaceMode::Group => {
             let Some(src) = args.take(0).into_text()? else {
                 return Ok(Value::Null);
             };
-            let Some(re) = site_regex(site, args)? else {
+            let Some(re) = site_regex(site, args, &mut compiled)? else {
                 return Ok(Value::Str(src));
             };
-            let Some(group) = site_group(site, args, &re)? else {
+            let Some(group) = site_group(site, args, re)? else {
                 return Ok(Value::Str(src));
             };
             let rep = args.get(REPLACEMENT).text()?.unwrap_or(Cow::Borrowed(""));
-            Ok(Value::Str(replace_group(src, &re, group, &rep, env)?))
+            Ok(Value::Str(replace_group(src, re, group, &rep, env)?))
         }
         ReplaceMode::Fallback => {
             let src = args.take(0).into_text()?;
@@ -664,39 +682,39 @@ pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
                 return Ok(src.map_or(Value::Null, Value::Str));
             }
             let unchanged = |src: Option<Cow<'a, str>>| src.map_or(Value::Null, Value::Str);
-            let Some(re) = site_regex(site, args)? else {
+            let Some(re) = site_regex(site, args, &mut compiled)? else {
                 return Ok(unchanged(src));
             };
-            let Some(group) = site_group(site, args, &re)? else {
+            let Some(group) = site_group(site, args, re)? else {
                 return Ok(unchanged(src));
             };
             let Some(other) = args.take(ATTRIBUTE).into_text()? else {
                 return Ok(unchanged(src));
             };
             env.charge(1)?;
-            let range = re
-                .re
-                .captures(&other)
-                .and_then(|c| re.capture(&c, group))
-                .map(|m| m.range());
-            Ok(match range {
-                Some(r) => Value::Str(sub(other, |t| t.get(r.clone()).unwrap_or(""))),
+            let mut found = re.matches(&other, true);
+            let span = found.next().and_then(|_| re.capture(found.caps(), group));
+            Ok(match span {
+                Some((s, e)) => Value::Str(sub(other, |t| t.get(s..e).unwrap_or(""))),
                 None => unchanged(src),
             })
         }
     }
 }
 
-fn site_regex(
-    site: Option<&ReplaceSite>,
+/// The call's pattern: the site's, borrowed (no reference count to touch on the hot path),
+/// or the pattern argument's, compiled through the cache into `compiled`.
+fn site_regex<'r>(
+    site: Option<&'r ReplaceSite>,
     args: &Args<'_, '_>,
-) -> Result<Option<Arc<DotnetRegex>>, FnError> {
-    if let Some(re) = site.and_then(|s| s.regex.as_ref()) {
-        return Ok(Some(Arc::clone(re)));
+    compiled: &'r mut Option<Arc<DotnetRegex>>,
+) -> Result<Option<&'r DotnetRegex>, FnError> {
+    if let Some(re) = site.and_then(|s| s.regex.as_deref()) {
+        return Ok(Some(re));
     }
     match args.get(PATTERN).text()? {
         None => Ok(None),
-        Some(p) => compile_cached(&p).map(Some),
+        Some(p) => Ok(Some(&**compiled.insert(compile_cached(&p)?))),
     }
 }
 
@@ -742,61 +760,35 @@ fn replace_literal<'a>(
 }
 
 /// Regex mode: every .NET match replaced by the expansion; groups are captured only when
-/// the replacement refers to one.
+/// the replacement refers to one. No match hands the input back as it came (borrowed stays
+/// borrowed); otherwise the output is one allocation of the input's length, which holds
+/// the result unless the expansions are longer than what they replace.
 fn replace_regex<'a>(
     src: Cow<'a, str>,
     re: &DotnetRegex,
     ex: &Expander,
     env: &mut Env<'_>,
 ) -> Result<Cow<'a, str>, FnError> {
-    let mut out: Option<String> = None;
-    let mut last = 0;
-    let mut step = |start: usize, end: usize, expand: &dyn Fn(&mut String), env: &mut Env<'_>| {
-        env.charge(1)?;
-        let buf = out.get_or_insert_with(|| String::with_capacity(src.len()));
-        buf.push_str(src.get(last..start).unwrap_or(""));
-        expand(buf);
-        env.check_len(buf.len())?;
-        last = end;
-        Ok::<(), FnError>(())
+    let mut found = re.matches(&src, ex.needs_groups());
+    let Some((mut start, mut end)) = found.next() else {
+        return Ok(src);
     };
-    if ex.needs_groups() {
-        // .NET match iteration (see `regex_dotnet::Matches`) over one reused buffer of
-        // capture locations.
-        let mut locs = re.take_locs();
-        let mut pos = 0;
-        let mut result = Ok(());
-        while pos <= src.len() {
-            let Some(m) = re.re.captures_read_at(&mut locs, &src, pos) else {
-                break;
-            };
-            let (start, end) = (m.start(), m.end());
-            result = step(start, end, &|buf| ex.expand_locs(&locs, &src, buf), env);
-            if result.is_err() {
-                break;
-            }
-            pos = crate::text::regex_dotnet::next_start(&src, start, end);
-        }
-        re.put_locs(locs);
-        result?;
-    } else {
-        for m in re.finds(&src) {
-            step(
-                m.start(),
-                m.end(),
-                &|buf| ex.expand_match(&m, &src, buf),
-                env,
-            )?;
+    let mut out = String::with_capacity(src.len());
+    let mut last = 0;
+    loop {
+        env.charge(1)?;
+        out.push_str(src.get(last..start).unwrap_or(""));
+        ex.expand(found.caps(), &src, &mut out);
+        env.check_len(out.len())?;
+        last = end;
+        match found.next() {
+            Some(next) => (start, end) = next,
+            None => break,
         }
     }
-    Ok(match out {
-        None => src,
-        Some(mut buf) => {
-            buf.push_str(src.get(last..).unwrap_or(""));
-            env.check_len(buf.len())?;
-            if buf == *src { src } else { Cow::Owned(buf) }
-        }
-    })
+    out.push_str(src.get(last..).unwrap_or(""));
+    env.check_len(out.len())?;
+    Ok(if out == *src { src } else { Cow::Owned(out) })
 }
 
 fn replace_group<'a>(
@@ -808,16 +800,17 @@ fn replace_group<'a>(
 ) -> Result<Cow<'a, str>, FnError> {
     let mut out: Option<String> = None;
     let mut last = 0;
-    for caps in re.matches(&src) {
+    let mut found = re.matches(&src, group != 0);
+    while found.next().is_some() {
         env.charge(1)?;
-        let Some(g) = re.capture(&caps, group) else {
+        let Some((start, end)) = re.capture(found.caps(), group) else {
             continue;
         };
         let buf = out.get_or_insert_with(|| String::with_capacity(src.len()));
-        buf.push_str(src.get(last..g.start()).unwrap_or(""));
+        buf.push_str(src.get(last..start).unwrap_or(""));
         buf.push_str(rep);
         env.check_len(buf.len())?;
-        last = g.end();
+        last = end;
     }
     Ok(match out {
         None => src,

@@ -1,4 +1,4 @@
-//! .NET regular expressions on the `regex` crate (spec §5 Replace, F14).
+//! .NET regular expressions on the `regex` crate's syntax and engine (spec §5 Replace, F14).
 //!
 //! Entra's Replace runs `System.Text.RegularExpressions`. The `regex` crate is a different
 //! dialect, so a pattern is first translated ([`translate`]): constructs that mean something
@@ -7,6 +7,8 @@
 //! crate-only syntax is rejected with a hint. Matching then follows .NET's iteration
 //! ([`Matches`]) and replacement strings follow .NET's substitution rules ([`Expander`]):
 //! the crate's own `replace_all` and `$name` expansion differ on empty matches and `$1a`.
+//! Patterns are compiled with `regex-automata`'s meta engine, the one inside `regex::Regex`,
+//! configured as `regex` configures it (`DotnetRegex::search` says why it is used directly).
 //!
 //! Known differences that remain (spec §5 Replace, "accepted differences"): without `(?m)`,
 //! `$` matches only at the very end (.NET also before a final `\n`); Unicode class membership
@@ -14,8 +16,16 @@
 //! code unit.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
-use regex::{Captures, Regex, RegexBuilder};
+use regex_automata::meta;
+use regex_automata::util::prefilter::Prefilter;
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind, PatternID, Span};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{Class, HirKind};
+use smallvec::SmallVec;
 
 /// What kind of pattern error this is (maps to `invalid-regex` / `dotnet-only-regex`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,48 +75,79 @@ impl RegexError {
     }
 }
 
+/// The crate configuration `regex::Regex::new` uses (leftmost-first, UTF-8, empty matches
+/// only between code points, the same NFA and lazy-DFA limits), so that moving from the
+/// `regex` wrapper to the engine underneath it changed no match and no error.
+fn meta_config() -> meta::Config {
+    meta::Config::new()
+        .match_kind(MatchKind::LeftmostFirst)
+        .utf8_empty(true)
+        .nfa_size_limit(Some(10 * (1 << 20)))
+        .hybrid_cache_capacity(2 * (1 << 20))
+}
+
 /// A compiled .NET pattern.
+///
+/// It runs on `regex-automata`'s meta engine (the engine of `regex::Regex`) rather than on
+/// the `regex` wrapper, because the wrapper cannot search anchored at a position: see
+/// `DotnetRegex::search` for why that matters.
 #[derive(Debug)]
 pub struct DotnetRegex {
     /// The translated pattern, compiled.
-    pub re: Regex,
+    re: meta::Regex,
+    /// The pattern's prefix literals (`+` for `\+(…)`), when every match starts with one
+    /// of a finite set of them.
+    prefixes: Option<Vec<Vec<u8>>>,
+    /// A searcher for [`Self::prefixes`], built on first use: the meta engine builds its
+    /// own from the same literals without sharing it, and for several literals (a leading
+    /// alternation: a Teddy or Aho-Corasick searcher) a second build at compile time would
+    /// add about 4 % to compiling the pattern.
+    starts: OnceLock<Option<Prefilter>>,
     /// The crate's group indexes for each .NET group number. .NET numbers unnamed groups
     /// first, then named groups, and a name used twice is one group; the crate numbers all
     /// groups left to right and needs distinct names, so a repeated name `n` is renamed `n.2`,
     /// `n.3`, … (`.` cannot occur in a .NET name).
     numbers: Vec<Vec<usize>>,
-    /// Capture-location buffers reused across searches (a search with groups would
-    /// otherwise allocate its captures on every call).
-    locs: std::sync::Mutex<Vec<regex::CaptureLocations>>,
+    /// Capture slots for every group (two per group, the whole match included).
+    slot_len: usize,
+    /// The fewest bytes a match spans: a shorter rest of the haystack needs no search (the
+    /// last step of an iteration usually ends there).
+    min_len: usize,
 }
 
 impl DotnetRegex {
-    /// A capture-location buffer for this pattern, reused when one is free.
-    pub fn take_locs(&self) -> regex::CaptureLocations {
-        match self.locs.lock().ok().and_then(|mut v| v.pop()) {
-            Some(l) => l,
-            None => self.re.capture_locations(),
-        }
-    }
-
-    /// Gives a buffer from [`DotnetRegex::take_locs`] back.
-    pub fn put_locs(&self, locs: regex::CaptureLocations) {
-        if let Ok(mut v) = self.locs.lock() {
-            if v.len() < 8 {
-                v.push(locs);
-            }
-        }
-    }
-
     /// Translates and compiles a .NET pattern.
     pub fn new(pattern: &str) -> Result<DotnetRegex, RegexError> {
         let tr = translate(pattern)?;
-        let re = RegexBuilder::new(&tr.pattern)
-            .build()
-            .map_err(|e| crate_error(pattern, &tr, &e))?;
+        // Parsed once here (rather than inside the meta builder) so that the prefix
+        // prefilter comes from the same syntax tree. Same syntax options as `regex`.
+        let hir = syntax::parse_with(&tr.pattern, &syntax::Config::new().utf8(true))
+            .map_err(|e| syntax_error(pattern, &tr, &e.to_string()))?;
+        let re = meta::Builder::new()
+            .configure(meta_config())
+            .build_from_hir(&hir)
+            .map_err(|e| match e.size_limit() {
+                Some(limit) => RegexError::invalid(format!(
+                    "the pattern `{pattern}` compiles to more than {limit} bytes"
+                )),
+                None => syntax_error(pattern, &tr, &e.to_string()),
+            })?;
+        // What `Prefilter::from_hir_prefix` extracts, kept as bytes until first needed.
+        let mut extractor = Extractor::new();
+        extractor.kind(ExtractKind::Prefix);
+        let mut seq = extractor.extract(&hir);
+        seq.optimize_for_prefix_by_preference();
+        let prefixes = seq
+            .literals()
+            .map(|lits| lits.iter().map(|l| l.as_bytes().to_vec()).collect());
         let mut numbers: Vec<Vec<usize>> = vec![vec![0]];
         let mut named: Vec<(&str, Vec<usize>)> = Vec::new();
-        for (i, name) in re.capture_names().enumerate().skip(1) {
+        for (i, name) in re
+            .group_info()
+            .pattern_names(PatternID::ZERO)
+            .enumerate()
+            .skip(1)
+        {
             match name.map(|n| n.split('.').next().unwrap_or(n)) {
                 None => numbers.push(vec![i]),
                 Some(base) => match named.iter_mut().find(|(n, _)| *n == base) {
@@ -117,10 +158,17 @@ impl DotnetRegex {
         }
         numbers.extend(named.into_iter().map(|(_, idxs)| idxs));
         Ok(DotnetRegex {
+            slot_len: re.group_info().slot_len(),
+            min_len: hir.properties().minimum_len().unwrap_or(0),
             re,
+            prefixes,
+            starts: OnceLock::new(),
             numbers,
-            locs: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    fn crate_names(&self) -> impl Iterator<Item = Option<&str>> {
+        self.re.group_info().pattern_names(PatternID::ZERO)
     }
 
     /// The .NET group number of a group reference: a number written in decimal, or a name.
@@ -132,7 +180,7 @@ impl DotnetRegex {
         if reference.contains('.') {
             return None;
         }
-        let i = self.re.capture_names().position(|n| n == Some(reference))?;
+        let i = self.crate_names().position(|n| n == Some(reference))?;
         self.numbers.iter().position(|idxs| idxs.contains(&i))
     }
 
@@ -141,9 +189,9 @@ impl DotnetRegex {
         self.numbers.len().saturating_sub(1)
     }
 
-    /// The text .NET group `number` captured in one match: for a name used more than once,
+    /// The span .NET group `number` captured in one match: for a name used more than once,
     /// the last of its groups that took part, as .NET keeps the last capture.
-    pub fn capture<'h>(&self, caps: &Captures<'h>, number: usize) -> Option<regex::Match<'h>> {
+    pub fn capture(&self, caps: &Caps, number: usize) -> Option<(usize, usize)> {
         self.numbers
             .get(number)?
             .iter()
@@ -154,7 +202,7 @@ impl DotnetRegex {
     /// The distinct group names, in order of first appearance.
     pub fn names(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for name in self.re.capture_names().flatten() {
+        for name in self.crate_names().flatten() {
             let base = name.split('.').next().unwrap_or(name);
             if !out.contains(&base) {
                 out.push(base);
@@ -167,66 +215,115 @@ impl DotnetRegex {
         Piece::Group(self.numbers.get(number).cloned().unwrap_or_default())
     }
 
-    /// The .NET matches of this pattern in `hay`, without groups.
-    pub fn finds<'r, 'h>(&'r self, hay: &'h str) -> Finds<'r, 'h> {
-        Finds {
-            re: &self.re,
+    /// The .NET matches of this pattern in `hay`, with every group's span when `groups`
+    /// (else only the whole match's, which is cheaper to find).
+    pub fn matches<'r, 'h>(&'r self, hay: &'h str, groups: bool) -> Matches<'r, 'h> {
+        let len = if groups { self.slot_len } else { 2 };
+        let slots = if len <= INLINE_SLOTS {
+            SmallVec::from_buf_and_len([None; INLINE_SLOTS], len)
+        } else {
+            smallvec::smallvec![None; len]
+        };
+        Matches {
+            re: self,
             hay,
             pos: 0,
+            anchored: true,
+            caps: Caps { slots },
         }
     }
 
-    /// The .NET matches of this pattern in `hay`.
-    pub fn matches<'r, 'h>(&'r self, hay: &'h str) -> Matches<'r, 'h> {
-        Matches {
-            re: &self.re,
-            hay,
-            pos: 0,
+    /// The leftmost-first match starting at or after `at`, with its groups in `caps`.
+    ///
+    /// An unanchored search runs three automata: a forward DFA to find where the match
+    /// ends, a reverse DFA to find where it starts, then (for groups) a one-pass DFA over
+    /// the match. When the pattern has prefix literals, the first place one occurs is the
+    /// only place the leftmost match can start, and an anchored search there runs only the
+    /// last of the three (or only the forward DFA without groups): on a short attribute
+    /// value that is about half the work. If no match starts there, this call and every
+    /// later one of the same iteration (`*anchored` is cleared) searches unanchored, so a
+    /// haystack full of false starts costs one extra failed attempt, never a quadratic scan.
+    fn search(
+        &self,
+        hay: &str,
+        mut at: usize,
+        caps: &mut Caps,
+        anchored: &mut bool,
+    ) -> Option<(usize, usize)> {
+        if hay.len().checked_sub(at)? < self.min_len {
+            return None;
         }
+        if *anchored {
+            let starts = self.starts.get_or_init(|| {
+                let lits = self.prefixes.as_ref()?;
+                Prefilter::new(MatchKind::LeftmostFirst, lits)
+            });
+            if let Some(starts) = starts {
+                // No occurrence of a prefix literal: no match can start at or after `at`.
+                let candidate = starts.find(hay.as_bytes(), Span::from(at..hay.len()))?;
+                let input = Input::new(hay)
+                    .range(candidate.start..)
+                    .anchored(Anchored::Yes);
+                if self.re.search_slots(&input, &mut caps.slots).is_some() {
+                    return caps.get(0);
+                }
+                *anchored = false;
+                at = candidate.start;
+            }
+        }
+        self.re
+            .search_slots(&Input::new(hay).range(at..), &mut caps.slots)?;
+        caps.get(0)
+    }
+}
+
+/// Capture slots held without allocating: eight groups, the whole match included.
+const INLINE_SLOTS: usize = 16;
+
+/// The capture slots of one match: crate group `i` spans slots `2i` and `2i + 1`. Held
+/// inline up to eight groups, so a search allocates nothing.
+#[derive(Clone, Debug)]
+pub struct Caps {
+    slots: SmallVec<[Option<NonMaxUsize>; INLINE_SLOTS]>,
+}
+
+impl Caps {
+    /// The span of crate group `i`, when it took part in the match.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<(usize, usize)> {
+        let start = self.slots.get(2 * i).copied().flatten()?;
+        let end = self.slots.get(2 * i + 1).copied().flatten()?;
+        Some((start.get(), end.get()))
     }
 }
 
 /// .NET match iteration: the search resumes where the last match ended, an empty match is
 /// allowed right after a non-empty one, and after an empty match the search moves on one
-/// code point (`x*` on `xab` matches `x`, then empty at 1, 2 and 3).
+/// code point (`x*` on `xab` matches `x`, then empty at 1, 2 and 3). A lending iterator:
+/// the groups of the match [`Matches::next`] returned are in [`Matches::caps`].
 pub struct Matches<'r, 'h> {
-    re: &'r Regex,
+    re: &'r DotnetRegex,
     hay: &'h str,
     pos: usize,
+    anchored: bool,
+    caps: Caps,
 }
 
-impl<'h> Iterator for Matches<'_, 'h> {
-    type Item = Captures<'h>;
-
-    fn next(&mut self) -> Option<Captures<'h>> {
-        if self.pos > self.hay.len() {
-            return None;
-        }
-        let caps = self.re.captures_at(self.hay, self.pos)?;
-        let m = caps.get(0)?;
-        self.pos = next_start(self.hay, m.start(), m.end());
-        Some(caps)
+impl Matches<'_, '_> {
+    /// The span of the next match.
+    #[allow(clippy::should_implement_trait)]
+    #[inline]
+    pub fn next(&mut self) -> Option<(usize, usize)> {
+        let (start, end) =
+            self.re
+                .search(self.hay, self.pos, &mut self.caps, &mut self.anchored)?;
+        self.pos = next_start(self.hay, start, end);
+        Some((start, end))
     }
-}
 
-/// .NET match iteration without capture groups (see [`Matches`]); cheaper when the
-/// replacement refers to no group.
-pub struct Finds<'r, 'h> {
-    re: &'r Regex,
-    hay: &'h str,
-    pos: usize,
-}
-
-impl<'h> Iterator for Finds<'_, 'h> {
-    type Item = regex::Match<'h>;
-
-    fn next(&mut self) -> Option<regex::Match<'h>> {
-        if self.pos > self.hay.len() {
-            return None;
-        }
-        let m = self.re.find_at(self.hay, self.pos)?;
-        self.pos = next_start(self.hay, m.start(), m.end());
-        Some(m)
+    /// The groups of the last match.
+    pub fn caps(&self) -> &Caps {
+        &self.caps
     }
 }
 
@@ -334,69 +431,23 @@ impl Expander {
             .any(|p| matches!(p, Piece::Group(g) if g.as_slice() != [0]))
     }
 
-    /// Appends the expansion for one match of `hay`.
-    pub fn expand(&self, caps: &Captures<'_>, hay: &str, out: &mut String) {
-        let (start, end) = caps.get(0).map_or((0, 0), |m| (m.start(), m.end()));
-        self.expand_with(
-            |g| {
-                g.iter()
+    /// Appends the expansion for one match of `hay` whose groups are in `caps`.
+    #[inline]
+    pub fn expand(&self, caps: &Caps, hay: &str, out: &mut String) {
+        for piece in &self.pieces {
+            let text = match piece {
+                Piece::Lit(s) => s.as_str(),
+                Piece::Group(g) => g
+                    .iter()
                     .rev()
                     .find_map(|&i| caps.get(i))
-                    .map_or("", |m| m.as_str())
-            },
-            start,
-            end,
-            hay,
-            out,
-        );
-    }
-
-    /// Appends the expansion for a match whose groups are in `locs`.
-    pub fn expand_locs(&self, locs: &regex::CaptureLocations, hay: &str, out: &mut String) {
-        let (start, end) = locs.get(0).unwrap_or((0, 0));
-        self.expand_with(
-            |g| {
-                g.iter()
-                    .rev()
-                    .find_map(|&i| locs.get(i))
                     .and_then(|(s, e)| hay.get(s..e))
-                    .unwrap_or("")
-            },
-            start,
-            end,
-            hay,
-            out,
-        );
-    }
-
-    /// Appends the expansion for a match found without groups (see [`Self::needs_groups`]).
-    pub fn expand_match(&self, m: &regex::Match<'_>, hay: &str, out: &mut String) {
-        let whole = m.as_str();
-        self.expand_with(
-            |g| if g == [0] { whole } else { "" },
-            m.start(),
-            m.end(),
-            hay,
-            out,
-        );
-    }
-
-    fn expand_with<'h>(
-        &self,
-        group: impl Fn(&[usize]) -> &'h str,
-        start: usize,
-        end: usize,
-        hay: &str,
-        out: &mut String,
-    ) {
-        for piece in &self.pieces {
-            match piece {
-                Piece::Lit(s) => out.push_str(s),
-                Piece::Group(g) => out.push_str(group(g)),
-                Piece::Before => out.push_str(hay.get(..start).unwrap_or("")),
-                Piece::After => out.push_str(hay.get(end..).unwrap_or("")),
-                Piece::Input => out.push_str(hay),
-            }
+                    .unwrap_or(""),
+                Piece::Before => caps.get(0).and_then(|(s, _)| hay.get(..s)).unwrap_or(""),
+                Piece::After => caps.get(0).and_then(|(_, e)| hay.get(e..)).unwrap_or(""),
+                Piece::Input => hay,
+            };
+            out.push_str(text);
         }
     }
 }
@@ -405,63 +456,115 @@ impl Expander {
 /// amounts to, done without the regex engine.
 #[derive(Clone, Debug)]
 pub struct CharFilter {
+    /// Membership of each ASCII character: one table load per byte in the common case.
     ascii: [bool; 128],
-    one: Regex,
+    /// The class's members above ASCII, as sorted, disjoint, inclusive code point ranges.
+    wide: Vec<(char, char)>,
 }
 
 impl CharFilter {
     /// A filter when `pattern` is a single character-class atom (`[…]`, `\s`, `\p{…}`, …),
     /// optionally followed by `+` or `*`, so that deleting its matches deletes exactly the
-    /// characters of the class.
+    /// characters of the class. The atom goes through the full translation, so a filter
+    /// exists only for a pattern [`DotnetRegex::new`] accepts (`\p{IsGreek}` is refused
+    /// there, not read as the crate's script), and a caller holding a filter need not
+    /// compile the pattern at all.
     pub fn for_pattern(pattern: &str) -> Option<CharFilter> {
         let atom = pattern.strip_suffix(['+', '*']).unwrap_or(pattern);
-        let src: Vec<char> = atom.chars().collect();
-        let mut tr = Tr::new(&src);
-        match src.as_slice() {
-            ['[', ..] => {
-                tr.class().ok()?;
-                if tr.i != src.len() {
+        let shape = atom.starts_with('[')
+            || matches!(atom, "\\d" | "\\D" | "\\w" | "\\W" | "\\s" | "\\S")
+            || atom.starts_with("\\p{")
+            || atom.starts_with("\\P{");
+        if !shape {
+            return None;
+        }
+        let tr = translate(atom).ok()?;
+        // The crate's parser resolves the class (Unicode tables, negation, case) to ranges;
+        // a one-member class comes back as a literal.
+        let hir = syntax::parse_with(&tr.pattern, &syntax::Config::new().utf8(true)).ok()?;
+        let ranges: Vec<(char, char)> = match hir.kind() {
+            HirKind::Class(Class::Unicode(class)) => {
+                class.iter().map(|r| (r.start(), r.end())).collect()
+            }
+            HirKind::Literal(lit) => {
+                let text = std::str::from_utf8(&lit.0).ok()?;
+                let mut chars = text.chars();
+                let c = chars.next()?;
+                if chars.next().is_some() {
                     return None;
                 }
-            }
-            ['\\', 'd' | 'D' | 'w' | 'W' | 's' | 'S'] => tr.emit(atom, 0),
-            ['\\', 'p' | 'P', '{', ..] if atom.ends_with('}') && atom.matches('}').count() == 1 => {
-                tr.emit(atom, 0);
+                vec![(c, c)]
             }
             _ => return None,
-        }
-        let one = Regex::new(&format!(r"\A(?:{})\z", tr.out)).ok()?;
+        };
         let mut ascii = [false; 128];
-        let mut buf = [0u8; 4];
         for (b, slot) in ascii.iter_mut().enumerate() {
             let c = char::from(b as u8);
-            *slot = one.is_match(c.encode_utf8(&mut buf));
+            *slot = ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
         }
-        Some(CharFilter { ascii, one })
+        let wide = ranges
+            .into_iter()
+            .filter(|&(_, hi)| !hi.is_ascii())
+            .collect();
+        Some(CharFilter { ascii, wide })
     }
 
     /// True when `c` is in the class.
     pub fn contains(&self, c: char) -> bool {
         if c.is_ascii() {
-            return self.ascii.get(c as usize).copied().unwrap_or(false);
+            return self.ascii[c as usize];
         }
-        let mut buf = [0u8; 4];
-        self.one.is_match(c.encode_utf8(&mut buf))
+        // The ranges are sorted and disjoint: the last one starting at or before `c` is the
+        // only one that can hold it.
+        let after = self.wide.partition_point(|&(lo, _)| lo <= c);
+        after > 0 && self.wide.get(after - 1).is_some_and(|&(_, hi)| c <= hi)
     }
 
-    /// `s` without the characters of the class; borrowed when none occurs.
+    /// `s` without the characters of the class; borrowed when none occurs, else one
+    /// allocation of the input's length less the first deleted character.
+    ///
+    /// The text between deleted characters is copied as whole runs. ASCII text (the usual
+    /// attribute value, checked a word at a time) costs one table load per byte; other text
+    /// decodes its characters and looks the non-ASCII ones up in the sorted ranges.
     pub fn remove<'s>(&self, s: &'s str) -> Cow<'s, str> {
-        let Some(first) = s.char_indices().find(|&(_, c)| self.contains(c)) else {
+        let bytes = s.as_bytes();
+        if bytes.is_ascii() {
+            // `& 0x7F` changes no ASCII byte; it lets the compiler see the index is in range.
+            let member = |b: u8| self.ascii[usize::from(b & 0x7F)];
+            let Some(first) = bytes.iter().position(|&b| member(b)) else {
+                return Cow::Borrowed(s);
+            };
+            let mut out = String::with_capacity(s.len() - 1);
+            out.push_str(s.get(..first).unwrap_or(""));
+            let mut run = first + 1;
+            for (i, &b) in bytes.iter().enumerate().skip(run) {
+                if member(b) {
+                    if run < i {
+                        out.push_str(s.get(run..i).unwrap_or(""));
+                    }
+                    run = i + 1;
+                }
+            }
+            out.push_str(s.get(run..).unwrap_or(""));
+            return Cow::Owned(out);
+        }
+        let mut out = String::new();
+        let mut run = 0;
+        let mut deleted = false;
+        for (i, c) in s.char_indices() {
+            if self.contains(c) {
+                if !deleted {
+                    out.reserve_exact(s.len() - c.len_utf8());
+                    deleted = true;
+                }
+                out.push_str(s.get(run..i).unwrap_or(""));
+                run = i + c.len_utf8();
+            }
+        }
+        if !deleted {
             return Cow::Borrowed(s);
-        };
-        let mut out = String::with_capacity(s.len());
-        out.push_str(s.get(..first.0).unwrap_or(""));
-        out.extend(
-            s.get(first.0..)
-                .unwrap_or("")
-                .chars()
-                .filter(|&c| !self.contains(c)),
-        );
+        }
+        out.push_str(s.get(run..).unwrap_or(""));
         Cow::Owned(out)
     }
 }
@@ -1061,43 +1164,36 @@ fn unicode_class(c: char, name: &str, pos: usize) -> Result<String, RegexError> 
     .help("use a general category such as `\\p{L}`, `\\p{Lu}` or `\\p{Nd}`"))
 }
 
-/// Turns a crate compile error into `invalid-regex` at the user's position.
-fn crate_error(pattern: &str, tr: &Translated, err: &regex::Error) -> RegexError {
-    match err {
-        regex::Error::Syntax(text) => {
-            let lines: Vec<&str> = text.lines().collect();
-            let what = lines
-                .iter()
-                .rev()
-                .find_map(|l| l.strip_prefix("error: "))
-                .unwrap_or("syntax error")
-                .to_owned();
-            // The caret line is the pattern's column plus four spaces of indentation.
-            let column = lines
-                .iter()
-                .find(|l| l.trim_start().starts_with('^') && l.trim().chars().all(|c| c == '^'))
-                .map(|l| {
-                    l.chars()
-                        .take_while(|c| *c == ' ')
-                        .count()
-                        .saturating_sub(4)
-                });
-            let pos = column
-                .and_then(|c| tr.map.get(c).copied())
-                .or(column.map(|_| pattern.chars().count()));
-            let message = match pos {
-                Some(p) if !pattern.contains('\n') => {
-                    format!("{what} at position {} in `{pattern}`", p + 1)
-                }
-                _ => format!("{what} in `{pattern}`"),
-            };
-            RegexError::invalid(message)
+/// Turns a crate syntax error (its multi-line text, with a caret under the translated
+/// pattern) into `invalid-regex` at the user's position.
+fn syntax_error(pattern: &str, tr: &Translated, text: &str) -> RegexError {
+    let lines: Vec<&str> = text.lines().collect();
+    let what = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or("syntax error")
+        .to_owned();
+    // The caret line is the pattern's column plus four spaces of indentation.
+    let column = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with('^') && l.trim().chars().all(|c| c == '^'))
+        .map(|l| {
+            l.chars()
+                .take_while(|c| *c == ' ')
+                .count()
+                .saturating_sub(4)
+        });
+    let pos = column
+        .and_then(|c| tr.map.get(c).copied())
+        .or(column.map(|_| pattern.chars().count()));
+    let message = match pos {
+        Some(p) if !pattern.contains('\n') => {
+            format!("{what} at position {} in `{pattern}`", p + 1)
         }
-        regex::Error::CompiledTooBig(limit) => RegexError::invalid(format!(
-            "the pattern `{pattern}` compiles to more than {limit} bytes"
-        )),
-        other => RegexError::invalid(format!("the pattern `{pattern}` is invalid: {other}")),
-    }
+        _ => format!("{what} in `{pattern}`"),
+    };
+    RegexError::invalid(message)
 }
 
 #[cfg(test)]
@@ -1109,11 +1205,11 @@ mod tests {
         let ex = Expander::new(replacement, &re);
         let mut out = String::new();
         let mut last = 0;
-        for caps in re.matches(hay) {
-            let Some(m) = caps.get(0) else { continue };
-            out.push_str(&hay[last..m.start()]);
-            ex.expand(&caps, hay, &mut out);
-            last = m.end();
+        let mut found = re.matches(hay, true);
+        while let Some((start, end)) = found.next() {
+            out.push_str(&hay[last..start]);
+            ex.expand(found.caps(), hay, &mut out);
+            last = end;
         }
         out.push_str(&hay[last..]);
         out
@@ -1284,6 +1380,80 @@ mod tests {
         }
     }
 
+    /// Every group's span in one match.
+    type Spans = Vec<Option<(usize, usize)>>;
+
+    /// The matches of `pattern` in `hay` with every group's span: on our searcher, and by
+    /// .NET iteration over the `regex` crate's own unanchored search (the reference for the
+    /// anchored fast path).
+    fn all_groups(pattern: &str, hay: &str) -> (Vec<Spans>, Vec<Spans>) {
+        let re = DotnetRegex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e:?}"));
+        let reference = regex::Regex::new(&translate(pattern).unwrap().pattern).unwrap();
+        let groups = reference.captures_len();
+        let mut want = Vec::new();
+        let mut pos = 0;
+        while pos <= hay.len() {
+            let Some(caps) = reference.captures_at(hay, pos) else {
+                break;
+            };
+            let m = caps.get(0).unwrap();
+            want.push(
+                (0..groups)
+                    .map(|i| caps.get(i).map(|g| (g.start(), g.end())))
+                    .collect(),
+            );
+            pos = next_start(hay, m.start(), m.end());
+        }
+        let mut got = Vec::new();
+        let mut found = re.matches(hay, true);
+        while found.next().is_some() {
+            got.push((0..groups).map(|i| found.caps().get(i)).collect());
+        }
+        (got, want)
+    }
+
+    #[test]
+    fn anchored_search_cases() {
+        let cases: &[(&str, &str)] = &[
+            // The first `+` starts no match; the later ones do.
+            (r"\+(\d+) (\d{3})", "+x +1 234 ++5 678 +9 01"),
+            (r"(Mr|Ms)\. (\w+)", "Mr Mr. Smith, Ms. Jones, Ms.X"),
+            (r"\bfoo(\d?)", "afoo foo1 foofoo foo"),
+            (r"(?m)^a(b*)", "ab\nxab\nabb"),
+            (r"é(\w)", "éé éa😀éb"),
+            (r"x(y)?z*", "xxyzz xz"),
+            (
+                r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})",
+                "+1 4255550100 / +44 2071234567",
+            ),
+        ];
+        for &(pattern, hay) in cases {
+            let (got, want) = all_groups(pattern, hay);
+            assert!(!want.is_empty(), "{pattern} on {hay:?} should match");
+            assert_eq!(got, want, "{pattern} on {hay:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn anchored_search_equals_unanchored(
+            pattern in proptest::sample::select(vec![
+                r"\+(\d*) (\d{2})",
+                r"(Mr|Ms)\. (\w+)",
+                r"\bfo(o?)",
+                r"(?m)^a(b*)",
+                r"ab|(c)",
+                r"x(y)?z?",
+                r"é(\w)",
+                r"(a)|b*",
+            ]),
+            hay in "[abcxyz+ 0-9.éMrsfo\n]{0,24}",
+        ) {
+            let (got, want) = all_groups(pattern, &hay);
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn char_filters() {
         let cases: &[(&str, &str, Option<&str>)] = &[
@@ -1295,6 +1465,17 @@ mod tests {
             ("[a-z]+x", "abc", None),
             ("(a)", "abc", None),
             ("a+", "abc", None),
+            ("[é]+", "café é", Some("caf ")),
+            (r"\p{Pd}", "a–b—c-d", Some("abcd")),
+            ("[^a-zé]+", "aé-b1😀", Some("aéb")),
+            (r"[\uD83D\uDE00\s]+", "a😀 b😁", Some("ab😁")),
+            ("[a]|[b]+", "abcabc", Some("cc")),
+            ("[ab]{2}", "abc", None),
+            ("[ab]?", "abc", None),
+            // Refused by the translation: no filter (the pattern's compile reports it).
+            (r"\p{IsGreek}+", "αβ", None),
+            (r"\p{Greek}", "αβ", None),
+            ("[a-z-[aeiou]]", "ab", None),
         ];
         for &(pat, hay, want) in cases {
             let filter = CharFilter::for_pattern(pat);
