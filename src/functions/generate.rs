@@ -279,7 +279,7 @@ mod tests {
             .map_err(|e| format!("check {}", e.code))?;
         let mut vals: Vec<Value<'static>> = slots
             .iter()
-            .map(|s| s.clone().unwrap_or(Value::Null))
+            .map(|s| s.clone().unwrap_or_default())
             .collect();
         let mask = slots
             .iter()

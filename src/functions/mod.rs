@@ -342,10 +342,7 @@ impl<'s, 'a> Args<'s, 'a> {
     /// Takes slot `i`'s value out, leaving Null (Null when out of range).
     #[inline]
     pub fn take(&mut self, i: usize) -> Value<'a> {
-        self.vals
-            .get_mut(i)
-            .map(std::mem::take)
-            .unwrap_or(Value::Null)
+        self.vals.get_mut(i).map(std::mem::take).unwrap_or_default()
     }
 
     /// All slots.
@@ -710,7 +707,7 @@ pub fn fold(
     }
     let mut vals: Vec<Value<'static>> = slots
         .iter()
-        .map(|s| s.value.cloned().unwrap_or(Value::Null))
+        .map(|s| s.value.cloned().unwrap_or_default())
         .collect();
     let clock = crate::context::FixedClock(DateTime::MIN);
     let mut rng = NoRandom;

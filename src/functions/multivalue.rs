@@ -19,7 +19,7 @@ pub fn item<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>
     }
     let i = (index - 1) as usize;
     Ok(match list {
-        Value::Multi(List::Borrowed(s)) => s.get(i).map_or(Value::Null, Value::reborrow),
+        Value::Multi(List::Borrowed(s)) => s.get(i).map_or_else(Value::default, Value::reborrow),
         Value::Multi(List::Owned(mut v)) => {
             if i < v.len() {
                 v.swap_remove(i)

@@ -79,7 +79,7 @@ pub fn join<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>,
                     .into_vec()
                     .into_iter()
                     .find(|x| piece(x).is_some())
-                    .unwrap_or(Value::Null),
+                    .unwrap_or_default(),
                 other => other,
             };
             return Ok(match single.into_text()? {

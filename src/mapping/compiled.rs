@@ -252,9 +252,11 @@ impl CompiledSet {
         };
         Ok(match outcome {
             Outcome::Ignore => None,
-            Outcome::Value(Value::Null) => {
-                Some(m.default.as_ref().map_or(Value::Null, Value::reborrow))
-            }
+            Outcome::Value(Value::Null) => Some(
+                m.default
+                    .as_ref()
+                    .map_or_else(Value::default, Value::reborrow),
+            ),
             Outcome::Value(v) => Some(v),
         })
     }

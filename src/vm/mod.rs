@@ -221,7 +221,7 @@ fn direct_call<'r, R: Record + ?Sized>(
     for (v, a) in filled.iter_mut().zip(args) {
         let arg = match *a {
             Arg::Attr(s) => read_attr(p, rec, s),
-            Arg::Const(k) => p.consts.get(k.get()).map_or(Value::Null, Value::reborrow),
+            Arg::Const(k) => konst(p, k),
         };
         // The slot holds Null: skip its drop glue.
         std::mem::forget(std::mem::replace(v, arg));
@@ -244,11 +244,21 @@ fn direct_call<'r, R: Record + ?Sized>(
         .map_err(|e| EvalError::at(e, site.span))
 }
 
+/// A constant, borrowed (a `match`, not `map_or(Value::Null, …)`, which would build and drop
+/// the unused default through the drop glue on every call).
+#[inline(always)]
+fn konst(p: &Program, c: ConstIdx) -> Value<'_> {
+    match p.consts.get(c.get()) {
+        Some(v) => v.reborrow(),
+        None => Value::Null,
+    }
+}
+
 /// The value of a constant or attribute leaf.
 #[inline]
 fn leaf_value<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, leaf: Leaf) -> Value<'r> {
     match leaf {
-        Leaf::Const(c) => p.consts.get(c.get()).map_or(Value::Null, Value::reborrow),
+        Leaf::Const(c) => konst(p, c),
         Leaf::Attr(s) => read_attr(p, rec, s),
     }
 }
@@ -350,7 +360,7 @@ fn run<'r, R: Record + ?Sized>(
                 stack.push(r);
             }
             Op::JumpIfFalse(t) => {
-                let c = stack.pop().unwrap_or(Value::Null);
+                let c = stack.pop().unwrap_or_default();
                 match condition(&c) {
                     Some(true) => {}
                     Some(false) => pc = t.get(),
@@ -359,7 +369,7 @@ fn run<'r, R: Record + ?Sized>(
             }
             Op::Jump(t) => pc = t.get(),
             Op::SwitchTable(t) => {
-                let src = stack.pop().unwrap_or(Value::Null);
+                let src = stack.pop().unwrap_or_default();
                 let Some(table) = p.tables.get(t.get()) else {
                     return Err(fail(p, pc - 1, internal("bad table index")));
                 };
@@ -367,7 +377,7 @@ fn run<'r, R: Record + ?Sized>(
                 pc = table.lookup(text.as_deref().unwrap_or("")).get();
             }
             Op::SwitchKeyEq(t) => {
-                let key = stack.pop().unwrap_or(Value::Null);
+                let key = stack.pop().unwrap_or_default();
                 let Some(src) = stack.last() else {
                     return Err(fail(p, pc - 1, internal("stack underflow")));
                 };
@@ -394,7 +404,7 @@ fn run<'r, R: Record + ?Sized>(
                 }
             }
             Op::UniqueOrNext(t) => {
-                let v = stack.pop().unwrap_or(Value::Null);
+                let v = stack.pop().unwrap_or_default();
                 let v = v.into_single().map_err(|e| fail(p, pc - 1, e))?;
                 let text = v.text().map_err(|e| fail(p, pc - 1, e))?;
                 let usable = match text.as_deref() {
@@ -426,7 +436,7 @@ fn run<'r, R: Record + ?Sized>(
                 }
             }
             Op::Return => {
-                let v = stack.pop().unwrap_or(Value::Null);
+                let v = stack.pop().unwrap_or_default();
                 return Ok(Outcome::Value(v));
             }
             Op::ReturnConst(c) => {
