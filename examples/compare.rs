@@ -152,9 +152,40 @@ fn profile(name: &str) {
     println!("{name}: {n} evaluations");
 }
 
+/// `MAPEXPR_SPLIT=1`: the 30-mapping set one mapping at a time (median ns per evaluation of
+/// 21 batches), to see where a record's time goes.
+fn split() {
+    let base = common::cel_base();
+    let s = common::Set30::new(&base);
+    let rec = SlotRecord::new(&s.slots);
+    let mut env = Env::new();
+    let mut ctx = env.ctx();
+    let mut total = 0.0;
+    for ((target, expr), p) in common::SET30.iter().zip(&s.programs) {
+        let mut medians = Vec::new();
+        for _ in 0..21 {
+            let n = 20_000u32;
+            let t = Instant::now();
+            for _ in 0..n {
+                black_box(p.eval(black_box(&rec), &mut ctx).unwrap());
+            }
+            medians.push(t.elapsed().as_secs_f64() * 1e9 / f64::from(n));
+        }
+        medians.sort_by(f64::total_cmp);
+        let m = medians[medians.len() / 2];
+        total += m;
+        let shown: String = expr.chars().take(60).collect();
+        println!("{m:8.1} ns  {target:<28} {shown}");
+    }
+    println!("{total:8.1} ns  total");
+}
+
 fn main() {
     if let Ok(name) = std::env::var("MAPEXPR_PROFILE") {
         return profile(&name);
+    }
+    if std::env::var("MAPEXPR_SPLIT").is_ok() {
+        return split();
     }
     let started = Instant::now();
     let only = std::env::var("MAPEXPR_BENCH_ONLY").ok();

@@ -183,7 +183,7 @@ pub struct Program {
 /// most common mapping shapes without the generic loop (no operand stack, no op dispatch, no
 /// argument recycling). Every fast path falls back to the generic code for anything unusual
 /// (a multi-valued attribute, a limit about to be exceeded), so semantics live in one place.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub(crate) enum Entry {
     /// Anything else: the generic loop.
     Generic,
@@ -227,9 +227,33 @@ pub(crate) enum Entry {
     /// `[StrChain(c), generic code…, Return]` where the chain needs no leaves: the chain
     /// builds the result directly into its output buffer.
     Chain(ChainIdx),
+    /// `Replace([a], , "[class]+", , "", , )`: deleting the characters of a class from an
+    /// attribute, done by the filter alone (the input comes back borrowed when nothing is
+    /// deleted).
+    Filter(SlotIdx, Box<crate::text::regex_dotnet::CharFilter>),
     /// `[Attr|Const × argc, Call(c), Return]`: one native call whose arguments are attributes
     /// and constants (FormatDateTime, Replace, Left, IsNullOrEmpty…).
     Call(CallIdx, Box<[Arg]>),
+}
+
+/// [`Entry::Filter`] for a call of Replace that deletes a character class from an attribute.
+fn class_deletion(site: &CallSite, args: &[Arg], consts: &[Value<'static>]) -> Option<Entry> {
+    if site.spec.name != "Replace" || !crate::functions::text::is_class_deletion_mask(site.present)
+    {
+        return None;
+    }
+    let text = |i: usize| match args.get(i)? {
+        Arg::Const(k) => match consts.get(k.get())? {
+            Value::Str(s) => Some(s.as_ref()),
+            _ => None,
+        },
+        Arg::Attr(_) => None,
+    };
+    let (Some(Arg::Attr(slot)), Some(pattern), Some("")) = (args.first(), text(2), text(4)) else {
+        return None;
+    };
+    let filter = crate::text::regex_dotnet::CharFilter::for_pattern(pattern)?;
+    Some(Entry::Filter(*slot, Box::new(filter)))
 }
 
 /// A result of an [`Entry::Pick`]: a constant or an attribute.
@@ -352,7 +376,11 @@ impl Entry {
                         _ => None,
                     })
                     .collect();
-                args.map_or(Entry::Generic, |a| Entry::Call(*c, a))
+                match args {
+                    Some(args) => class_deletion(&calls[c.get()], &args, consts)
+                        .unwrap_or(Entry::Call(*c, args)),
+                    None => Entry::Generic,
+                }
             }
             _ => Entry::Generic,
         }
@@ -418,6 +446,7 @@ impl Program {
                 Some(_) => "flat string chain",
                 None => "string chain",
             },
+            Entry::Filter(..) => "character filter",
             Entry::Call(..) => "direct call",
         };
         let _ = writeln!(out, "; entry: {entry}");

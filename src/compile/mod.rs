@@ -511,8 +511,9 @@ impl Compiler<'_> {
             }
             // Replace(x, , "[class]+", , "", , ): a character-class deletion.
             "Replace" => {
-                let present: Vec<bool> = (0..7).map(|i| slot(i).is_some()).collect();
-                if present != [true, false, true, false, true, false, false] {
+                let present = (0..n.max(7))
+                    .fold(0u64, |m, i| m | (u64::from(slot(i).is_some()) << i.min(63)));
+                if !functions::text::is_class_deletion_mask(present) {
                     return None;
                 }
                 let Value::Str(pattern) = self.konst(slot(2)?)? else {

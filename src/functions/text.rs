@@ -432,6 +432,13 @@ const REPLACEMENT: usize = 4;
 const ATTRIBUTE: usize = 5;
 const TEMPLATE: usize = 6;
 
+/// The written-argument mask of `Replace(source, , regexPattern, , replacementValue, , )`:
+/// the shape that deletes a character class when the pattern is one class and the
+/// replacement is `""` (see `CharFilter`). Shared by the string chains and the VM's entry.
+pub fn is_class_deletion_mask(present: u64) -> bool {
+    present == 0b1_0101
+}
+
 /// The mode for the present slots, or the `replace-mode` message.
 pub fn replace_mode(present: impl Fn(usize) -> bool) -> Result<ReplaceMode, String> {
     let p: [bool; 7] = std::array::from_fn(|i| i > 0 && present(i));

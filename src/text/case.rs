@@ -107,11 +107,28 @@ pub fn lower_char(c: char, rules: CaseRules) -> char {
 
 /// Upper-cases `s`; borrowed when nothing changes.
 pub fn to_upper(s: &str, rules: CaseRules) -> Cow<'_, str> {
+    if rules == CaseRules::Invariant && s.is_ascii() {
+        // The invariant mapping of ASCII is ASCII's own: one copy, mapped in place.
+        if !s.bytes().any(|b| b.is_ascii_lowercase()) {
+            return Cow::Borrowed(s);
+        }
+        let mut out = s.to_owned();
+        out.make_ascii_uppercase();
+        return Cow::Owned(out);
+    }
     map_chars(s, |c| upper_char(c, rules))
 }
 
 /// Lower-cases `s`; borrowed when nothing changes.
 pub fn to_lower(s: &str, rules: CaseRules) -> Cow<'_, str> {
+    if rules == CaseRules::Invariant && s.is_ascii() {
+        if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Cow::Borrowed(s);
+        }
+        let mut out = s.to_owned();
+        out.make_ascii_lowercase();
+        return Cow::Owned(out);
+    }
     map_chars(s, |c| lower_char(c, rules))
 }
 
@@ -135,6 +152,23 @@ pub fn map_chars(s: &str, f: impl Fn(char) -> char) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use CaseRules::{Invariant, Turkic};
+
+    #[test]
+    fn ascii_fast_path_equals_the_char_mapping() {
+        let all: String = (0u8..128).map(char::from).collect();
+        for text in [all.as_str(), "john.smith", "JOHN", "MiXeD 123 ~"] {
+            assert_eq!(
+                to_upper(text, Invariant),
+                map_chars(text, |c| upper_char(c, Invariant))
+            );
+            assert_eq!(
+                to_lower(text, Invariant),
+                map_chars(text, |c| lower_char(c, Invariant))
+            );
+        }
+        assert!(matches!(to_upper("ABC 1", Invariant), Cow::Borrowed(_)));
+        assert!(matches!(to_lower("abc 1", Invariant), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn upper() {

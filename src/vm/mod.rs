@@ -17,6 +17,7 @@ use crate::compile::{binary, condition};
 use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
 use crate::error::{ErrorCode, EvalError, FnError};
 use crate::functions::{self, Env};
+use crate::text::regex_dotnet::CharFilter;
 use crate::value::{Record, Value, equals};
 
 /// The result of an evaluation.
@@ -145,6 +146,11 @@ impl Program {
                     return Ok(out);
                 }
             }
+            Entry::Filter(slot, filter) => {
+                if let Some(out) = direct_filter(self, *slot, filter, record, ctx.limits) {
+                    return Ok(out);
+                }
+            }
             Entry::Call(c, args) => {
                 if let Some(site) = self.calls.get(c.get()) {
                     return direct_call(self, site, args, record, ctx);
@@ -198,6 +204,35 @@ fn direct_chain<'r, R: Record + ?Sized>(
 fn within<'r>(s: String, limits: &Limits) -> Option<Outcome<'r>> {
     (s.len() <= limits.max_value_bytes && s.len() <= limits.max_output_bytes)
         .then(|| Outcome::Value(Value::string(s)))
+}
+
+/// [`Entry::Filter`]: a class deletion on a text attribute. `None` (the generic call runs)
+/// for anything but text or Null, or when the step or value limit would be reached.
+#[inline]
+fn direct_filter<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    slot: SlotIdx,
+    filter: &CharFilter,
+    rec: &'r R,
+    limits: &Limits,
+) -> Option<Outcome<'r>> {
+    match read_attr(p, rec, slot) {
+        Value::Null => Some(Outcome::Value(Value::Null)),
+        Value::Str(Cow::Borrowed(s)) => {
+            // What the generic Replace charges for a deletion.
+            if 1 + (s.len() as u64 >> 6) > limits.max_steps {
+                return None;
+            }
+            match filter.remove(s) {
+                Cow::Borrowed(kept) => Some(Outcome::Value(Value::str(kept))),
+                Cow::Owned(kept) => within(kept, limits),
+            }
+        }
+        other => {
+            release(other);
+            None
+        }
+    }
 }
 
 /// [`Entry::Call`]: one native call over attributes and constants, with its arguments built
