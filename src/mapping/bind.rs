@@ -26,8 +26,9 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::datetime::DateTime;
 use crate::error::{ErrorCode, FnError};
-use crate::value::{AppRole, Record, SlotRecord, Value};
+use crate::value::{AppRole, Record, Value};
 
 /// Why a line could not be bound.
 #[derive(Debug)]
@@ -98,8 +99,7 @@ impl SlotIndex {
         text: &'t str,
         slots: &mut Vec<Value<'t>>,
     ) -> Result<(), BindError> {
-        slots.clear();
-        slots.extend(std::iter::repeat_with(|| Value::Null).take(self.len));
+        reset(slots, self.len);
         let mut scan = Scan {
             text,
             b: text.as_bytes(),
@@ -206,7 +206,7 @@ impl KeyTable {
                 return None;
             }
             let slot = slot as usize - 1;
-            if fp == h as u32 && self.names.get(slot).is_some_and(|n| **n == *key) {
+            if fp == h as u32 && self.names.get(slot).is_some_and(|n| same_key(n, key)) {
                 return Some(slot);
             }
             i = (i + 1) & mask;
@@ -215,6 +215,30 @@ impl KeyTable {
 }
 
 const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Byte equality for short keys with (possibly overlapping) word loads instead of a call to
+/// `memcmp`; attribute names are mostly 4–24 bytes.
+#[inline(always)]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            if load8(a, at) != load8(b, at) {
+                return false;
+            }
+            at += 8;
+        }
+        load8(a, n - 8) == load8(b, n - 8)
+    } else if n >= 4 {
+        load4(a, 0) == load4(b, 0) && load4(a, n - 4) == load4(b, n - 4)
+    } else {
+        a == b
+    }
+}
 
 #[inline]
 fn mix(h: u64, w: u64) -> u64 {
@@ -374,7 +398,7 @@ impl<'t> Scan<'t> {
                     Some(slot) => {
                         let v = self.value(index.roles == Some(slot))?;
                         if let Some(dst) = slots.get_mut(slot) {
-                            *dst = v;
+                            discard(std::mem::replace(dst, v));
                         }
                     }
                     None => self.skip(0)?,
@@ -725,14 +749,99 @@ impl<'t> Scan<'t> {
 // ---------------------------------------------------------------------------------------------
 // Binding the caller's own records
 
-/// A reusable slot table for records the caller holds in its own types (a sync engine's user
-/// structs, database rows): the set's slots are mapped to the caller's field numbers once, and
-/// each record is bound by asking for just those fields, with no copy and, after the first
-/// record, no allocation.
+/// One slot of a record bound by a [`Binder`]: a borrowed view of one of the caller's fields.
+/// It is `Copy` and owns nothing, so a table of them is overwritten record after record with
+/// plain stores (no drop glue), and a mapping reading the slot gets a [`Value`] borrowing the
+/// caller's data.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Field<'r> {
+    /// No value (an absent or empty attribute).
+    #[default]
+    Null,
+    /// Text, borrowed.
+    Str(&'r str),
+    /// An integer.
+    Int(i64),
+    /// A Boolean.
+    Bool(bool),
+    /// An instant.
+    Date(DateTime),
+    /// Any value the caller keeps as a [`Value`] (for example a multi-valued attribute built
+    /// once per record), borrowed.
+    Value(&'r Value<'r>),
+    /// A multi-valued attribute kept as the caller's strings. A mapping reading it gets a list
+    /// borrowing them, built when read (one allocation per read; keep a [`Field::Value`] to
+    /// avoid it).
+    Texts(&'r [String]),
+}
+
+impl<'r> Field<'r> {
+    /// The value a mapping reads.
+    #[inline]
+    pub fn value(self) -> Value<'r> {
+        match self {
+            Field::Null => Value::Null,
+            Field::Str(s) => Value::Str(Cow::Borrowed(s)),
+            Field::Int(i) => Value::Int(i),
+            Field::Bool(b) => Value::Bool(b),
+            Field::Date(d) => Value::Date(d),
+            Field::Value(v) => v.reborrow(),
+            Field::Texts(t) => Value::multi(t.iter().map(|s| Value::str(s)).collect()),
+        }
+    }
+}
+
+impl<'r> From<&'r str> for Field<'r> {
+    fn from(s: &'r str) -> Field<'r> {
+        Field::Str(s)
+    }
+}
+
+impl<'r> From<&'r String> for Field<'r> {
+    fn from(s: &'r String) -> Field<'r> {
+        Field::Str(s)
+    }
+}
+
+impl<'r, T: Into<Field<'r>>> From<Option<T>> for Field<'r> {
+    fn from(v: Option<T>) -> Field<'r> {
+        v.map_or(Field::Null, Into::into)
+    }
+}
+
+impl From<i64> for Field<'_> {
+    fn from(i: i64) -> Self {
+        Field::Int(i)
+    }
+}
+
+impl From<bool> for Field<'_> {
+    fn from(b: bool) -> Self {
+        Field::Bool(b)
+    }
+}
+
+/// A table of fields in slot order is a record the set's programs read by slot (like
+/// [`SlotRecord`](crate::SlotRecord)): `set.apply(table.as_slice(), mode, ctx)`.
+impl Record for [Field<'_>] {
+    fn get(&self, _name: &str) -> Value<'_> {
+        // Programs compiled for the set read by slot.
+        Value::Null
+    }
+    #[inline]
+    fn get_slot(&self, slot: usize, _name: &str) -> Value<'_> {
+        self.get(slot).map_or(Value::Null, |f| f.value())
+    }
+}
+
+/// Binds records the caller holds in its own types (a sync engine's user structs, database
+/// rows) to a mapping set without copying: the set's slots are mapped to the caller's field
+/// numbers once, and each record is bound by asking for just those fields and storing what
+/// the caller hands back — a [`Field`] borrowing its data — in a slot table reused from
+/// record to record.
 ///
 /// ```
-/// use mapexpr::mapping::bind::Binder;
-/// use mapexpr::{SlotRecord, Value};
+/// use mapexpr::mapping::bind::{Binder, Field};
 ///
 /// // The engine's own row type and field numbering.
 /// const FIELDS: [&str; 3] = ["mail", "givenName", "surname"];
@@ -740,22 +849,24 @@ impl<'t> Scan<'t> {
 ///
 /// // The set reads `surname` and `givenName` (slot order comes from `CompiledSet::attributes`).
 /// let attributes = ["surname".to_string(), "givenName".to_string()];
-/// let mut binder = Binder::new(&attributes, |name| FIELDS.iter().position(|f| *f == name));
+/// let binder = Binder::new(&attributes, |name| FIELDS.iter().position(|f| *f == name));
 ///
-/// let row = Row { values: ["a@x".into(), "Zoë".into(), "Åkesson".into()] };
-/// let bound = binder.bind(|field| Value::str(&row.values[field]));
-/// assert_eq!(bound.values(), [Value::str("Åkesson"), Value::str("Zoë")]);
+/// let rows = [Row { values: ["a@x".into(), "Zoë".into(), "Åkesson".into()] }];
+/// let mut table = Vec::new();
+/// for row in &rows {
+///     binder.bind_into(&mut table, |field| Field::Str(&row.values[field]));
+///     assert_eq!(table, [Field::Str("Åkesson"), Field::Str("Zoë")]);
+///     // `set.apply(table.as_slice(), mode, &mut ctx)` evaluates the set on it.
+/// }
 /// ```
 ///
-/// The bound table borrows the record (its lifetime is the record's), and gives its
-/// allocation back to the binder when dropped, so one binder serves a whole run. A slot whose
-/// attribute the caller does not have stays Null without asking.
-#[derive(Debug, Default)]
+/// A slot whose attribute the caller does not have stays [`Field::Null`] without asking.
+#[derive(Clone, Debug, Default)]
 pub struct Binder {
     /// For each slot, the caller's field number, or [`NO_FIELD`].
     fields: Vec<usize>,
-    /// The slot table's allocation between records (always empty).
-    spare: Vec<Value<'static>>,
+    /// The slot table's allocation between records for [`Binder::bind`] (always empty).
+    spare: Vec<Field<'static>>,
 }
 
 /// The caller has no field for this slot.
@@ -779,16 +890,33 @@ impl Binder {
         self.fields.iter().map(|&f| (f != NO_FIELD).then_some(f))
     }
 
-    /// Binds one record: `field(n)` is asked for each field number the set needs, in slot
-    /// order, and its value is stored as is (return `Value::str(&record.x)` to borrow).
+    /// Binds one record into `table`, which the caller keeps between records: `field(n)` is
+    /// asked for each field number the set needs, in slot order, and its answer is stored as
+    /// is. The table is overwritten in place: no allocation, no copy, no drop. This suits
+    /// records that outlive the table's use, such as a cycle's users loaded in memory (`'r`
+    /// is theirs); see [`Binder::bind`] for records that live only while processed.
     #[inline]
-    pub fn bind<'b, 'r>(&'b mut self, mut field: impl FnMut(usize) -> Value<'r>) -> Bound<'b, 'r> {
-        let mut values = recycle(std::mem::take(&mut self.spare));
-        values.extend(self.fields.iter().map(
-            |&f| {
-                if f == NO_FIELD { Value::Null } else { field(f) }
-            },
-        ));
+    pub fn bind_into<'r>(
+        &self,
+        table: &mut Vec<Field<'r>>,
+        mut field: impl FnMut(usize) -> Field<'r>,
+    ) {
+        if table.len() != self.fields.len() {
+            table.clear();
+            table.resize(self.fields.len(), Field::Null);
+        }
+        for (dst, &f) in table.iter_mut().zip(&self.fields) {
+            *dst = if f == NO_FIELD { Field::Null } else { field(f) };
+        }
+    }
+
+    /// Binds one record into the binder's own table and returns it, for records that live
+    /// only while they are processed (rows read one at a time): the table borrows the record
+    /// and gives its allocation back to the binder when dropped.
+    #[inline]
+    pub fn bind<'b, 'r>(&'b mut self, field: impl FnMut(usize) -> Field<'r>) -> Bound<'b, 'r> {
+        let mut values = relifetime(std::mem::take(&mut self.spare));
+        self.bind_into(&mut values, field);
         Bound {
             values,
             home: &mut self.spare,
@@ -796,54 +924,88 @@ impl Binder {
     }
 }
 
-/// One record bound by a [`Binder`]: the set's slot table, borrowing the record. It is a
-/// [`Record`] (read by slot, like [`SlotRecord`]), so `CompiledSet::apply` takes it directly.
+/// Empties a field table and hands its allocation over for fields of another lifetime (the
+/// in-place collection keeps the buffer: same layout, no element kept).
+#[inline]
+fn relifetime<'b>(mut v: Vec<Field<'_>>) -> Vec<Field<'b>> {
+    v.clear();
+    v.into_iter().map(|_| Field::Null).collect()
+}
+
+/// One record bound by [`Binder::bind`]: the set's slot table, borrowing the record. It is a
+/// [`Record`] read by slot, so `CompiledSet::apply` takes it directly.
 #[derive(Debug)]
 pub struct Bound<'b, 'r> {
-    values: Vec<Value<'r>>,
-    home: &'b mut Vec<Value<'static>>,
+    values: Vec<Field<'r>>,
+    home: &'b mut Vec<Field<'static>>,
 }
 
 impl<'r> Bound<'_, 'r> {
     /// The slot table.
-    pub fn values(&self) -> &[Value<'r>] {
+    pub fn fields(&self) -> &[Field<'r>] {
         &self.values
-    }
-
-    /// The table as a [`SlotRecord`].
-    pub fn record(&self) -> SlotRecord<'_, 'r> {
-        SlotRecord::new(&self.values)
     }
 }
 
 impl Drop for Bound<'_, '_> {
     fn drop(&mut self) {
-        *self.home = recycle(std::mem::take(&mut self.values));
+        *self.home = relifetime(std::mem::take(&mut self.values));
     }
 }
 
 impl Record for Bound<'_, '_> {
     fn get(&self, _name: &str) -> Value<'_> {
-        // Like `SlotRecord`: programs compiled for the set read by slot.
         Value::Null
     }
     #[inline]
-    fn get_slot(&self, slot: usize, _name: &str) -> Value<'_> {
-        match self.values.get(slot) {
-            Some(v) => v.reborrow(),
-            None => Value::Null,
-        }
+    fn get_slot(&self, slot: usize, name: &str) -> Value<'_> {
+        self.values.as_slice().get_slot(slot, name)
     }
 }
 
 /// Empties a slot table and hands its allocation over for values of another lifetime, so a
 /// worker reuses one table for every record even though each record's values borrow a
 /// different line or struct. (`Vec`'s in-place collection keeps the buffer: the element types
-/// have the same layout, and no element is left to move.)
+/// have the same layout, and no element is kept.)
 #[inline]
-pub fn recycle<'b>(mut v: Vec<Value<'_>>) -> Vec<Value<'b>> {
-    v.clear();
-    v.into_iter().map(|_| Value::Null).collect()
+pub fn recycle<'b>(v: Vec<Value<'_>>) -> Vec<Value<'b>> {
+    v.into_iter()
+        .filter_map(|x| {
+            discard(x);
+            None
+        })
+        .collect()
+}
+
+/// Drops a slot value, inline: most slot values own nothing (Null, borrowed text, numbers),
+/// and for those this is one test instead of a call to the general drop glue.
+#[inline(always)]
+pub(crate) fn discard(v: Value<'_>) {
+    if matches!(
+        v,
+        Value::Null
+            | Value::Str(Cow::Borrowed(_))
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Date(_)
+    ) {
+        std::mem::forget(v);
+    } else {
+        drop(v);
+    }
+}
+
+/// Resets a slot table to `len` Nulls, keeping its allocation.
+#[inline]
+fn reset(slots: &mut Vec<Value<'_>>, len: usize) {
+    if slots.len() != len {
+        slots.clear();
+        slots.resize_with(len, || Value::Null);
+        return;
+    }
+    for s in slots.iter_mut() {
+        discard(std::mem::take(s));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1352,57 +1514,143 @@ mod tests {
             name: String,
             mails: Vec<String>,
             level: i64,
+            manager: Option<String>,
         }
-        let attrs = names(&["level", "missing", "name", "mails", "name"]);
-        let mut binder = Binder::new(&attrs, |a| match a {
+        let attrs = names(&["level", "missing", "name", "mails", "name", "manager"]);
+        let binder = Binder::new(&attrs, |a| match a {
             "name" => Some(0),
             "mails" => Some(1),
             "level" => Some(2),
+            "manager" => Some(3),
             _ => None,
         });
         assert_eq!(
             binder.fields().collect::<Vec<_>>(),
-            [Some(2), None, Some(0), Some(1), Some(0)]
+            [Some(2), None, Some(0), Some(1), Some(0), Some(3)]
         );
         let rows = [
             Row {
                 name: "Zoë".into(),
                 mails: vec!["a@x".into(), "b@x".into()],
                 level: 3,
+                manager: Some("m1".into()),
             },
             Row {
                 name: String::new(),
                 mails: vec![],
                 level: -1,
+                manager: None,
             },
         ];
         let mut asked = Vec::new();
+        let mut table = Vec::new();
         for row in &rows {
-            let bound = binder.bind(|f| {
+            binder.bind_into(&mut table, |f| {
                 asked.push(f);
                 match f {
-                    0 => Value::str(&row.name),
-                    1 => Value::multi(row.mails.iter().map(|m| Value::str(m)).collect()),
-                    _ => Value::Int(row.level),
+                    0 => Field::from(&row.name),
+                    1 => Field::Texts(&row.mails),
+                    2 => Field::Int(row.level),
+                    _ => Field::from(row.manager.as_deref()),
                 }
             });
-            let v = bound.values();
-            assert_eq!(v.len(), 5);
-            assert_eq!(v[0], Value::Int(row.level));
-            assert_eq!(v[1], Value::Null);
-            assert!(
-                matches!(&v[2], Value::Str(Cow::Borrowed(s)) if std::ptr::eq(*s, row.name.as_str()))
+            assert_eq!(table.len(), 6);
+            let rec = table.as_slice();
+            assert_eq!(rec.get_slot(0, "level"), Value::Int(row.level));
+            assert_eq!(rec.get_slot(1, "missing"), Value::Null);
+            assert!(matches!(
+                rec.get_slot(2, "name"),
+                Value::Str(Cow::Borrowed(s)) if std::ptr::eq(s, row.name.as_str())
+            ));
+            let mails = rec.get_slot(3, "mails");
+            if row.mails.is_empty() {
+                assert_eq!(mails, Value::Null);
+            } else {
+                assert_eq!(
+                    mails,
+                    Value::multi(vec![Value::str("a@x"), Value::str("b@x")])
+                );
+            }
+            assert_eq!(
+                rec.get_slot(5, "manager"),
+                row.manager.as_deref().map_or(Value::Null, Value::str)
             );
-            assert_eq!(bound.get_slot(3, "mails").is_null(), row.mails.is_empty());
-            assert_eq!(bound.record().get_slot(2, "name"), Value::str(&row.name));
-            assert_eq!(bound.get_slot(9, "past the end"), Value::Null);
+            assert_eq!(rec.get_slot(9, "past the end"), Value::Null);
         }
         // Only the fields the set reads were asked for, in slot order, once per slot.
-        assert_eq!(asked, [2, 0, 1, 0, 2, 0, 1, 0]);
-        // The table's allocation is kept between records.
+        assert_eq!(asked, [2, 0, 1, 0, 3, 2, 0, 1, 0, 3]);
+
+        // The scoped form: same table, allocation kept in the binder between records.
+        let mut binder = binder;
+        for row in &rows {
+            let bound = binder.bind(|f| match f {
+                0 => Field::Str(&row.name),
+                _ => Field::Null,
+            });
+            assert_eq!(bound.fields().len(), 6);
+            assert_eq!(bound.get_slot(2, "name"), Value::str(&row.name));
+            assert_eq!(bound.get_slot(0, "level"), Value::Null);
+        }
         let cap = binder.spare.capacity();
-        assert!(cap >= 5);
-        drop(binder.bind(|_| Value::Null));
+        assert!(cap >= 6);
+        drop(binder.bind(|_| Field::Null));
         assert_eq!(binder.spare.capacity(), cap);
+
+        // A value kept by the caller is lent as is (here a list).
+        let list = Value::multi(vec![Value::str("x"), Value::Int(2)]);
+        assert_eq!(Field::Value(&list).value(), list);
+        assert_eq!(Field::from(true).value(), Value::Bool(true));
+        assert_eq!(
+            Field::Date(DateTime::MIN).value(),
+            Value::Date(DateTime::MIN)
+        );
+    }
+
+    /// The binder's table drives a compiled set like any record.
+    #[test]
+    fn binder_table_applies_a_set() {
+        use crate::context::{FixedClock, Limits, TakenSet};
+        use crate::functions::NoRandom;
+        use crate::mapping::{CompiledSet, MappingSet, Mode};
+        use crate::vm::EvalContext;
+        let set = MappingSet::from_json_str(
+            r#"[{"target": "upn", "expression": "ToLower([given] & \".\" & [sur] & \"@x.com\")"},
+                {"target": "mail", "expression": "Item([mails], 2)"}, {"target": "s", "attribute": "sur"}]"#,
+        )
+        .unwrap();
+        let set = CompiledSet::compile(&set, &crate::CompileOptions::default()).unwrap();
+        struct User {
+            given: String,
+            sur: String,
+            mails: Vec<String>,
+        }
+        let users = [User {
+            given: "Zoë".into(),
+            sur: "Lee".into(),
+            mails: vec!["a@x".into(), "b@x".into()],
+        }];
+        let binder = Binder::new(set.attributes(), |a| {
+            ["given", "sur", "mails"].iter().position(|f| *f == a)
+        });
+        let clock = FixedClock(DateTime::MIN);
+        let (mut rng, oracle, limits) = (NoRandom, TakenSet::new(), Limits::default());
+        let mut ctx = EvalContext::new(&clock, &mut rng, &oracle, &limits);
+        let mut table = Vec::new();
+        for u in &users {
+            binder.bind_into(&mut table, |f| match f {
+                0 => Field::Str(&u.given),
+                1 => Field::Str(&u.sur),
+                _ => Field::Texts(&u.mails),
+            });
+            let out = set.apply(table.as_slice(), Mode::Create, &mut ctx).unwrap();
+            assert_eq!(
+                out,
+                [
+                    ("upn", Value::str("zoë.lee@x.com")),
+                    ("mail", Value::str("b@x")),
+                    ("s", Value::str("Lee"))
+                ]
+            );
+        }
     }
 }
