@@ -395,12 +395,10 @@ impl<'t> Scan<'t> {
                 self.eat(b':')?;
                 self.ws();
                 match slot {
-                    Some(slot) => {
-                        let v = self.value(index.roles == Some(slot))?;
-                        if let Some(dst) = slots.get_mut(slot) {
-                            discard(std::mem::replace(dst, v));
-                        }
-                    }
+                    Some(slot) => match slots.get_mut(slot) {
+                        Some(dst) => self.value_into(dst, index.roles == Some(slot))?,
+                        None => return Err(Defer),
+                    },
                     None => self.skip(0)?,
                 }
                 self.ws();
@@ -681,6 +679,26 @@ impl<'t> Scan<'t> {
     }
 
     /// The value of an attribute the set reads (spec §3.1).
+    /// [`Scan::value`] stored into `dst`; plain text (the common case) is written in place.
+    #[inline(always)]
+    fn value_into(&mut self, dst: &mut Value<'t>, roles: bool) -> Fast<()> {
+        if self.b.get(self.i) == Some(&b'"') {
+            self.i += 1;
+            let raw = self.string()?;
+            if !raw.escaped {
+                let s = self.text.get(raw.start..raw.end).ok_or(Defer)?;
+                discard(std::mem::replace(dst, Value::Str(Cow::Borrowed(s))));
+                return Ok(());
+            }
+            let s = self.unescape(&raw)?;
+            discard(std::mem::replace(dst, Value::string(s)));
+            return Ok(());
+        }
+        let v = self.value(roles)?;
+        discard(std::mem::replace(dst, v));
+        Ok(())
+    }
+
     fn value(&mut self, roles: bool) -> Fast<Value<'t>> {
         match self.peek()? {
             b'"' => {
