@@ -966,4 +966,74 @@ mod tests {
         );
         assert!(rej.starts_with("{\"line\":4,\"errors\":[{\"target\":null,\"code\":\"invalid-input\",\"message\":\"the row has 1 fields, the header has 3\"}]"), "{rej}");
     }
+
+    /// The hand-written output writer gives serde_json's bytes for every kind of value,
+    /// including text that needs every kind of escape.
+    #[test]
+    fn output_writer_matches_serde_json() {
+        use crate::mapping::value_to_json;
+        use crate::value::{AppRole, List};
+        use proptest::prelude::*;
+        let text = prop_oneof![
+            "\\PC{0,20}",
+            proptest::collection::vec(any::<char>(), 0..12)
+                .prop_map(|v| v.into_iter().collect::<String>()),
+            proptest::collection::vec(0u8..0x80, 0..40)
+                .prop_map(|v| v.into_iter().map(char::from).collect::<String>()),
+        ];
+        let scalar = prop_oneof![
+            text.clone().prop_map(Value::string),
+            any::<i64>().prop_map(Value::Int),
+            any::<bool>().prop_map(Value::Bool),
+            Just(Value::Null),
+            (0i64..3_155_378_975_999_999_999)
+                .prop_map(|t| Value::Date(DateTime::from_ticks(t).unwrap_or(DateTime::MIN))),
+            (
+                proptest::option::of(text.clone()),
+                proptest::option::of(text.clone())
+            )
+                .prop_map(|(id, value)| {
+                    Value::Role(std::sync::Arc::new(AppRole {
+                        id,
+                        value,
+                        display_name: None,
+                    }))
+                }),
+        ];
+        let value = prop_oneof![
+            3 => scalar.clone(),
+            1 => proptest::collection::vec(scalar, 1..4).prop_map(|v| Value::Multi(List::Owned(v))),
+        ];
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 3000,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&value, |v| {
+                let mut got = Vec::new();
+                write_value(&mut got, &v);
+                let want = serde_json::to_vec(&value_to_json(&v)).unwrap();
+                prop_assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want)
+                );
+                Ok(())
+            })
+            .unwrap();
+        // Every control character, the quote, the backslash and DEL, one by one.
+        for c in (0u8..0x80)
+            .map(char::from)
+            .chain(['\u{2028}', '\u{feff}', 'é'])
+        {
+            let s = format!("a{c}b");
+            let mut got = Vec::new();
+            json_str(&mut got, &s);
+            assert_eq!(got, serde_json::to_vec(&s).unwrap(), "{c:?}");
+        }
+        for i in [0, 1, -1, 9, 10, i64::MIN, i64::MAX] {
+            let mut got = Vec::new();
+            write_int(&mut got, i);
+            assert_eq!(got, i.to_string().into_bytes());
+        }
+    }
 }
