@@ -6,7 +6,10 @@
 //! the calling thread writes finished chunks in sequence. A fixed number of *tokens* circulates
 //! from the writer back to the reader, and the reader needs one to start a chunk, so at most
 //! that many chunks exist at once — read, in a worker, or waiting for an earlier chunk — even
-//! when one chunk is slow.
+//! when one chunk is slow. Each token carries a chunk's buffers (its lines back to back, its
+//! output and reject bytes), so after the first few chunks nothing is allocated per chunk or
+//! per record: a worker binds each line into one reused slot table (borrowing the line), and
+//! writes each attribute into the output buffer as soon as it is computed.
 //!
 //! Records and failures (the contract the CLI documents):
 //! - A record with any failing mapping is **rejected whole**: nothing of it is written to the
