@@ -518,4 +518,55 @@ mod tests {
             .collect();
         assert_eq!(got, [("a", "unexpected-token"), ("c", "unknown-function")]);
     }
+
+    /// Binding a parsed object through the set's index gives what converting each slot's
+    /// attribute with `json_to_value` gives (the previous `bind_json`), strings borrowed, and
+    /// the first bad attribute in slot order as the error.
+    #[test]
+    fn bind_json_borrowed_matches_per_slot_conversion() {
+        let set = MappingSet::from_json_str(
+            r#"[{"target": "a", "expression": "Join(\",\", [m], [s], [i], [b], [n], [o], [f], [appRoleAssignments])"}]"#,
+        )
+        .unwrap();
+        let set = CompiledSet::compile(&set, &CompileOptions::default()).unwrap();
+        let objects = [
+            r#"{"s": "x", "m": ["a", true, null, 7, false], "i": -4, "b": true, "n": null, "extra": {"deep": 1.5}}"#,
+            r#"{"m": [null], "s": "", "appRoleAssignments": [{"id": "1", "value": "Admin", "displayName": "A"}, "plain"]}"#,
+            r#"{"f": 1.5, "o": {"x": 1}}"#,
+            r#"{"o": {"x": 1}, "f": 1.5}"#,
+            r#"{"m": [[1]]}"#,
+            r#"{}"#,
+        ];
+        for text in objects {
+            let v: Json = serde_json::from_str(text).unwrap();
+            let obj = v.as_object().unwrap();
+            let want: Result<Vec<Value<'static>>, FnError> = set
+                .attributes()
+                .iter()
+                .map(|name| match obj.get(name) {
+                    Some(v) => json_to_value(name, v),
+                    None => Ok(Value::Null),
+                })
+                .collect();
+            let mut got = Vec::new();
+            match (want, set.bind_json_borrowed(obj, &mut got)) {
+                (Ok(w), Ok(())) => {
+                    assert_eq!(got, w, "{text}");
+                    assert_eq!(set.bind_json(obj).unwrap(), w, "{text}");
+                }
+                (Err(w), Err(g)) => {
+                    assert_eq!(g.message, w.message, "{text}");
+                    assert_eq!(set.bind_json(obj).unwrap_err().message, w.message);
+                }
+                (w, g) => panic!("{text}: {w:?} vs {g:?}"),
+            }
+        }
+        // Text is borrowed from the object.
+        let v: Json = serde_json::from_str(r#"{"s": "borrowed"}"#).unwrap();
+        let mut got = Vec::new();
+        set.bind_json_borrowed(v.as_object().unwrap(), &mut got)
+            .unwrap();
+        let slot = set.slot_index().slot("s").unwrap();
+        assert!(matches!(&got[slot], Value::Str(Cow::Borrowed("borrowed"))));
+    }
 }
