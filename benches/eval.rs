@@ -8,13 +8,14 @@
 //! (context built once). Programs compile outside the timed loop; results are asserted
 //! inside it.
 //!
-//! Also `eval/set30` (30 mappings applied to one record) and `eval/bind` (building the slot
-//! table from a parsed JSON record).
+//! Also `eval/set30` (30 mappings applied to one record) and `eval/bind` (building the set's
+//! slot table: from a parsed JSON object, from JSON text, from an engine's own rows).
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use mapexpr::mapping::bind::Field;
 use mapexpr::{Outcome, SlotRecord, Value};
 
 #[path = "common/mod.rs"]
@@ -193,13 +194,72 @@ fn set30(c: &mut Criterion) {
         })
     });
     // The mapping module's binder: one JSON text line straight into the slot table
-    // (parsing included, strings borrowed, unread attributes skipped).
+    // (parsing included, strings borrowed, unread attributes skipped), a new table per call…
     let index = mapexpr::mapping::bind::SlotIndex::new(names);
     g.bench_function("slot_from_text", |b| {
         b.iter(|| {
             let slots = index.bind(black_box(common::USER_JSON)).unwrap();
             assert_eq!(slots.len(), names.len());
             slots
+        })
+    });
+    // …and into one table kept between records, as `run` does.
+    g.bench_function("slot_from_text_reused", |b| {
+        let mut slots = Vec::new();
+        b.iter(|| {
+            index
+                .bind_into(black_box(common::USER_JSON), &mut slots)
+                .unwrap();
+            assert_eq!(slots.len(), names.len());
+        })
+    });
+    // The serde_json binder the scanner falls back to (the previous `slot_from_text`).
+    g.bench_function("slot_from_text_serde", |b| {
+        b.iter(|| {
+            let slots = index.bind_serde(black_box(common::USER_JSON)).unwrap();
+            assert_eq!(slots.len(), names.len());
+            slots
+        })
+    });
+    // A parsed serde_json object through the set's own binder, strings borrowed.
+    let set = set30_compiled();
+    assert_eq!(set.attributes(), names, "one layout, one slot order");
+    g.bench_function("bind_json_borrowed", |b| {
+        let mut slots = Vec::new();
+        b.iter(|| {
+            set.bind_json_borrowed(black_box(obj), &mut slots).unwrap();
+            assert_eq!(slots.len(), names.len());
+        })
+    });
+    // A sync engine's own rows (here one `String` per field, in the engine's field order, which
+    // is not the set's slot order): field numbers computed once, strings borrowed, the table's
+    // allocation reused (`mapping::bind::Binder`).
+    let fields: Vec<String> = obj.keys().rev().cloned().collect();
+    let row: Vec<String> = fields
+        .iter()
+        .map(|f| obj[f].as_str().unwrap().to_owned())
+        .collect();
+    let binder = mapexpr::mapping::bind::Binder::new(set.attributes(), |a| {
+        fields.iter().position(|f| f == a)
+    });
+    // Records in memory for the cycle: one table kept across records (`Binder::bind_into`).
+    g.bench_function("binder_engine_row", |b| {
+        let mut table = Vec::new();
+        b.iter(|| {
+            let row = black_box(&row);
+            binder.bind_into(&mut table, |f| Field::Str(&row[f]));
+            assert_eq!(table.len(), 25);
+            black_box(&table);
+        })
+    });
+    // Rows that live only while processed: the binder's own table (`Binder::bind`).
+    g.bench_function("binder_engine_row_scoped", |b| {
+        let mut binder = binder.clone();
+        b.iter(|| {
+            let row = black_box(&row);
+            let bound = binder.bind(|f| Field::Str(&row[f]));
+            assert_eq!(bound.fields().len(), 25);
+            black_box(&bound);
         })
     });
     g.bench_function("json_record", |b| {
@@ -213,6 +273,29 @@ fn set30(c: &mut Criterion) {
         b.iter(|| common::cel_bind(&base, black_box(&s.cel_vars)))
     });
     g.finish();
+}
+
+/// The 30-mapping set as a `CompiledSet` (one mapping per `SET30` entry).
+fn set30_compiled() -> mapexpr::mapping::CompiledSet {
+    use mapexpr::mapping::{Apply, CompiledSet, Mapping, MappingSet, Source};
+    let set = MappingSet {
+        name: Some("set30".into()),
+        mappings: common::SET30
+            .iter()
+            .enumerate()
+            .map(|(i, (t, e))| Mapping {
+                target: (*t).into(),
+                source: Source::Expression((*e).into()),
+                default: None,
+                apply: Apply::Always,
+                matching_priority: 0,
+                origin: format!("mappings[{i}]"),
+            })
+            .collect(),
+    };
+    let compiled = CompiledSet::compile(&set, &mapexpr::CompileOptions::default()).unwrap();
+    assert_eq!(compiled.attributes().len(), 25);
+    compiled
 }
 
 criterion_group! {

@@ -1,9 +1,18 @@
 //! `run/` — the batch ceiling. Generates an NDJSON file of N synthetic users (N from
 //! `MAPEXPR_BENCH_USERS`, default 100 000; 1 000 000 with `MAPEXPR_BENCH_FULL=1`) in a temp
-//! dir, then measures what any `mapexpr run` must pay before evaluating anything: reading the
-//! file and parsing every line with serde_json, on 1 and 2 threads; then the `run` pipeline
-//! itself (`mapping::batch::run` with the 30-mapping set, plugged in at [`run_pipeline`]).
+//! dir, then measures, on the file's bytes in memory:
+//!
+//! - what any `mapexpr run` must pay before evaluating anything — cutting lines
+//!   (`lines_1thread`), and parsing every line with serde_json: into a `serde_json::Value`
+//!   (`parse_value_*`, the old ceiling), into a typed struct of the record's 25 attributes with
+//!   borrowed strings (`parse_borrowed_struct_1thread`, what one writes knowing the schema), and
+//!   validating it while building nothing (`parse_ignored_*`, `IgnoredAny`: the fastest
+//!   serde_json can read a line, and the ceiling the pipeline is held to);
+//! - the mapping module's binder alone (`bind_1thread`: each line into the set's slot table);
+//! - the `run` pipeline itself (`mapping::batch::run` with the 30-mapping set, output
+//!   serialized to a sink, plugged in at [`run_pipeline`]), on 1 and 2 threads.
 
+use std::borrow::Cow;
 use std::hint::black_box;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,11 +35,10 @@ fn users() -> usize {
 }
 
 /// Writes `n` users shaped like `common::USER_JSON` (values vary per user) and the 30-mapping
-/// set, returning (dir, mappings file, input file). The dir is removed by [`Files`]'s drop.
+/// set, returning the dir, the mappings file and the input bytes. The dir is removed by [`Files`]'s drop.
 struct Files {
     dir: PathBuf,
     mappings: PathBuf,
-    input: PathBuf,
     bytes: Vec<u8>,
 }
 
@@ -80,18 +88,29 @@ fn generate(n: usize) -> Files {
     Files {
         dir,
         mappings,
-        input,
         bytes,
     }
 }
 
-/// Parses every line of `buf` into a `serde_json::Value` object; returns the line count.
-fn parse_lines(buf: &[u8]) -> usize {
+/// The non-empty lines of `buf`, cut with memchr.
+fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    buf.split(|b| *b == b'\n').filter(|l| !l.is_empty())
+}
+
+/// Cuts `buf` into lines and checks each is UTF-8 (what reading costs before any parsing).
+fn split_lines(buf: &[u8]) -> usize {
     let mut n = 0;
-    for line in buf.split(|b| *b == b'\n') {
-        if line.is_empty() {
-            continue;
-        }
+    for line in lines(buf) {
+        assert!(std::str::from_utf8(line).is_ok());
+        n += 1;
+    }
+    n
+}
+
+/// Parses every line of `buf` into a `serde_json::Value` object; returns the line count.
+fn parse_value(buf: &[u8]) -> usize {
+    let mut n = 0;
+    for line in lines(buf) {
         let v: serde_json::Value = serde_json::from_slice(line).unwrap();
         assert!(v.is_object());
         n += 1;
@@ -99,8 +118,104 @@ fn parse_lines(buf: &[u8]) -> usize {
     n
 }
 
-/// Splits `buf` at a newline near the middle and parses both halves on two threads.
-fn parse_lines_2(buf: &[u8]) -> usize {
+/// Validates every line with serde_json, building nothing (`IgnoredAny`).
+fn parse_ignored(buf: &[u8]) -> usize {
+    let mut n = 0;
+    for line in lines(buf) {
+        let text = std::str::from_utf8(line).unwrap();
+        serde_json::from_str::<serde::de::IgnoredAny>(black_box(text)).unwrap();
+        n += 1;
+    }
+    n
+}
+
+/// The synthetic user's 25 attributes, strings borrowed from the line where they have no
+/// escapes; other keys are skipped.
+#[allow(non_snake_case, dead_code)]
+#[derive(serde::Deserialize)]
+struct BorrowedUser<'a> {
+    #[serde(borrow)]
+    WorkerID: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    UserID: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    FirstName: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    LastName: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    PreferredFirstName: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    PreferredLastName: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    Email: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    WorkPhone: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    Mobile: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    BusinessTitle: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    Department: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    Company: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    CountryReferenceTwoLetter: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    City: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    State: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    PostalCode: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    AddressLineData: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    CostCenter: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    LocationName: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ManagerID: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    StatusHireDate: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    Active: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    WorkerType: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    JobCode: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    SupervisoryOrganization: Option<Cow<'a, str>>,
+}
+
+/// Parses every line into [`BorrowedUser`].
+fn parse_borrowed_struct(buf: &[u8]) -> usize {
+    let mut n = 0;
+    for line in lines(buf) {
+        let text = std::str::from_utf8(line).unwrap();
+        let u: BorrowedUser<'_> = serde_json::from_str(text).unwrap();
+        assert!(u.WorkerID.is_some());
+        black_box(&u);
+        n += 1;
+    }
+    n
+}
+
+/// Binds every line into the 30-mapping set's slot table (one table, reused).
+fn bind_lines(buf: &[u8]) -> usize {
+    let set = set30();
+    let mut slots = Vec::new();
+    let mut n = 0;
+    for line in lines(buf) {
+        let text = std::str::from_utf8(line).unwrap();
+        set.bind_json_text_into(black_box(text), &mut slots)
+            .unwrap();
+        black_box(&slots);
+        n += 1;
+    }
+    n
+}
+
+/// Splits `buf` at a newline near the middle and runs `f` on both halves on two threads.
+fn on_2_threads(buf: &[u8], f: fn(&[u8]) -> usize) -> usize {
     let mid = buf.len() / 2;
     let cut = mid
         + buf[mid..]
@@ -109,24 +224,18 @@ fn parse_lines_2(buf: &[u8]) -> usize {
             .map_or(0, |p| p + 1);
     let (a, b) = buf.split_at(cut);
     std::thread::scope(|s| {
-        let h = s.spawn(|| parse_lines(a));
-        let nb = parse_lines(b);
+        let h = s.spawn(|| f(a));
+        let nb = f(b);
         h.join().unwrap() + nb
     })
 }
 
-/// ===== PLUG-IN POINT for the `run` pipeline =====
-///
-/// The library entry point behind `mapexpr run --input users.ndjson` (`mapping::batch::run`)
-/// with the 30-mapping set, `threads` workers, output and rejects to a sink, a fixed clock
-/// and seed. Returns the number of records written. Swap in another pipeline here; while
-/// this returns `None` the `run/ndjson/pipeline_*` benchmarks are skipped.
-fn run_pipeline(_mappings: &Path, input: &Path, threads: usize) -> Option<usize> {
-    use mapexpr::mapping::batch::{BatchOptions, InputFormat};
-    use mapexpr::mapping::{Apply, CompiledSet, Mapping, MappingSet, Mode, Source};
+/// The 30-mapping set, compiled once.
+fn set30() -> &'static mapexpr::mapping::CompiledSet {
+    use mapexpr::mapping::{Apply, CompiledSet, Mapping, MappingSet, Source};
     use std::sync::OnceLock;
     static SET: OnceLock<CompiledSet> = OnceLock::new();
-    let set = SET.get_or_init(|| {
+    SET.get_or_init(|| {
         let set = MappingSet {
             name: Some("workday-to-ad-30".into()),
             mappings: common::SET30
@@ -143,7 +252,19 @@ fn run_pipeline(_mappings: &Path, input: &Path, threads: usize) -> Option<usize>
                 .collect(),
         };
         CompiledSet::compile(&set, &mapexpr::CompileOptions::default()).unwrap()
-    });
+    })
+}
+
+/// ===== PLUG-IN POINT for the `run` pipeline =====
+///
+/// The library entry point behind `mapexpr run --input users.ndjson` (`mapping::batch::run`)
+/// with the 30-mapping set, `threads` workers, the NDJSON read from `input` (the file's
+/// bytes, in memory like the ceilings'), output and rejects serialized to a sink, a fixed
+/// clock and seed. Returns the number of records written. Swap in another pipeline here; while
+/// this returns `None` the `run/ndjson/pipeline_*` benchmarks are skipped.
+fn run_pipeline(_mappings: &Path, input: &[u8], threads: usize) -> Option<usize> {
+    use mapexpr::mapping::Mode;
+    use mapexpr::mapping::batch::{BatchOptions, InputFormat};
     let oracle = mapexpr::TakenSet::new();
     let opts = BatchOptions {
         threads,
@@ -154,10 +275,9 @@ fn run_pipeline(_mappings: &Path, input: &Path, threads: usize) -> Option<usize>
         limits: mapexpr::Limits::default(),
         chunk_records: 512,
     };
-    let file = std::fs::File::open(input).unwrap();
     let summary = mapexpr::mapping::batch::run(
-        set,
-        file,
+        set30(),
+        input,
         InputFormat::Ndjson,
         &mut std::io::sink(),
         &mut std::io::sink(),
@@ -183,30 +303,39 @@ fn run(c: &mut Criterion) {
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(if n > 200_000 { 20 } else { 5 }));
-    g.bench_function("read_parse_1thread", |b| {
-        b.iter(|| {
-            let buf = std::fs::read(black_box(&files.input)).unwrap();
-            assert_eq!(parse_lines(&buf), n);
-        })
+    g.bench_function("lines_1thread", |b| {
+        b.iter(|| assert_eq!(split_lines(black_box(&files.bytes)), n))
     });
-    g.bench_function("parse_1thread", |b| {
-        b.iter(|| assert_eq!(parse_lines(black_box(&files.bytes)), n))
+    g.bench_function("parse_value_1thread", |b| {
+        b.iter(|| assert_eq!(parse_value(black_box(&files.bytes)), n))
     });
-    g.bench_function("parse_2threads", |b| {
-        b.iter(|| assert_eq!(parse_lines_2(black_box(&files.bytes)), n))
+    g.bench_function("parse_borrowed_struct_1thread", |b| {
+        b.iter(|| assert_eq!(parse_borrowed_struct(black_box(&files.bytes)), n))
+    });
+    g.bench_function("parse_ignored_1thread", |b| {
+        b.iter(|| assert_eq!(parse_ignored(black_box(&files.bytes)), n))
+    });
+    g.bench_function("bind_1thread", |b| {
+        b.iter(|| assert_eq!(bind_lines(black_box(&files.bytes)), n))
     });
     for threads in [1, 2] {
-        if run_pipeline(&files.mappings, &files.input, threads).is_some() {
+        if run_pipeline(&files.mappings, &files.bytes, threads).is_some() {
             g.bench_function(format!("pipeline_{threads}thread"), |b| {
                 b.iter(|| {
                     assert_eq!(
-                        run_pipeline(&files.mappings, &files.input, threads),
+                        run_pipeline(&files.mappings, black_box(&files.bytes), threads),
                         Some(n)
                     )
                 })
             });
         }
     }
+    g.bench_function("parse_value_2threads", |b| {
+        b.iter(|| assert_eq!(on_2_threads(black_box(&files.bytes), parse_value), n))
+    });
+    g.bench_function("parse_ignored_2threads", |b| {
+        b.iter(|| assert_eq!(on_2_threads(black_box(&files.bytes), parse_ignored), n))
+    });
     g.finish();
 }
 

@@ -1,6 +1,8 @@
 //! How a sync engine plugs its own pieces into mapexpr: its user type as a zero-copy
 //! `Record`, its clock for `Now()`, its random source for `Guid()`/`RandomString()`, and its
-//! directory as the uniqueness oracle of `SelectUniqueValue`.
+//! directory as the uniqueness oracle of `SelectUniqueValue`; then a whole mapping set applied
+//! to the engine's users through a `Binder` (field numbers resolved once, every string
+//! borrowed, one slot table reused for every user).
 //!
 //! Run with `cargo run --example sync_engine`.
 
@@ -8,6 +10,8 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+use mapexpr::mapping::bind::{Binder, Field};
+use mapexpr::mapping::{CompiledSet, MappingSet, Mode};
 use mapexpr::{
     Clock, CompileOptions, DateTime, EvalContext, Limits, Outcome, RandomSource, Record,
     UniquenessOracle, Value,
@@ -19,6 +23,22 @@ struct Worker {
     last: String,
     hired: String,
     emails: Vec<String>,
+}
+
+impl Worker {
+    /// The engine's own field numbering (a schema it already has: column order, struct
+    /// order…). A `Binder` maps the set's attributes onto it once.
+    const FIELDS: [&'static str; 4] = ["FirstName", "LastName", "HireDate", "Emails"];
+
+    /// Field `n` of `FIELDS`, borrowed.
+    fn field(&self, n: usize) -> Field<'_> {
+        match n {
+            0 => Field::Str(&self.first),
+            1 => Field::Str(&self.last),
+            2 => Field::Str(&self.hired),
+            _ => Field::Texts(&self.emails),
+        }
+    }
 }
 
 impl Record for Worker {
@@ -109,6 +129,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match program.eval(&worker, &mut ctx)? {
             Outcome::Value(v) => println!("{name}: {v}"),
             Outcome::Ignore => println!("{name}: (left out)"),
+        }
+    }
+
+    // A whole mapping set over the cycle's users. The set is compiled once; its slot order
+    // (`attributes()`) is mapped onto the engine's field numbers once; then each user is bound
+    // by asking for just those fields, borrowing them into one slot table that is overwritten
+    // user after user (no copy, no allocation).
+    let set = MappingSet::from_json_str(
+        r#"[
+            {"target": "displayName", "expression": "Join(\" \", [FirstName], [LastName])"},
+            {"target": "mailNickname", "expression": "ToLower(NormalizeDiacritics(Left([FirstName], 1) & [LastName]))"},
+            {"target": "otherMails", "attribute": "Emails"},
+            {"target": "hired", "expression": "FormatDateTime([HireDate], , \"yyyy-MM-dd\", \"yyyyMMddHHmmss.fZ\")"},
+            {"target": "department", "attribute": "Department", "default": "Unassigned"}
+        ]"#,
+    )?;
+    let set = CompiledSet::compile(&set, &opts)?;
+    let binder = Binder::new(set.attributes(), |attribute| {
+        Worker::FIELDS.iter().position(|f| *f == attribute)
+    });
+    // `Department` is not one of the engine's fields: its slot stays Null, so the default applies.
+    let users = [
+        worker,
+        Worker {
+            first: "Łukasz".into(),
+            last: "Nowak".into(),
+            hired: "2019-11-30".into(),
+            emails: vec![],
+        },
+    ];
+    let mut table = Vec::new();
+    for user in &users {
+        binder.bind_into(&mut table, |n| user.field(n));
+        match set.apply(table.as_slice(), Mode::Create, &mut ctx) {
+            Ok(attributes) => {
+                let shown: Vec<String> = attributes
+                    .iter()
+                    .map(|(target, value)| format!("{target}={value}"))
+                    .collect();
+                println!("{}", shown.join("; "));
+            }
+            Err(failures) => println!("rejected: {failures:?}"),
         }
     }
     Ok(())

@@ -91,6 +91,9 @@ pub enum RunMode {
     Update,
 }
 
+/// The output buffer (see where it is used).
+const WRITE_BUFFER: usize = 64 << 10;
+
 /// How many rejects are shown on standard error without `--rejects`.
 const SHOWN_REJECTS: usize = 10;
 
@@ -186,12 +189,18 @@ fn start(a: Args) -> Result<i32, String> {
         chunk_records: 512,
     };
 
+    // The batch hands over whole chunks (hundreds of KB): a buffer smaller than a chunk lets
+    // `BufWriter` pass them straight to the file instead of copying them first, while small
+    // writes (a chunk of rejects) are still gathered.
     let mut output: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(BufWriter::with_capacity(1 << 20, create(p)?)),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        Some(p) => Box::new(BufWriter::with_capacity(WRITE_BUFFER, create(p)?)),
+        None => Box::new(BufWriter::with_capacity(
+            WRITE_BUFFER,
+            std::io::stdout().lock(),
+        )),
     };
     let mut rejects: Box<dyn Write> = match &a.rejects {
-        Some(p) => Box::new(BufWriter::new(create(p)?)),
+        Some(p) => Box::new(BufWriter::with_capacity(WRITE_BUFFER, create(p)?)),
         None => Box::new(StderrRejects { shown: 0 }),
     };
 

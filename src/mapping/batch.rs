@@ -6,7 +6,10 @@
 //! the calling thread writes finished chunks in sequence. A fixed number of *tokens* circulates
 //! from the writer back to the reader, and the reader needs one to start a chunk, so at most
 //! that many chunks exist at once — read, in a worker, or waiting for an earlier chunk — even
-//! when one chunk is slow.
+//! when one chunk is slow. Each token carries a chunk's buffers (its lines back to back, its
+//! output and reject bytes), so after the first few chunks nothing is allocated per chunk or
+//! per record: a worker binds each line into one reused slot table (borrowing the line), and
+//! writes each attribute into the output buffer as soon as it is computed.
 //!
 //! Records and failures (the contract the CLI documents):
 //! - A record with any failing mapping is **rejected whole**: nothing of it is written to the
@@ -38,10 +41,10 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use serde_json::Value as Json;
 
-use super::bind::BindError;
+use super::bind::{BindError, plain_run, recycle};
 use super::compiled::input_failure;
-use super::{CompiledSet, Failure, Mode, value_to_json};
-use crate::context::{FixedClock, Limits, RandomSource, UniquenessOracle};
+use super::{CompiledSet, Failure, Mode};
+use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
 use crate::datetime::DateTime;
 use crate::functions::generate::SeededRng;
 use crate::value::{SlotRecord, Value, json_to_value};
@@ -106,14 +109,16 @@ pub fn run<R: Read + Send>(
     let chunk_records = opts.chunk_records.max(1);
     let (work_tx, work_rx) = sync_channel::<Chunk>(in_flight);
     let (done_tx, done_rx) = sync_channel::<Done>(in_flight);
-    let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+    // Each token is a set of chunk buffers: the writer hands them back once it has written
+    // the chunk, so in steady state no chunk allocates.
+    let (token_tx, token_rx) = sync_channel::<Buffers>(in_flight);
     for _ in 0..in_flight {
-        let _ = token_tx.send(());
+        let _ = token_tx.send(Buffers::default());
     }
     // CSV headers are read before any thread starts, so every worker shares them.
     let (source, columns) = match format {
         InputFormat::Ndjson => (
-            Source::Lines(BufReader::with_capacity(1 << 18, input)),
+            Source::Lines(BufReader::with_capacity(READ_BUFFER, input)),
             None,
         ),
         InputFormat::Csv => {
@@ -150,7 +155,9 @@ pub fn run<R: Read + Send>(
             s.spawn(move || work(set, opts, columns, work_rx, &done_tx));
         }
         drop(done_tx);
-        let written = write_chunks(done_rx, token_tx, output, rejects, progress);
+        let written = write_chunks(done_rx, &token_tx, output, rejects, progress);
+        // A reader still waiting for a token (the writer stopped on an error) stops too.
+        drop(token_tx);
         let read = reader
             .join()
             .unwrap_or_else(|_| Err("the reader thread stopped unexpectedly".to_owned()));
@@ -171,9 +178,21 @@ struct CsvColumns {
     slots: Vec<Option<usize>>,
 }
 
+/// A chunk's buffers, kept from chunk to chunk (see the token channel in [`run`]).
+#[derive(Default)]
+struct Buffers {
+    /// NDJSON: the chunk's lines back to back, without their line ends.
+    data: Vec<u8>,
+    items: Vec<Item>,
+    /// Serialized output lines.
+    out: Vec<u8>,
+    /// Serialized reject lines.
+    rej: Vec<u8>,
+}
+
 struct Chunk {
     seq: u64,
-    items: Vec<Item>,
+    bufs: Buffers,
     end_offset: u64,
 }
 
@@ -185,9 +204,11 @@ enum Item {
         len: usize,
         head: Vec<u8>,
     },
+    /// A line, at `data[start..end]`.
     Line {
         line: u64,
-        bytes: Vec<u8>,
+        start: usize,
+        end: usize,
     },
     Csv {
         line: u64,
@@ -195,16 +216,18 @@ enum Item {
     },
 }
 
-/// A finished chunk: serialized output and reject lines, and counts.
+/// A finished chunk: serialized output and reject lines (in `bufs`), and counts.
 struct Done {
     seq: u64,
-    out: Vec<u8>,
-    rej: Vec<u8>,
+    bufs: Buffers,
     written: u64,
     rejected: u64,
     blank: u64,
     end_offset: u64,
 }
+
+/// The input buffer: large reads, few system calls.
+const READ_BUFFER: usize = 1 << 20;
 
 /// Stop starting new chunks past this many bytes, so huge lines do not make huge chunks.
 const CHUNK_BYTES: usize = 4 << 20;
@@ -216,10 +239,11 @@ pub const MAX_LINE: usize = 16 << 20;
 /// How much of an over-long line is echoed in its reject entry.
 const ECHO_HEAD: usize = 256;
 
-/// Reads one line (with its `\n`) into `buf`, keeping at most `MAX_LINE + 1` bytes; returns
-/// the full length consumed. A longer line is consumed to its end, and `buf` then holds only
-/// its first [`ECHO_HEAD`] bytes.
+/// Appends one line (with its `\n`) to `buf`, keeping at most `MAX_LINE + 1` of its bytes;
+/// returns the full length consumed. A longer line is consumed to its end, and `buf` then
+/// holds (past its old length) only the line's first [`ECHO_HEAD`] bytes.
 fn read_line_capped<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let base = buf.len();
     let mut total = 0usize;
     loop {
         let avail = match r.fill_buf() {
@@ -230,18 +254,18 @@ fn read_line_capped<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result
         if avail.is_empty() {
             break;
         }
-        let (take, done) = match avail.iter().position(|b| *b == b'\n') {
+        let (take, done) = match memchr::memchr(b'\n', avail) {
             Some(i) => (i + 1, true),
             None => (avail.len(), false),
         };
         if total <= MAX_LINE {
-            let room = (MAX_LINE + 1).saturating_sub(buf.len());
+            let room = (MAX_LINE + 1).saturating_sub(buf.len() - base);
             buf.extend_from_slice(avail.get(..take.min(room)).unwrap_or_default());
         }
         total += take;
         r.consume(take);
         if total > MAX_LINE {
-            buf.truncate(ECHO_HEAD);
+            buf.truncate(base + ECHO_HEAD);
         }
         if done {
             break;
@@ -254,7 +278,7 @@ fn read_chunks<R: Read>(
     mut source: Source<R>,
     chunk_records: usize,
     work: &SyncSender<Chunk>,
-    tokens: &Receiver<()>,
+    tokens: &Receiver<Buffers>,
 ) -> Result<(), String> {
     let mut seq = 0u64;
     let mut line = 0u64;
@@ -262,17 +286,20 @@ fn read_chunks<R: Read>(
     loop {
         // A token is free only when fewer than the limit of chunks exist; the writer hangs up
         // when it stops early, and then reading stops too.
-        if tokens.recv().is_err() {
+        let Ok(mut bufs) = tokens.recv() else {
             return Ok(());
-        }
-        let mut items = Vec::with_capacity(chunk_records);
+        };
+        bufs.data.clear();
+        bufs.items.clear();
+        bufs.out.clear();
+        bufs.rej.clear();
         let mut bytes = 0usize;
         let mut eof = false;
-        while items.len() < chunk_records && bytes < CHUNK_BYTES {
+        while bufs.items.len() < chunk_records && bytes < CHUNK_BYTES {
             match &mut source {
                 Source::Lines(r) => {
-                    let mut buf = Vec::new();
-                    let n = read_line_capped(r, &mut buf)
+                    let start = bufs.data.len();
+                    let n = read_line_capped(r, &mut bufs.data)
                         .map_err(|e| format!("cannot read the input: {e}"))?;
                     if n == 0 {
                         eof = true;
@@ -280,25 +307,27 @@ fn read_chunks<R: Read>(
                     }
                     line += 1;
                     offset += n as u64;
-                    bytes += buf.len();
+                    bytes += bufs.data.len() - start;
                     if n > MAX_LINE {
-                        items.push(Item::TooLong {
-                            line,
-                            len: n,
-                            head: buf,
-                        });
+                        let head = bufs.data.split_off(start);
+                        bufs.items.push(Item::TooLong { line, len: n, head });
                         continue;
                     }
-                    if buf.last() == Some(&b'\n') {
-                        buf.pop();
-                        if buf.last() == Some(&b'\r') {
-                            buf.pop();
+                    let mut end = bufs.data.len();
+                    let body = bufs.data.get(start..).unwrap_or_default();
+                    if body.last() == Some(&b'\n') {
+                        end -= 1;
+                        if body.len() >= 2 && body.get(body.len() - 2) == Some(&b'\r') {
+                            end -= 1;
                         }
                     }
-                    if buf.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
-                        items.push(Item::Blank);
+                    bufs.data.truncate(end);
+                    let body = bufs.data.get(start..).unwrap_or_default();
+                    if body.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+                        bufs.data.truncate(start);
+                        bufs.items.push(Item::Blank);
                     } else {
-                        items.push(Item::Line { line, bytes: buf });
+                        bufs.items.push(Item::Line { line, start, end });
                     }
                 }
                 Source::Csv(r) => {
@@ -313,15 +342,15 @@ fn read_chunks<R: Read>(
                     let at = record.position().map_or(0, |p| p.line());
                     bytes += record.as_slice().len();
                     offset = r.position().byte();
-                    items.push(Item::Csv { line: at, record });
+                    bufs.items.push(Item::Csv { line: at, record });
                 }
             }
         }
-        if !items.is_empty() {
+        if !bufs.items.is_empty() {
             if work
                 .send(Chunk {
                     seq,
-                    items,
+                    bufs,
                     end_offset: offset,
                 })
                 .is_err()
@@ -336,6 +365,19 @@ fn read_chunks<R: Read>(
     }
 }
 
+/// What a worker keeps from record to record.
+struct Worker<'a, 'o> {
+    set: &'a CompiledSet,
+    opts: &'a BatchOptions<'o>,
+    columns: Option<&'a CsvColumns>,
+    /// Each mapping's `"target":`, escaped once.
+    keys: Vec<Vec<u8>>,
+    /// The random source when no seed is given.
+    entropy: Option<SeededRng>,
+    /// The slot table's allocation between chunks (always empty).
+    spare: Vec<Value<'static>>,
+}
+
 fn work(
     set: &CompiledSet,
     opts: &BatchOptions<'_>,
@@ -343,30 +385,67 @@ fn work(
     work: &Mutex<Receiver<Chunk>>,
     done: &SyncSender<Done>,
 ) {
-    let mut entropy = if opts.seed.is_none() {
-        Some(SeededRng::from_entropy())
-    } else {
-        None
+    let mut w = Worker {
+        set,
+        opts,
+        columns,
+        keys: set
+            .targets()
+            .map(|t| {
+                let mut k = Vec::with_capacity(t.len() + 3);
+                json_str(&mut k, t);
+                k.push(b':');
+                k
+            })
+            .collect(),
+        entropy: if opts.seed.is_none() {
+            Some(SeededRng::from_entropy())
+        } else {
+            None
+        },
+        spare: Vec::new(),
     };
     loop {
         let chunk = match work.lock() {
             Ok(rx) => rx.recv(),
             Err(_) => return,
         };
-        let Ok(chunk) = chunk else { return };
-        let mut d = Done {
-            seq: chunk.seq,
-            out: Vec::with_capacity(chunk.items.len() * 256),
-            rej: Vec::new(),
-            written: 0,
-            rejected: 0,
-            blank: 0,
-            end_offset: chunk.end_offset,
+        let Ok(Chunk {
+            seq,
+            mut bufs,
+            end_offset,
+        }) = chunk
+        else {
+            return;
         };
-        for item in &chunk.items {
+        let (mut out, mut rej) = (std::mem::take(&mut bufs.out), std::mem::take(&mut bufs.rej));
+        let (written, rejected, blank) = w.chunk(&bufs, &mut out, &mut rej);
+        bufs.out = out;
+        bufs.rej = rej;
+        let d = Done {
+            seq,
+            bufs,
+            written,
+            rejected,
+            blank,
+            end_offset,
+        };
+        if done.send(d).is_err() {
+            return;
+        }
+    }
+}
+
+impl Worker<'_, '_> {
+    /// Binds, evaluates and serializes one chunk; returns (written, rejected, blank).
+    fn chunk(&mut self, bufs: &Buffers, out: &mut Vec<u8>, rej: &mut Vec<u8>) -> (u64, u64, u64) {
+        let (mut written, mut rejected, mut blank) = (0, 0, 0);
+        // One slot table for the whole chunk: every record borrows from `bufs`.
+        let mut slots = recycle(std::mem::take(&mut self.spare));
+        for item in &bufs.items {
             let (line, result) = match item {
                 Item::Blank => {
-                    d.blank += 1;
+                    blank += 1;
                     continue;
                 }
                 Item::TooLong { line, len, head } => {
@@ -375,28 +454,157 @@ fn work(
                         Echo::Value(Json::String(format!("{}…", String::from_utf8_lossy(head))));
                     (*line, Err((vec![input_failure(msg)], echo)))
                 }
-                Item::Line { line, bytes } => (
-                    *line,
-                    json_record(set, opts, bytes, *line, entropy.as_mut(), &mut d.out),
-                ),
-                Item::Csv { line, record } => match columns {
-                    Some(cols) => (
-                        *line,
-                        csv_record(set, opts, cols, record, *line, entropy.as_mut(), &mut d.out),
-                    ),
+                Item::Line { line, start, end } => {
+                    let bytes = bufs.data.get(*start..*end).unwrap_or_default();
+                    (*line, self.json_record(bytes, *line, &mut slots, out))
+                }
+                Item::Csv { line, record } => match self.columns {
+                    Some(cols) => (*line, self.csv_record(cols, record, *line, &mut slots, out)),
                     None => continue,
                 },
             };
             match result {
-                Ok(()) => d.written += 1,
+                Ok(()) => written += 1,
                 Err((failures, input)) => {
-                    d.rejected += 1;
-                    write_reject(&mut d.rej, line, &failures, &input);
+                    rejected += 1;
+                    write_reject(rej, line, &failures, &input);
                 }
             }
         }
-        if done.send(d).is_err() {
-            return;
+        self.spare = recycle(slots);
+        (written, rejected, blank)
+    }
+
+    fn json_record<'t>(
+        &mut self,
+        bytes: &'t [u8],
+        line: u64,
+        slots: &mut Vec<Value<'t>>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejected> {
+        let lossy = || Echo::Value(Json::String(String::from_utf8_lossy(bytes).into_owned()));
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let msg = format!(
+                    "the line is not valid UTF-8 (invalid byte at column {})",
+                    e.valid_up_to() + 1
+                );
+                return Err((vec![input_failure(msg)], lossy()));
+            }
+        };
+        match self.set.bind_json_text_into(text, slots) {
+            Ok(()) => {}
+            Err(BindError::Input(e)) => {
+                return Err((vec![input_failure(e.message)], Echo::Raw(text.to_owned())));
+            }
+            Err(BindError::Syntax(e)) => {
+                // Only on the error path: tell "not JSON" from "JSON but not an object".
+                let failure = match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                    Ok(_) => {
+                        return Err((
+                            vec![input_failure("the record must be a JSON object")],
+                            Echo::Raw(text.to_owned()),
+                        ));
+                    }
+                    Err(_) => input_failure(format!("the line is not valid JSON: {e}")),
+                };
+                return Err((vec![failure], lossy()));
+            }
+        }
+        self.evaluate(slots, line, out)
+            .map_err(|f| (f, Echo::Raw(text.to_owned())))
+    }
+
+    fn csv_record<'t>(
+        &mut self,
+        cols: &CsvColumns,
+        record: &'t csv::ByteRecord,
+        line: u64,
+        slots: &mut Vec<Value<'t>>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejected> {
+        let echo = || {
+            let mut o = serde_json::Map::new();
+            for (i, cell) in record.iter().enumerate() {
+                let name = cols
+                    .names
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("column{}", i + 1));
+                o.insert(
+                    name,
+                    Json::String(String::from_utf8_lossy(cell).into_owned()),
+                );
+            }
+            Echo::Value(Json::Object(o))
+        };
+        if record.len() != cols.names.len() {
+            let msg = format!(
+                "the row has {} fields, the header has {}",
+                record.len(),
+                cols.names.len()
+            );
+            return Err((vec![input_failure(msg)], echo()));
+        }
+        slots.clear();
+        for (slot, col) in cols.slots.iter().enumerate() {
+            let Some(cell) = col.and_then(|c| record.get(c)) else {
+                slots.push(Value::Null);
+                continue;
+            };
+            let name = self.set.attributes().get(slot).map_or("", String::as_str);
+            let Ok(text) = std::str::from_utf8(cell) else {
+                return Err((
+                    vec![input_failure(format!("column `{name}` is not valid UTF-8"))],
+                    echo(),
+                ));
+            };
+            slots.push(csv_cell(name, text).map_err(|f| (vec![f], echo()))?);
+        }
+        self.evaluate(slots, line, out).map_err(|f| (f, echo()))
+    }
+
+    /// Applies the set to one bound record and appends its output line to `out`; on failure
+    /// `out` is left as it was.
+    fn evaluate(
+        &mut self,
+        slots: &[Value<'_>],
+        line: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Vec<Failure>> {
+        let clock = RecordClock(match self.opts.now {
+            Some(t) => std::sync::OnceLock::from(t),
+            None => std::sync::OnceLock::new(),
+        });
+        let mut rng = RecordRng {
+            entropy: self.entropy.as_mut(),
+            seed: seed_for(self.opts.seed.unwrap_or(0), line),
+            seeded: None,
+        };
+        let mut ctx = EvalContext::new(&clock, &mut rng, self.opts.oracle, &self.opts.limits);
+        let record = SlotRecord::new(slots);
+        let start = out.len();
+        out.push(b'{');
+        let keys = &self.keys;
+        let applied = self
+            .set
+            .apply_with(&record, self.opts.mode, &mut ctx, |i, _, value| {
+                if out.len() > start + 1 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(keys.get(i).map_or(&b"\"\":"[..], Vec::as_slice));
+                write_value(out, &value);
+            });
+        match applied {
+            Ok(()) => {
+                out.extend_from_slice(b"}\n");
+                Ok(())
+            }
+            Err(failures) => {
+                out.truncate(start);
+                Err(failures)
+            }
         }
     }
 }
@@ -409,99 +617,8 @@ enum Echo {
 
 type Rejected = (Vec<Failure>, Echo);
 
-fn json_record(
-    set: &CompiledSet,
-    opts: &BatchOptions<'_>,
-    bytes: &[u8],
-    line: u64,
-    entropy: Option<&mut SeededRng>,
-    out: &mut Vec<u8>,
-) -> Result<(), Rejected> {
-    let lossy = || Echo::Value(Json::String(String::from_utf8_lossy(bytes).into_owned()));
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let msg = format!(
-                "the line is not valid UTF-8 (invalid byte at column {})",
-                e.valid_up_to() + 1
-            );
-            return Err((vec![input_failure(msg)], lossy()));
-        }
-    };
-    let slots = match set.bind_json_text(text) {
-        Ok(slots) => slots,
-        Err(BindError::Input(e)) => {
-            return Err((vec![input_failure(e.message)], Echo::Raw(text.to_owned())));
-        }
-        Err(BindError::Syntax(e)) => {
-            // Only on the error path: tell "not JSON" from "JSON but not an object".
-            let failure = match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-                Ok(_) => {
-                    return Err((
-                        vec![input_failure("the record must be a JSON object")],
-                        Echo::Raw(text.to_owned()),
-                    ));
-                }
-                Err(_) => input_failure(format!("the line is not valid JSON: {e}")),
-            };
-            return Err((vec![failure], lossy()));
-        }
-    };
-    evaluate(set, opts, &slots, line, entropy, out).map_err(|f| (f, Echo::Raw(text.to_owned())))
-}
-
-fn csv_record(
-    set: &CompiledSet,
-    opts: &BatchOptions<'_>,
-    cols: &CsvColumns,
-    record: &csv::ByteRecord,
-    line: u64,
-    entropy: Option<&mut SeededRng>,
-    out: &mut Vec<u8>,
-) -> Result<(), Rejected> {
-    let echo = || {
-        let mut o = serde_json::Map::new();
-        for (i, cell) in record.iter().enumerate() {
-            let name = cols
-                .names
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| format!("column{}", i + 1));
-            o.insert(
-                name,
-                Json::String(String::from_utf8_lossy(cell).into_owned()),
-            );
-        }
-        Echo::Value(Json::Object(o))
-    };
-    if record.len() != cols.names.len() {
-        let msg = format!(
-            "the row has {} fields, the header has {}",
-            record.len(),
-            cols.names.len()
-        );
-        return Err((vec![input_failure(msg)], echo()));
-    }
-    let mut slots = Vec::with_capacity(cols.slots.len());
-    for (slot, col) in cols.slots.iter().enumerate() {
-        let Some(cell) = col.and_then(|c| record.get(c)) else {
-            slots.push(Value::Null);
-            continue;
-        };
-        let name = set.attributes().get(slot).map_or("", String::as_str);
-        let Ok(text) = std::str::from_utf8(cell) else {
-            return Err((
-                vec![input_failure(format!("column `{name}` is not valid UTF-8"))],
-                echo(),
-            ));
-        };
-        slots.push(csv_cell(name, text).map_err(|f| (vec![f], echo()))?);
-    }
-    evaluate(set, opts, &slots, line, entropy, out).map_err(|f| (f, echo()))
-}
-
-/// A CSV cell: empty → Null, JSON-array text → multi-valued, anything else → text.
-fn csv_cell(name: &str, text: &str) -> Result<Value<'static>, Failure> {
+/// A CSV cell: empty → Null, JSON-array text → multi-valued, anything else → text (borrowed).
+fn csv_cell<'t>(name: &str, text: &'t str) -> Result<Value<'t>, Failure> {
     if text.is_empty() {
         return Ok(Value::Null);
     }
@@ -510,32 +627,39 @@ fn csv_cell(name: &str, text: &str) -> Result<Value<'static>, Failure> {
             return json_to_value(name, &v).map_err(|e| input_failure(e.message));
         }
     }
-    Ok(Value::string(text.to_owned()))
+    Ok(Value::str(text))
 }
 
-fn evaluate(
-    set: &CompiledSet,
-    opts: &BatchOptions<'_>,
-    slots: &[Value<'_>],
-    line: u64,
-    entropy: Option<&mut SeededRng>,
-    out: &mut Vec<u8>,
-) -> Result<(), Vec<Failure>> {
-    let clock = FixedClock(opts.now.unwrap_or_else(DateTime::now_utc));
-    let mut seeded;
-    let rng: &mut dyn RandomSource = match (opts.seed, entropy) {
-        (None, Some(e)) => e,
-        (seed, _) => {
-            // A per-record stream: the same seed and line give the same values on any thread.
-            seeded = SeededRng::from_seed(seed_for(seed.unwrap_or(0), line));
-            &mut seeded
+/// One record's `Now()`: the run's fixed instant, or the system clock read at the first call
+/// and kept, so every mapping of the record sees the same instant and a record that never
+/// calls `Now()` never reads the clock.
+struct RecordClock(std::sync::OnceLock<DateTime>);
+
+impl Clock for RecordClock {
+    fn now(&self) -> DateTime {
+        *self.0.get_or_init(DateTime::now_utc)
+    }
+}
+
+/// One record's random source: the worker's entropy source without a seed; with one, a
+/// stream derived from the seed and the line (the same on any thread), set up only when the
+/// record first draws.
+struct RecordRng<'e> {
+    entropy: Option<&'e mut SeededRng>,
+    seed: u64,
+    seeded: Option<SeededRng>,
+}
+
+impl RandomSource for RecordRng<'_> {
+    fn next_u64(&mut self) -> u64 {
+        if let Some(e) = self.entropy.as_deref_mut() {
+            return e.next_u64();
         }
-    };
-    let mut ctx = EvalContext::new(&clock, rng, opts.oracle, &opts.limits);
-    let record = SlotRecord::new(slots);
-    let attrs = set.apply(&record, opts.mode, &mut ctx)?;
-    write_output(out, &attrs);
-    Ok(())
+        let seed = self.seed;
+        self.seeded
+            .get_or_insert_with(|| SeededRng::from_seed(seed))
+            .next_u64()
+    }
 }
 
 /// Mixes the run's seed with a line number (SplitMix64 finalizer) so neighbouring lines get
@@ -547,46 +671,125 @@ fn seed_for(seed: u64, line: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn write_output(out: &mut Vec<u8>, attrs: &[(&str, Value<'_>)]) {
-    out.push(b'{');
-    for (i, (target, value)) in attrs.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        json_string(out, target);
-        out.push(b':');
-        match value {
-            Value::Str(s) => json_string(out, s),
-            // Writing a serde_json value into a Vec cannot fail.
-            other => {
-                let _ = serde_json::to_writer(&mut *out, &value_to_json(other));
+/// An output value in JSON, byte for byte what `serde_json::to_writer(value_to_json(v))`
+/// writes: text, integers and Booleans as themselves, Null as `null`, lists as arrays of
+/// text, dates and role objects as their text.
+fn write_value(out: &mut Vec<u8>, v: &Value<'_>) {
+    match v {
+        Value::Str(s) => json_str(out, s),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Int(i) => write_int(out, *i),
+        Value::Multi(items) => {
+            out.push(b'[');
+            for (k, item) in items.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                match item {
+                    Value::Str(s) => json_str(out, s),
+                    other => json_str(out, &other.render_scalar()),
+                }
             }
+            out.push(b']');
         }
+        other => json_str(out, &other.render_scalar()),
     }
-    out.extend_from_slice(b"}\n");
 }
 
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    // Serializing a string into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+fn write_int(out: &mut Vec<u8>, i: i64) {
+    if i < 0 {
+        out.push(b'-');
+    }
+    write_uint(out, i.unsigned_abs());
+}
+
+fn write_uint(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+}
+
+/// A JSON string, escaped exactly as serde_json does: `"` and `\`, the short forms `\b \f \n
+/// \r \t`, other control characters as `\u00xx` (lower-case hex), everything else as is. The
+/// plain runs between escapes are found eight bytes at a time and copied whole.
+pub(crate) fn json_str(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    // Most output text needs no escape: one branch-free pass (vectorised) over the bytes,
+    // then one copy.
+    if !b
+        .iter()
+        .fold(false, |e, &c| e | (c < 0x20) | (c == b'"') | (c == b'\\'))
+    {
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
+    json_str_escaped(out, b);
+}
+
+#[cold]
+fn json_str_escaped(out: &mut Vec<u8>, b: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut i = 0;
+    loop {
+        let run = plain_run(b, i);
+        out.extend_from_slice(b.get(i..i + run).unwrap_or_default());
+        i += run;
+        let Some(&c) = b.get(i) else { break };
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            c => out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(c >> 4)],
+                HEX[usize::from(c & 0xf)],
+            ]),
+        }
+        i += 1;
+    }
+    out.push(b'"');
 }
 
 fn write_reject(out: &mut Vec<u8>, line: u64, failures: &[Failure], input: &Echo) {
     // Written by hand to keep the keys in reading order (serde_json's map sorts them).
-    out.extend_from_slice(format!("{{\"line\":{line},\"errors\":[").as_bytes());
+    out.extend_from_slice(b"{\"line\":");
+    write_uint(out, line);
+    out.extend_from_slice(b",\"errors\":[");
     for (i, f) in failures.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"target\":");
         match &f.target {
-            Some(t) => json_string(out, t),
+            Some(t) => json_str(out, t),
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"code\":");
-        json_string(out, f.error.code.as_str());
+        json_str(out, f.error.code.as_str());
         out.extend_from_slice(b",\"message\":");
-        json_string(out, &f.error.message);
+        json_str(out, &f.error.message);
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"input\":");
@@ -600,9 +803,13 @@ fn write_reject(out: &mut Vec<u8>, line: u64, failures: &[Failure], input: &Echo
     out.extend_from_slice(b"}\n");
 }
 
+/// A chunk buffer that grew past this (a chunk of very long lines) is not kept for the next
+/// chunk, so memory stays near what ordinary chunks need.
+const KEEP_BUFFER: usize = 2 * CHUNK_BYTES;
+
 fn write_chunks(
     done: Receiver<Done>,
-    tokens: SyncSender<()>,
+    tokens: &SyncSender<Buffers>,
     output: &mut dyn Write,
     rejects: &mut dyn Write,
     progress: &mut dyn FnMut(&Summary),
@@ -613,20 +820,33 @@ fn write_chunks(
     for d in done {
         pending.insert(d.seq, d);
         while let Some(d) = pending.remove(&next) {
+            let Done {
+                mut bufs,
+                written,
+                rejected,
+                blank,
+                end_offset,
+                ..
+            } = d;
             output
-                .write_all(&d.out)
+                .write_all(&bufs.out)
                 .map_err(|e| format!("cannot write the output: {e}"))?;
             rejects
-                .write_all(&d.rej)
+                .write_all(&bufs.rej)
                 .map_err(|e| format!("cannot write the rejects: {e}"))?;
-            summary.written += d.written;
-            summary.rejected += d.rejected;
-            summary.read += d.written + d.rejected;
-            summary.blank += d.blank;
-            summary.bytes = d.end_offset;
+            summary.written += written;
+            summary.rejected += rejected;
+            summary.read += written + rejected;
+            summary.blank += blank;
+            summary.bytes = end_offset;
             next += 1;
+            for buf in [&mut bufs.data, &mut bufs.out, &mut bufs.rej] {
+                if buf.capacity() > KEEP_BUFFER {
+                    *buf = Vec::new();
+                }
+            }
             // The reader may be gone already (end of input); a lost token is harmless then.
-            let _ = tokens.send(());
+            let _ = tokens.send(bufs);
             progress(&summary);
         }
     }
@@ -748,5 +968,75 @@ mod tests {
             "{\"n\":\"ANN\",\"m\":\"x|y\"}\n{\"n\":\"BOB\",\"d\":\"8/25/2021 12:00:00 AM\",\"m\":\"\"}\n"
         );
         assert!(rej.starts_with("{\"line\":4,\"errors\":[{\"target\":null,\"code\":\"invalid-input\",\"message\":\"the row has 1 fields, the header has 3\"}]"), "{rej}");
+    }
+
+    /// The hand-written output writer gives serde_json's bytes for every kind of value,
+    /// including text that needs every kind of escape.
+    #[test]
+    fn output_writer_matches_serde_json() {
+        use crate::mapping::value_to_json;
+        use crate::value::{AppRole, List};
+        use proptest::prelude::*;
+        let text = prop_oneof![
+            "\\PC{0,20}",
+            proptest::collection::vec(any::<char>(), 0..12)
+                .prop_map(|v| v.into_iter().collect::<String>()),
+            proptest::collection::vec(0u8..0x80, 0..40)
+                .prop_map(|v| v.into_iter().map(char::from).collect::<String>()),
+        ];
+        let scalar = prop_oneof![
+            text.clone().prop_map(Value::string),
+            any::<i64>().prop_map(Value::Int),
+            any::<bool>().prop_map(Value::Bool),
+            Just(Value::Null),
+            (0i64..3_155_378_975_999_999_999)
+                .prop_map(|t| Value::Date(DateTime::from_ticks(t).unwrap_or(DateTime::MIN))),
+            (
+                proptest::option::of(text.clone()),
+                proptest::option::of(text.clone())
+            )
+                .prop_map(|(id, value)| {
+                    Value::Role(std::sync::Arc::new(AppRole {
+                        id,
+                        value,
+                        display_name: None,
+                    }))
+                }),
+        ];
+        let value = prop_oneof![
+            3 => scalar.clone(),
+            1 => proptest::collection::vec(scalar, 1..4).prop_map(|v| Value::Multi(List::Owned(v))),
+        ];
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 3000,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&value, |v| {
+                let mut got = Vec::new();
+                write_value(&mut got, &v);
+                let want = serde_json::to_vec(&value_to_json(&v)).unwrap();
+                prop_assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want)
+                );
+                Ok(())
+            })
+            .unwrap();
+        // Every control character, the quote, the backslash and DEL, one by one.
+        for c in (0u8..0x80)
+            .map(char::from)
+            .chain(['\u{2028}', '\u{feff}', 'é'])
+        {
+            let s = format!("a{c}b");
+            let mut got = Vec::new();
+            json_str(&mut got, &s);
+            assert_eq!(got, serde_json::to_vec(&s).unwrap(), "{c:?}");
+        }
+        for i in [0, 1, -1, 9, 10, i64::MIN, i64::MAX] {
+            let mut got = Vec::new();
+            write_int(&mut got, i);
+            assert_eq!(got, i.to_string().into_bytes());
+        }
     }
 }

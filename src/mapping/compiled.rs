@@ -171,19 +171,92 @@ impl CompiledSet {
         self.index.bind(text)
     }
 
-    /// Binds a JSON object (spec §3.1). Only the attributes the set reads are converted, so
-    /// an unrepresentable value in an unused attribute does not fail the record.
+    /// [`CompiledSet::bind_json_text`] into a table the caller keeps between records (cleared
+    /// first; see [`super::bind::recycle`] to reuse it across lines).
+    pub fn bind_json_text_into<'t>(
+        &self,
+        text: &'t str,
+        slots: &mut Vec<Value<'t>>,
+    ) -> Result<(), super::bind::BindError> {
+        self.index.bind_into(text, slots)
+    }
+
+    /// The attribute name → slot index the binders use.
+    pub fn slot_index(&self) -> &super::bind::SlotIndex {
+        &self.index
+    }
+
+    /// Binds a JSON object (spec §3.1), copying its strings so the table outlives the object;
+    /// see [`CompiledSet::bind_json_borrowed`] to borrow them instead. Only the attributes the
+    /// set reads are converted, so an unrepresentable value in an unused attribute does not
+    /// fail the record.
     pub fn bind_json(
         &self,
         obj: &serde_json::Map<String, Json>,
     ) -> Result<Vec<Value<'static>>, FnError> {
-        self.attributes
-            .iter()
-            .map(|name| match obj.get(name) {
-                Some(v) => json_to_value(name, v),
-                None => Ok(Value::Null),
-            })
-            .collect()
+        let mut slots = Vec::new();
+        self.bind_json_borrowed(obj, &mut slots)?;
+        Ok(slots.into_iter().map(Value::into_owned).collect())
+    }
+
+    /// Binds a JSON object into `slots` (cleared first, one value per slot), borrowing its
+    /// strings: one pass over the object's entries, each key looked up in the set's slot index
+    /// (cheaper than a by-name lookup per slot), lists of text, Booleans and nulls converted
+    /// in place and everything else by [`json_to_value`]. When several attributes hold bad
+    /// values, the error names the first in slot order, as [`CompiledSet::bind_json`] always
+    /// did. On an error `slots` holds no meaningful values.
+    pub fn bind_json_borrowed<'j>(
+        &self,
+        obj: &'j serde_json::Map<String, Json>,
+        slots: &mut Vec<Value<'j>>,
+    ) -> Result<(), FnError> {
+        slots.clear();
+        slots.resize(self.attributes.len(), Value::Null);
+        let mut failed = false;
+        for (name, v) in obj {
+            let Some(slot) = self.index.slot(name) else {
+                continue;
+            };
+            let value = match v {
+                Json::String(s) => Value::str(s),
+                Json::Array(items)
+                    if items
+                        .iter()
+                        .all(|i| matches!(i, Json::Null | Json::String(_) | Json::Bool(_))) =>
+                {
+                    Value::multi(
+                        items
+                            .iter()
+                            .filter_map(|item| match item {
+                                Json::String(s) => Some(Value::str(s)),
+                                Json::Bool(true) => Some(Value::str("True")),
+                                Json::Bool(false) => Some(Value::str("False")),
+                                _ => None,
+                            })
+                            .collect(),
+                    )
+                }
+                other => match json_to_value(name, other) {
+                    Ok(v) => v,
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                },
+            };
+            if let Some(dst) = slots.get_mut(slot) {
+                *dst = value;
+            }
+        }
+        if failed {
+            // The error path: the first bad attribute in slot order.
+            for name in &self.attributes {
+                if let Some(v) = obj.get(name) {
+                    json_to_value(name, v)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Applies every mapping to a record bound in slot order (see [`CompiledSet::bind`] and
@@ -199,10 +272,30 @@ impl CompiledSet {
         ctx: &mut EvalContext<'_>,
     ) -> Result<Vec<(&'r str, Value<'r>)>, Vec<Failure>> {
         let mut out = Vec::with_capacity(self.mappings.len());
+        self.apply_with(record, mode, ctx, |_, target, v| out.push((target, v)))?;
+        Ok(out)
+    }
+
+    /// [`CompiledSet::apply`] without collecting: each attribute to write is handed to `emit`
+    /// as `(mapping index, target, value)`, in mapping order, as soon as it is computed, so a
+    /// caller that serializes it (the batch runner) needs no vector per record. After the
+    /// first failure `emit` is not called again; the remaining mappings still run so that
+    /// every failure is listed, and the caller discards what it already got for the record.
+    pub fn apply_with<'r, R: Record + ?Sized>(
+        &'r self,
+        record: &'r R,
+        mode: Mode,
+        ctx: &mut EvalContext<'_>,
+        mut emit: impl FnMut(usize, &'r str, Value<'r>),
+    ) -> Result<(), Vec<Failure>> {
         let mut failures = Vec::new();
-        for m in &self.mappings {
+        for (i, m) in self.mappings.iter().enumerate() {
             match self.eval_mapping(m, record, mode, ctx) {
-                Ok(Some(v)) => out.push((m.target.as_str(), v)),
+                Ok(Some(v)) => {
+                    if failures.is_empty() {
+                        emit(i, m.target.as_str(), v);
+                    }
+                }
                 Ok(None) => {}
                 Err(error) => failures.push(Failure {
                     target: Some(m.target.clone()),
@@ -211,7 +304,7 @@ impl CompiledSet {
             }
         }
         if failures.is_empty() {
-            Ok(out)
+            Ok(())
         } else {
             Err(failures)
         }
@@ -426,5 +519,56 @@ mod tests {
             })
             .collect();
         assert_eq!(got, [("a", "unexpected-token"), ("c", "unknown-function")]);
+    }
+
+    /// Binding a parsed object through the set's index gives what converting each slot's
+    /// attribute with `json_to_value` gives (the previous `bind_json`), strings borrowed, and
+    /// the first bad attribute in slot order as the error.
+    #[test]
+    fn bind_json_borrowed_matches_per_slot_conversion() {
+        let set = MappingSet::from_json_str(
+            r#"[{"target": "a", "expression": "Join(\",\", [m], [s], [i], [b], [n], [o], [f], [appRoleAssignments])"}]"#,
+        )
+        .unwrap();
+        let set = CompiledSet::compile(&set, &CompileOptions::default()).unwrap();
+        let objects = [
+            r#"{"s": "x", "m": ["a", true, null, 7, false], "i": -4, "b": true, "n": null, "extra": {"deep": 1.5}}"#,
+            r#"{"m": [null], "s": "", "appRoleAssignments": [{"id": "1", "value": "Admin", "displayName": "A"}, "plain"]}"#,
+            r#"{"f": 1.5, "o": {"x": 1}}"#,
+            r#"{"o": {"x": 1}, "f": 1.5}"#,
+            r#"{"m": [[1]]}"#,
+            r#"{}"#,
+        ];
+        for text in objects {
+            let v: Json = serde_json::from_str(text).unwrap();
+            let obj = v.as_object().unwrap();
+            let want: Result<Vec<Value<'static>>, FnError> = set
+                .attributes()
+                .iter()
+                .map(|name| match obj.get(name) {
+                    Some(v) => json_to_value(name, v),
+                    None => Ok(Value::Null),
+                })
+                .collect();
+            let mut got = Vec::new();
+            match (want, set.bind_json_borrowed(obj, &mut got)) {
+                (Ok(w), Ok(())) => {
+                    assert_eq!(got, w, "{text}");
+                    assert_eq!(set.bind_json(obj).unwrap(), w, "{text}");
+                }
+                (Err(w), Err(g)) => {
+                    assert_eq!(g.message, w.message, "{text}");
+                    assert_eq!(set.bind_json(obj).unwrap_err().message, w.message);
+                }
+                (w, g) => panic!("{text}: {w:?} vs {g:?}"),
+            }
+        }
+        // Text is borrowed from the object.
+        let v: Json = serde_json::from_str(r#"{"s": "borrowed"}"#).unwrap();
+        let mut got = Vec::new();
+        set.bind_json_borrowed(v.as_object().unwrap(), &mut got)
+            .unwrap();
+        let slot = set.slot_index().slot("s").unwrap();
+        assert!(matches!(&got[slot], Value::Str(Cow::Borrowed("borrowed"))));
     }
 }
