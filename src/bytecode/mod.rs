@@ -231,6 +231,9 @@ pub(crate) enum Entry {
     /// attribute, done by the filter alone (the input comes back borrowed when nothing is
     /// deleted).
     Filter(SlotIdx, Box<crate::text::regex_dotnet::CharFilter>),
+    /// `IgnoreFlowIfNullOrEmpty(x)` where `x` has one of the shapes above: `x`'s entry,
+    /// then the Ignore outcome for a Null or `""` value.
+    Ignoring(Box<Entry>),
     /// `[Attr|Const × argc, Call(c), Return]`: one native call whose arguments are attributes
     /// and constants (FormatDateTime, Replace, Left, IsNullOrEmpty…).
     Call(CallIdx, Box<[Arg]>),
@@ -356,33 +359,53 @@ impl Entry {
             return Entry::Decide;
         }
         match code {
-            [Op::StrChain(c), .., Op::Return]
+            [body @ .., Op::IgnoreIfEmpty, Op::Return] => {
+                let inner = match body {
+                    [Op::Attr(s)] => Some(Entry::Attr(*s)),
+                    _ => Entry::building(body, consts, chains, calls),
+                };
+                inner.map_or(Entry::Generic, |e| Entry::Ignoring(Box::new(e)))
+            }
+            [body @ .., Op::Return] => {
+                Entry::building(body, consts, chains, calls).unwrap_or(Entry::Generic)
+            }
+            _ => Entry::Generic,
+        }
+    }
+
+    /// The string-building shapes of a program's `body` (its code before the final ops that
+    /// return the value): a whole-body chain, a class deletion or a single call.
+    fn building(
+        body: &[Op],
+        consts: &[Value<'static>],
+        chains: &[chain::Chain],
+        calls: &[CallSite],
+    ) -> Option<Entry> {
+        match body {
+            [Op::StrChain(c), ..]
                 if chains
                     .get(c.get())
-                    .is_some_and(|ch| ch.pushed == 0 && ch.end.get() + 1 == code.len()) =>
+                    .is_some_and(|ch| ch.pushed == 0 && ch.end.get() == body.len()) =>
             {
-                Entry::Chain(*c)
+                Some(Entry::Chain(*c))
             }
-            [args @ .., Op::Call(c), Op::Return]
+            [args @ .., Op::Call(c)]
                 if calls
                     .get(c.get())
                     .is_some_and(|site| site.argc as usize == args.len()) =>
             {
-                let args: Option<Box<[Arg]>> = args
+                let args: Box<[Arg]> = args
                     .iter()
                     .map(|op| match *op {
                         Op::Attr(s) => Some(Arg::Attr(s)),
                         Op::Const(k) => Some(Arg::Const(k)),
                         _ => None,
                     })
-                    .collect();
-                match args {
-                    Some(args) => class_deletion(&calls[c.get()], &args, consts)
-                        .unwrap_or(Entry::Call(*c, args)),
-                    None => Entry::Generic,
-                }
+                    .collect::<Option<_>>()?;
+                let site = calls.get(c.get())?;
+                Some(class_deletion(site, &args, consts).unwrap_or(Entry::Call(*c, args)))
             }
-            _ => Entry::Generic,
+            _ => None,
         }
     }
 }
@@ -448,6 +471,7 @@ impl Program {
             },
             Entry::Filter(..) => "character filter",
             Entry::Call(..) => "direct call",
+            Entry::Ignoring(_) => "ignore-if-empty around a direct path",
         };
         let _ = writeln!(out, "; entry: {entry}");
         for (pc, op) in self.code.iter().enumerate() {

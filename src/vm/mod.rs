@@ -141,6 +141,15 @@ impl Program {
                 return decide(self, record);
             }
             Entry::Decide => return decide(self, record),
+            Entry::Ignoring(inner) => {
+                if let Some(out) = building(self, inner, record, ctx) {
+                    return out.map(|o| match o {
+                        Outcome::Value(v) if v.is_null_or_empty() => Outcome::Ignore,
+                        o => o,
+                    });
+                }
+            }
+            // The same three as in `building`, matched here directly: one dispatch, not two.
             Entry::Chain(c) => {
                 if let Some(out) = direct_chain(self, *c, record, ctx.limits) {
                     return Ok(out);
@@ -167,6 +176,27 @@ impl Program {
         let out = run(self, record, &mut env);
         POOL.with(|p| p.set(env.into_pool()));
         out
+    }
+}
+
+/// The entries [`Entry::Ignoring`] wraps (string building, or a pass-through): `None` when
+/// the generic code must run the whole program instead.
+#[inline(never)]
+fn building<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    entry: &'r Entry,
+    record: &'r R,
+    ctx: &mut EvalContext<'_>,
+) -> Option<Result<Outcome<'r>, EvalError>> {
+    match entry {
+        Entry::Attr(slot) => Some(Ok(Outcome::Value(read_attr(p, record, *slot)))),
+        Entry::Chain(c) => direct_chain(p, *c, record, ctx.limits).map(Ok),
+        Entry::Filter(slot, filter) => direct_filter(p, *slot, filter, record, ctx.limits).map(Ok),
+        Entry::Call(c, args) => {
+            let site = p.calls.get(c.get())?;
+            Some(direct_call(p, site, args, record, ctx))
+        }
+        _ => None,
     }
 }
 
