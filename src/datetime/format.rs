@@ -7,6 +7,7 @@
 //! directions. Values are always UTC: `K` writes `Z` and `z` writes a zero offset.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use super::styles::Styles;
 use super::{Civil, DateTime, TICKS_PER_MINUTE, days_in_month};
@@ -73,18 +74,38 @@ pub struct Token {
 }
 
 /// A parsed (tokenized) format string.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Format {
     tokens: Vec<Token>,
-    /// The tokens lowered for [`Format::format`].
-    out: Vec<Out>,
-    /// The tokens lowered for [`Format::parse_exact`], one step per token.
-    inp: Vec<In>,
-    /// The output as a template, when its length never changes.
-    template: Option<Template>,
-    /// The most bytes [`Format::format`] can write, so that it allocates its output once at
-    /// the right size (exactly for formats whose fields have a fixed width).
-    max_len: usize,
+    /// The tokens lowered for [`Format::format`], built on first use (a format read by
+    /// FormatDateTime is only ever parsed with or formatted with, not both).
+    output: OnceLock<Output>,
+    /// The tokens lowered for [`Format::parse_exact`], one step per token, built on first
+    /// use.
+    input: OnceLock<Vec<In>>,
+}
+
+/// Formats are equal when their tokens are (the lowered forms follow from them).
+impl PartialEq for Format {
+    fn eq(&self, other: &Format) -> bool {
+        self.tokens == other.tokens
+    }
+}
+
+impl Eq for Format {}
+
+/// A format lowered for [`Format::format`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Output {
+    /// Every field has a fixed length.
+    Template(Template),
+    /// The general case.
+    Steps {
+        /// The steps.
+        steps: Vec<Out>,
+        /// The most bytes they can write, so that the output is allocated once.
+        max_len: usize,
+    },
 }
 
 /// One step of [`Format::format`]. The tokens are lowered once, when the format is parsed,
@@ -191,9 +212,9 @@ enum SlotKind {
 
 impl Template {
     /// The template of lowered steps, if every step has a fixed length.
-    fn of(steps: &[Out]) -> Option<Template> {
-        let mut text = Vec::new();
-        let mut slots = Vec::new();
+    fn of(steps: &[Out], len: usize) -> Option<Template> {
+        let mut text = Vec::with_capacity(len);
+        let mut slots = Vec::with_capacity(steps.len());
         for step in steps {
             let (what, len) = match step {
                 Out::Char(c) => {
@@ -313,6 +334,8 @@ enum In {
         /// 1 or 2.
         width: u8,
     },
+    /// `yyy` to `yyyyyyyyy`: exactly that many digits.
+    Year(u8),
     /// An ASCII literal other than the space (which AllowInnerWhite makes optional).
     Byte(u8),
     /// `z`, `zz`, `zzz`.
@@ -348,6 +371,8 @@ fn lower_in(spec: &Spec) -> In {
         Spec::Minute(n) => num(NumIn::Minute, n),
         Spec::Second(n) => num(NumIn::Second, n),
         Spec::Year(n @ (1 | 2)) => num(NumIn::Year2, n),
+        // Up to nine digits always fit an i32.
+        Spec::Year(n @ 3..=9) => In::Year(*n),
         Spec::TimeSep => In::Byte(b':'),
         Spec::DateSep => In::Byte(b'/'),
         Spec::Literal(c) if c.is_ascii() && *c != ' ' => In::Byte(*c as u8),
@@ -375,9 +400,19 @@ fn field_values(c: &Civil) -> [u32; 8] {
 }
 
 /// Lowers tokens for formatting (see [`Out`]).
-fn lower(tokens: &[Token], out: &mut Vec<Out>) {
+fn lower(tokens: &[Token], max_len: usize) -> Vec<Out> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut text = String::with_capacity(max_len);
+    lower_into(tokens, &mut out, &mut text);
+    flush_text(&mut out, &mut text);
+    out
+}
+
+/// Appends the steps of `tokens` to `out`; literal text collects in `text` until a field
+/// comes.
+fn lower_into(tokens: &[Token], out: &mut Vec<Out>, text: &mut String) {
     for t in tokens {
-        let op = match &t.spec {
+        let step = match &t.spec {
             Spec::Day(n @ (1 | 2)) => Out::Num {
                 field: Field::Day,
                 width: *n,
@@ -387,7 +422,6 @@ fn lower(tokens: &[Token], out: &mut Vec<Out>) {
                 digits: *digits,
                 trim: *trim,
             },
-            Spec::Era => Out::Text("A.D.".into()),
             Spec::Hour12(w) => Out::Num {
                 field: Field::Hour12,
                 width: *w,
@@ -418,52 +452,74 @@ fn lower(tokens: &[Token], out: &mut Vec<Out>) {
                 field: Field::Year,
                 width: *n,
             },
-            Spec::Offset(1) => Out::Text("+0".into()),
-            Spec::Offset(2) => Out::Text("+00".into()),
-            Spec::Offset(_) => Out::Text("+00:00".into()),
-            Spec::OffsetK | Spec::UtcZ => Out::Char('Z'),
-            Spec::TimeSep => Out::Char(':'),
-            Spec::DateSep => Out::Char('/'),
-            Spec::Dot => Out::Char('.'),
-            Spec::Literal(c) => Out::Char(*c),
-            Spec::Quoted(q) => Out::Text(q.as_str().into()),
+            Spec::Era => {
+                text.push_str("A.D.");
+                continue;
+            }
+            Spec::Offset(1) => {
+                text.push_str("+0");
+                continue;
+            }
+            Spec::Offset(2) => {
+                text.push_str("+00");
+                continue;
+            }
+            Spec::Offset(_) => {
+                text.push_str("+00:00");
+                continue;
+            }
+            Spec::OffsetK | Spec::UtcZ => {
+                text.push('Z');
+                continue;
+            }
+            Spec::TimeSep => {
+                text.push(':');
+                continue;
+            }
+            Spec::DateSep => {
+                text.push('/');
+                continue;
+            }
+            Spec::Dot => {
+                text.push('.');
+                continue;
+            }
+            Spec::Literal(c) => {
+                text.push(*c);
+                continue;
+            }
+            Spec::Quoted(q) => {
+                text.push_str(q);
+                continue;
+            }
             Spec::Gmt { rest } => {
-                push_text(out, "G");
-                lower(rest, out);
+                text.push('G');
+                lower_into(rest, out, text);
                 continue;
             }
         };
-        match op {
-            Out::Char(c) => push_text(out, c.encode_utf8(&mut [0; 4])),
-            Out::Text(t) => push_text(out, &t),
+        flush_text(out, text);
+        out.push(match step {
             // Every field but the year is below 100; the year is below 10 000.
             Out::Num {
                 field: Field::Year,
                 width: 4,
-            } => out.push(Out::Year4),
-            Out::Num { field, width: 2 } if field != Field::Year => out.push(Out::Two(field)),
-            op => out.push(op),
-        }
+            } => Out::Year4,
+            Out::Num { field, width: 2 } if field != Field::Year => Out::Two(field),
+            step => step,
+        });
     }
 }
 
-/// Appends literal text to the lowered steps, merged with literal text just before it.
-fn push_text(out: &mut Vec<Out>, text: &str) {
+/// Turns the literal text collected so far into a step.
+fn flush_text(out: &mut Vec<Out>, text: &mut String) {
     let mut chars = text.chars();
-    let merged: String = match out.last() {
-        Some(Out::Char(c)) => std::iter::once(*c).chain(text.chars()).collect(),
-        Some(Out::Text(t)) => format!("{t}{text}"),
-        _ => {
-            match (chars.next(), chars.next()) {
-                (None, _) => {}
-                (Some(c), None) => out.push(Out::Char(c)),
-                (Some(_), Some(_)) => out.push(Out::Text(text.into())),
-            }
-            return;
-        }
-    };
-    out.pop();
-    out.push(Out::Text(merged.into()));
+    match (chars.next(), chars.next()) {
+        (None, _) => {}
+        (Some(c), None) => out.push(Out::Char(c)),
+        (Some(_), Some(_)) => out.push(Out::Text(text.as_str().into())),
+    }
+    text.clear();
 }
 
 /// A malformed format string: what is wrong and the column of the bad token.
@@ -541,18 +597,38 @@ impl Format {
     }
 
     fn new(tokens: Vec<Token>) -> Format {
-        let max_len = max_len(&tokens);
-        let mut out = Vec::new();
-        lower(&tokens, &mut out);
-        let inp = tokens.iter().map(|t| lower_in(&t.spec)).collect();
-        let template = Template::of(&out);
         Format {
             tokens,
-            out,
-            inp,
-            template,
-            max_len,
+            output: OnceLock::new(),
+            input: OnceLock::new(),
         }
+    }
+
+    /// Lowers the format for formatting now rather than on first use (for a format kept
+    /// in call-site data).
+    pub fn prepare_output(&self) {
+        self.output();
+    }
+
+    /// Lowers the format for parsing now rather than on first use.
+    pub fn prepare_input(&self) {
+        self.input();
+    }
+
+    fn output(&self) -> &Output {
+        self.output.get_or_init(|| {
+            let max_len = max_len(&self.tokens);
+            let steps = lower(&self.tokens, max_len);
+            match Template::of(&steps, max_len) {
+                Some(t) => Output::Template(t),
+                None => Output::Steps { steps, max_len },
+            }
+        })
+    }
+
+    fn input(&self) -> &[In] {
+        self.input
+            .get_or_init(|| self.tokens.iter().map(|t| lower_in(&t.spec)).collect())
     }
 
     /// The tokens, in order.
@@ -579,16 +655,18 @@ impl Format {
     pub fn format(&self, d: DateTime) -> String {
         let c = d.civil();
         let fields = field_values(&c);
-        match &self.template {
-            Some(t) => t.format(&c, &fields),
-            None => self.format_steps(&c, &fields),
+        match self.output() {
+            Output::Template(t) => t.format(&c, &fields),
+            Output::Steps { steps, max_len } => format_steps(steps, *max_len, &c, &fields),
         }
     }
+}
 
-    /// Formats by running the lowered steps (any format; [`Template`] is the fast path).
-    fn format_steps(&self, c: &Civil, fields: &[u32; 8]) -> String {
-        let mut out = String::with_capacity(self.max_len);
-        for op in &self.out {
+/// Formats by running lowered steps (any format; [`Template`] is the fast path).
+fn format_steps(steps: &[Out], max_len: usize, c: &Civil, fields: &[u32; 8]) -> String {
+    let mut out = String::with_capacity(max_len);
+    {
+        for op in steps {
             match op {
                 Out::Char(ch) => out.push(*ch),
                 Out::Text(t) => out.push_str(t),
@@ -629,9 +707,11 @@ impl Format {
                 Out::AmPm { long: true } => out.push_str(if c.hour < 12 { "AM" } else { "PM" }),
             }
         }
-        out
     }
+    out
+}
 
+impl Format {
     /// Parses text like `DateTime.ParseExact(text, format, InvariantCulture, styles)`, then
     /// converts a parsed offset to UTC. `today` supplies the date when the format has no
     /// date part (unless NoCurrentDateDefault); it is called at most once.
@@ -648,7 +728,7 @@ impl Format {
             r: Parsed::default(),
             error: None,
         };
-        if p.run(&self.tokens, &self.inp).is_err() {
+        if p.run(&self.tokens, self.input()).is_err() {
             return Err(p
                 .error
                 .unwrap_or_else(|| no_match("the text does not match")));
@@ -685,7 +765,7 @@ fn max_len(tokens: &[Token]) -> usize {
 
 /// Splits `f` into tokens; `base` is the column of `f[0]` in the whole format.
 fn tokenize(f: &[char], base: usize) -> Result<Vec<Token>, FormatError> {
-    let mut tokens = Vec::new();
+    let mut tokens = Vec::with_capacity(f.len());
     let mut i = 0;
     while let Some(&c) = f.get(i) {
         let column = base + i;
@@ -1082,6 +1162,15 @@ impl Parser<'_> {
                     k += 1;
                     continue;
                 }
+                In::Year(n) => {
+                    let (v, got) = self.digits_u32(usize::from(n));
+                    if got < usize::from(n) {
+                        return Err(self.expected(&format!("a {n}-digit year")));
+                    }
+                    self.set(|r| &mut r.year, v as i32, "year")?;
+                    k += 1;
+                    continue;
+                }
                 In::Byte(b) => {
                     if !self.eat(b) {
                         return Err(self.expected(&format!("`{}`", char::from(b))));
@@ -1293,11 +1382,16 @@ impl Parser<'_> {
 
     #[inline]
     fn skip_white(&mut self) {
-        while let Some(c) = self.rest().chars().next() {
-            if !c.is_whitespace() {
-                break;
+        loop {
+            match self.byte() {
+                // `char::is_whitespace` on ASCII.
+                Some(b' ' | b'\t'..=b'\r') => self.i += 1,
+                None | Some(0..=0x7F) => return,
+                Some(_) => match self.rest().chars().next() {
+                    Some(c) if c.is_whitespace() => self.i += c.len_utf8(),
+                    _ => return,
+                },
             }
-            self.i += c.len_utf8();
         }
     }
 
@@ -1379,11 +1473,12 @@ impl Parser<'_> {
         (v, n)
     }
 
-    /// Up to `max` (at most 7) ASCII digits: the value and how many were read.
+    /// Up to `max` (at most 9) ASCII digits: the value and how many were read.
+    #[inline]
     fn digits_u32(&mut self, max: usize) -> (u32, usize) {
         let mut v = 0u32;
         let mut n = 0;
-        while n < max.min(7) {
+        while n < max.min(9) {
             match self.byte() {
                 Some(b @ b'0'..=b'9') => {
                     v = v * 10 + u32::from(b - b'0');
@@ -2006,7 +2101,7 @@ mod tests {
             ("MMMM", false),
             ("%H", false),
         ] {
-            let parsed = Format::parse(f).map(|f| f.template.is_some());
+            let parsed = Format::parse(f).map(|f| matches!(f.output(), Output::Template(_)));
             assert_eq!(parsed, Ok(templated), "{f}");
         }
     }
@@ -2018,8 +2113,9 @@ mod tests {
             let parsed = Format::parse(&f).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
             let c = d.civil();
             let fields = field_values(&c);
-            let steps = parsed.format_steps(&c, &fields);
-            proptest::prop_assert!(parsed.template.is_some(), "{}", f);
+            let max_len = max_len(parsed.tokens());
+            let steps = format_steps(&lower(parsed.tokens(), max_len), max_len, &c, &fields);
+            proptest::prop_assert!(matches!(parsed.output(), Output::Template(_)), "{}", f);
             proptest::prop_assert_eq!(parsed.format(d), steps, "{}", f);
         }
 

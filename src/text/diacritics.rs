@@ -34,6 +34,10 @@ pub fn normalize(s: &str) -> Cow<'_, str> {
 /// marks, any other script) goes through [`lookup`].
 pub fn normalize_into(s: &str, out: &mut String) -> bool {
     out.clear();
+    // ASCII is never replaced; `is_ascii` checks a word at a time.
+    if s.is_ascii() {
+        return false;
+    }
     let bytes = s.as_bytes();
     let Some(mut p) = bytes.iter().position(|b| !b.is_ascii()) else {
         return false;
