@@ -7,9 +7,10 @@
 //! directions. Values are always UTC: `K` writes `Z` and `z` writes a zero offset.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use super::styles::Styles;
-use super::{DateTime, TICKS_PER_MINUTE, days_in_month};
+use super::{Civil, DateTime, TICKS_PER_MINUTE, days_in_month};
 
 /// One element of a format string.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,9 +74,452 @@ pub struct Token {
 }
 
 /// A parsed (tokenized) format string.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Format {
     tokens: Vec<Token>,
+    /// The tokens lowered for [`Format::format`], built on first use (a format read by
+    /// FormatDateTime is only ever parsed with or formatted with, not both).
+    output: OnceLock<Output>,
+    /// The tokens lowered for [`Format::parse_exact`], one step per token, built on first
+    /// use.
+    input: OnceLock<Vec<In>>,
+}
+
+/// Formats are equal when their tokens are (the lowered forms follow from them).
+impl PartialEq for Format {
+    fn eq(&self, other: &Format) -> bool {
+        self.tokens == other.tokens
+    }
+}
+
+impl Eq for Format {}
+
+/// A format lowered for [`Format::format`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Output {
+    /// Every field has a fixed length.
+    Template(Template),
+    /// The general case.
+    Steps {
+        /// The steps.
+        steps: Vec<Out>,
+        /// The most bytes they can write, so that the output is allocated once.
+        max_len: usize,
+    },
+}
+
+/// One step of [`Format::format`]. The tokens are lowered once, when the format is parsed,
+/// so that formatting runs a short list of cheap steps: runs of literal text are merged into
+/// one copy, `GMT`'s inner tokens are flattened, and each number names the one field it
+/// reads (a loop over the tokens themselves had the compiler precompute the digits of every
+/// field before the loop, used or not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Out {
+    /// One character written as is.
+    Char(char),
+    /// Text written as is.
+    Text(Box<str>),
+    /// A field below 100 written as exactly two digits (`MM`, `dd`, `HH`, `yy`, …).
+    Two(Field),
+    /// The year as exactly four digits (`yyyy`; years are 1–9999).
+    Year4,
+    /// A field zero-padded to `width` digits.
+    Num {
+        /// Which.
+        field: Field,
+        /// The minimum number of digits.
+        width: u8,
+    },
+    /// `f…` (`trim: false`) or `F…` (`trim: true`).
+    Fraction {
+        /// Number of digits, 1–7.
+        digits: u8,
+        /// Trailing zeros (and a `.` before an empty field) dropped.
+        trim: bool,
+    },
+    /// `ddd` (`abbr`) or `dddd`.
+    DayName {
+        /// The three-letter form.
+        abbr: bool,
+    },
+    /// `MMM` (`abbr`) or `MMMM`.
+    MonthName {
+        /// The three-letter form.
+        abbr: bool,
+    },
+    /// `t` (`A`/`P`, `long: false`) or `tt` (`AM`/`PM`).
+    AmPm {
+        /// The two-letter form.
+        long: bool,
+    },
+}
+
+/// The numeric field an [`Out::Num`] writes; the index into [`Format::format`]'s table of
+/// field values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Year,
+    /// The year modulo 100 (`y`, `yy`).
+    Year2,
+    Month,
+    Day,
+    Hour24,
+    /// 1–12.
+    Hour12,
+    Minute,
+    Second,
+}
+
+/// A format whose output always has the same length (numbers with a fixed digit count, the
+/// fraction's `f`s, literal text, three-letter names, AM/PM): [`Format::format`] copies the
+/// text, placeholders included, in one allocation of the exact size and overwrites each
+/// field in place, where the steps would push character by character.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Template {
+    /// The output with ASCII placeholders where the fields go.
+    text: Box<[u8]>,
+    /// The fields, each with its byte range in `text`.
+    slots: Box<[Slot]>,
+}
+
+/// A field of a [`Template`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    /// Where it starts in the text.
+    at: usize,
+    /// How many bytes it takes.
+    len: usize,
+    /// What goes there.
+    what: SlotKind,
+}
+
+/// What a [`Slot`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SlotKind {
+    /// A field below 100 as two digits.
+    Two(Field),
+    /// A numeric field, zero-padded to the slot's length (never longer).
+    Digits(Field),
+    /// The first `len` digits of the fraction.
+    Fraction,
+    /// `ddd`.
+    DayAbbr,
+    /// `MMM`.
+    MonthAbbr,
+    /// `t` (one byte) or `tt` (two).
+    AmPm,
+}
+
+impl Template {
+    /// The template of lowered steps, if every step has a fixed length.
+    fn of(steps: &[Out], len: usize) -> Option<Template> {
+        let mut text = Vec::with_capacity(len);
+        let mut slots = Vec::with_capacity(steps.len());
+        for step in steps {
+            let (what, len) = match step {
+                Out::Char(c) => {
+                    text.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    continue;
+                }
+                Out::Text(t) => {
+                    text.extend_from_slice(t.as_bytes());
+                    continue;
+                }
+                Out::Two(field) => (SlotKind::Two(*field), 2),
+                Out::Year4 => (SlotKind::Digits(Field::Year), 4),
+                // Years have at most four digits.
+                Out::Num {
+                    field: Field::Year,
+                    width,
+                } if *width >= 4 => (SlotKind::Digits(Field::Year), usize::from(*width)),
+                Out::Fraction {
+                    digits,
+                    trim: false,
+                } => (SlotKind::Fraction, usize::from(*digits)),
+                Out::DayName { abbr: true } => (SlotKind::DayAbbr, 3),
+                Out::MonthName { abbr: true } => (SlotKind::MonthAbbr, 3),
+                Out::AmPm { long } => (SlotKind::AmPm, if *long { 2 } else { 1 }),
+                Out::Num { .. }
+                | Out::Fraction { .. }
+                | Out::DayName { .. }
+                | Out::MonthName { .. } => return None,
+            };
+            slots.push(Slot {
+                at: text.len(),
+                len,
+                what,
+            });
+            text.resize(text.len() + len, b'0');
+        }
+        Some(Template {
+            text: text.into(),
+            slots: slots.into(),
+        })
+    }
+}
+
+impl Template {
+    /// Fills the template for an instant; `fields` is indexed by [`Field`].
+    fn format(&self, c: &Civil, fields: &[u32; 8]) -> String {
+        let mut buf = self.text.to_vec();
+        for slot in self.slots.iter() {
+            let Some(dst) = buf.get_mut(slot.at..slot.at + slot.len) else {
+                continue;
+            };
+            let name = match slot.what {
+                SlotKind::Two(field) => {
+                    if let [a, b] = dst {
+                        [*a, *b] = pair(fields[field as usize]);
+                    }
+                    continue;
+                }
+                SlotKind::Digits(field) => {
+                    write_digits(dst, fields[field as usize]);
+                    continue;
+                }
+                SlotKind::Fraction => {
+                    write_digits(dst, fraction_digits(c.fraction, slot.len));
+                    continue;
+                }
+                SlotKind::DayAbbr => abbr(DAYS[usize::from(c.weekday % 7)]),
+                SlotKind::MonthAbbr => abbr(MONTHS[usize::from(c.month.saturating_sub(1) % 12)]),
+                SlotKind::AmPm => {
+                    if c.hour < 12 {
+                        "AM"
+                    } else {
+                        "PM"
+                    }
+                }
+            };
+            for (d, s) in dst.iter_mut().zip(name.bytes()) {
+                *d = s;
+            }
+        }
+        // Only ASCII placeholders were overwritten, with ASCII: always valid UTF-8.
+        String::from_utf8(buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+/// Writes `v` as decimal digits filling `dst`, zero-padded (higher digits dropped).
+fn write_digits(dst: &mut [u8], mut v: u32) {
+    for d in dst.iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+/// The first `n` (1–7) digits of a fraction of a second in ticks.
+fn fraction_digits(ticks: u32, n: usize) -> u32 {
+    // Constant divisors: a multiply and a shift each.
+    match n {
+        1 => ticks / 1_000_000,
+        2 => ticks / 100_000,
+        3 => ticks / 10_000,
+        4 => ticks / 1_000,
+        5 => ticks / 100,
+        6 => ticks / 10,
+        _ => ticks,
+    }
+}
+
+/// One token as [`Format::parse_exact`] reads it: the common elements in a compact form the
+/// token loop handles inline, everything else left to [`Parser::element`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum In {
+    /// A one-letter (1–2 digits) or doubled (2 digits) numeric specifier.
+    Num {
+        /// Which field it sets.
+        field: NumIn,
+        /// 1 or 2.
+        width: u8,
+    },
+    /// `yyy` to `yyyyyyyyy`: exactly that many digits.
+    Year(u8),
+    /// An ASCII literal other than the space (which AllowInnerWhite makes optional).
+    Byte(u8),
+    /// `z`, `zz`, `zzz`.
+    Offset(u8),
+    /// Anything else (and `.`, which the loop handles itself).
+    Other,
+}
+
+/// The field an [`In::Num`] sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NumIn {
+    Day,
+    Month,
+    Hour12,
+    Hour24,
+    Minute,
+    Second,
+    /// `y`, `yy`: a two-digit year.
+    Year2,
+}
+
+/// Lowers one token for parsing (see [`In`]).
+fn lower_in(spec: &Spec) -> In {
+    let num = |field, width: &u8| In::Num {
+        field,
+        width: *width,
+    };
+    match spec {
+        Spec::Day(n @ (1 | 2)) => num(NumIn::Day, n),
+        Spec::Month(n @ (1 | 2)) => num(NumIn::Month, n),
+        Spec::Hour12(n) => num(NumIn::Hour12, n),
+        Spec::Hour24(n) => num(NumIn::Hour24, n),
+        Spec::Minute(n) => num(NumIn::Minute, n),
+        Spec::Second(n) => num(NumIn::Second, n),
+        Spec::Year(n @ (1 | 2)) => num(NumIn::Year2, n),
+        // Up to nine digits always fit an i32.
+        Spec::Year(n @ 3..=9) => In::Year(*n),
+        Spec::TimeSep => In::Byte(b':'),
+        Spec::DateSep => In::Byte(b'/'),
+        Spec::Literal(c) if c.is_ascii() && *c != ' ' => In::Byte(*c as u8),
+        Spec::Offset(n) => In::Offset(*n),
+        _ => In::Other,
+    }
+}
+
+/// The values of the numeric fields, indexed by [`Field`].
+fn field_values(c: &Civil) -> [u32; 8] {
+    // Years are 1..=9999, never negative.
+    [
+        c.year.unsigned_abs(),
+        c.year.unsigned_abs() % 100,
+        c.month.into(),
+        c.day.into(),
+        c.hour.into(),
+        match c.hour % 12 {
+            0 => 12,
+            h => h.into(),
+        },
+        c.minute.into(),
+        c.second.into(),
+    ]
+}
+
+/// Lowers tokens for formatting (see [`Out`]).
+fn lower(tokens: &[Token], max_len: usize) -> Vec<Out> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut text = String::with_capacity(max_len);
+    lower_into(tokens, &mut out, &mut text);
+    flush_text(&mut out, &mut text);
+    out
+}
+
+/// Appends the steps of `tokens` to `out`; literal text collects in `text` until a field
+/// comes.
+fn lower_into(tokens: &[Token], out: &mut Vec<Out>, text: &mut String) {
+    for t in tokens {
+        let step = match &t.spec {
+            Spec::Day(n @ (1 | 2)) => Out::Num {
+                field: Field::Day,
+                width: *n,
+            },
+            Spec::Day(n) => Out::DayName { abbr: *n == 3 },
+            Spec::Fraction { digits, trim } => Out::Fraction {
+                digits: *digits,
+                trim: *trim,
+            },
+            Spec::Hour12(w) => Out::Num {
+                field: Field::Hour12,
+                width: *w,
+            },
+            Spec::Hour24(w) => Out::Num {
+                field: Field::Hour24,
+                width: *w,
+            },
+            Spec::Minute(w) => Out::Num {
+                field: Field::Minute,
+                width: *w,
+            },
+            Spec::Second(w) => Out::Num {
+                field: Field::Second,
+                width: *w,
+            },
+            Spec::Month(n @ (1 | 2)) => Out::Num {
+                field: Field::Month,
+                width: *n,
+            },
+            Spec::Month(n) => Out::MonthName { abbr: *n == 3 },
+            Spec::AmPm(n) => Out::AmPm { long: *n != 1 },
+            Spec::Year(n @ (1 | 2)) => Out::Num {
+                field: Field::Year2,
+                width: *n,
+            },
+            Spec::Year(n) => Out::Num {
+                field: Field::Year,
+                width: *n,
+            },
+            Spec::Era => {
+                text.push_str("A.D.");
+                continue;
+            }
+            Spec::Offset(1) => {
+                text.push_str("+0");
+                continue;
+            }
+            Spec::Offset(2) => {
+                text.push_str("+00");
+                continue;
+            }
+            Spec::Offset(_) => {
+                text.push_str("+00:00");
+                continue;
+            }
+            Spec::OffsetK | Spec::UtcZ => {
+                text.push('Z');
+                continue;
+            }
+            Spec::TimeSep => {
+                text.push(':');
+                continue;
+            }
+            Spec::DateSep => {
+                text.push('/');
+                continue;
+            }
+            Spec::Dot => {
+                text.push('.');
+                continue;
+            }
+            Spec::Literal(c) => {
+                text.push(*c);
+                continue;
+            }
+            Spec::Quoted(q) => {
+                text.push_str(q);
+                continue;
+            }
+            Spec::Gmt { rest } => {
+                text.push('G');
+                lower_into(rest, out, text);
+                continue;
+            }
+        };
+        flush_text(out, text);
+        out.push(match step {
+            // Every field but the year is below 100; the year is below 10 000.
+            Out::Num {
+                field: Field::Year,
+                width: 4,
+            } => Out::Year4,
+            Out::Num { field, width: 2 } if field != Field::Year => Out::Two(field),
+            step => step,
+        });
+    }
+}
+
+/// Turns the literal text collected so far into a step.
+fn flush_text(out: &mut Vec<Out>, text: &mut String) {
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => {}
+        (Some(c), None) => out.push(Out::Char(c)),
+        (Some(_), Some(_)) => out.push(Out::Text(text.as_str().into())),
+    }
+    text.clear();
 }
 
 /// A malformed format string: what is wrong and the column of the bad token.
@@ -141,17 +585,50 @@ impl Format {
                     for t in &mut tokens {
                         t.column = 0;
                     }
-                    Ok(Format { tokens })
+                    Ok(Format::new(tokens))
                 }
                 None => Err(FormatError {
                     column: 0,
                     message: format!("`{c}` is not a standard date format"),
                 }),
             },
-            _ => Ok(Format {
-                tokens: tokenize(&chars, 0)?,
-            }),
+            _ => Ok(Format::new(tokenize(&chars, 0)?)),
         }
+    }
+
+    fn new(tokens: Vec<Token>) -> Format {
+        Format {
+            tokens,
+            output: OnceLock::new(),
+            input: OnceLock::new(),
+        }
+    }
+
+    /// Lowers the format for formatting now rather than on first use (for a format kept
+    /// in call-site data).
+    pub fn prepare_output(&self) {
+        self.output();
+    }
+
+    /// Lowers the format for parsing now rather than on first use.
+    pub fn prepare_input(&self) {
+        self.input();
+    }
+
+    fn output(&self) -> &Output {
+        self.output.get_or_init(|| {
+            let max_len = max_len(&self.tokens);
+            let steps = lower(&self.tokens, max_len);
+            match Template::of(&steps, max_len) {
+                Some(t) => Output::Template(t),
+                None => Output::Steps { steps, max_len },
+            }
+        })
+    }
+
+    fn input(&self) -> &[In] {
+        self.input
+            .get_or_init(|| self.tokens.iter().map(|t| lower_in(&t.spec)).collect())
     }
 
     /// The tokens, in order.
@@ -176,12 +653,65 @@ impl Format {
 
     /// Formats an instant (`DateTime.ToString(format, InvariantCulture)` on a UTC value).
     pub fn format(&self, d: DateTime) -> String {
-        // Most specifiers write at most a few characters; size the output once.
-        let mut out = String::with_capacity(self.tokens.len() * 4 + 16);
-        format_tokens(&self.tokens, d, &mut out);
-        out
+        let c = d.civil();
+        let fields = field_values(&c);
+        match self.output() {
+            Output::Template(t) => t.format(&c, &fields),
+            Output::Steps { steps, max_len } => format_steps(steps, *max_len, &c, &fields),
+        }
     }
+}
 
+/// Formats by running lowered steps (any format; [`Template`] is the fast path).
+fn format_steps(steps: &[Out], max_len: usize, c: &Civil, fields: &[u32; 8]) -> String {
+    let mut out = String::with_capacity(max_len);
+    {
+        for op in steps {
+            match op {
+                Out::Char(ch) => out.push(*ch),
+                Out::Text(t) => out.push_str(t),
+                Out::Two(field) => push2(&mut out, fields[*field as usize] % 100),
+                Out::Year4 => {
+                    let y = fields[Field::Year as usize] % 10_000;
+                    push2(&mut out, y / 100);
+                    push2(&mut out, y % 100);
+                }
+                Out::Num { field, width } => {
+                    push_num(&mut out, fields[*field as usize], usize::from(*width));
+                }
+                Out::Fraction { digits, trim } => {
+                    let n = usize::from(*digits);
+                    let value = fraction_digits(c.fraction, n);
+                    // Written straight into the output (no temporary string), then trimmed.
+                    let start = out.len();
+                    push_num(&mut out, value, n);
+                    if *trim {
+                        while out.len() > start && out.ends_with('0') {
+                            out.pop();
+                        }
+                        if out.len() == start && out.ends_with('.') {
+                            // .NET removes a '.' written just before an empty F field.
+                            out.pop();
+                        }
+                    }
+                }
+                Out::DayName { abbr: short } => {
+                    let name = DAYS[usize::from(c.weekday % 7)];
+                    out.push_str(if *short { abbr(name) } else { name });
+                }
+                Out::MonthName { abbr: short } => {
+                    let name = MONTHS[usize::from(c.month.saturating_sub(1) % 12)];
+                    out.push_str(if *short { abbr(name) } else { name });
+                }
+                Out::AmPm { long: false } => out.push(if c.hour < 12 { 'A' } else { 'P' }),
+                Out::AmPm { long: true } => out.push_str(if c.hour < 12 { "AM" } else { "PM" }),
+            }
+        }
+    }
+    out
+}
+
+impl Format {
     /// Parses text like `DateTime.ParseExact(text, format, InvariantCulture, styles)`, then
     /// converts a parsed offset to UTC. `today` supplies the date when the format has no
     /// date part (unless NoCurrentDateDefault); it is called at most once.
@@ -191,38 +721,51 @@ impl Format {
         styles: Styles,
         today: impl FnOnce() -> DateTime,
     ) -> Result<DateTime, ParseError> {
-        // The parser indexes characters; the buffer is reused across calls on this thread.
-        thread_local! {
-            static CHARS: std::cell::Cell<Vec<char>> = const { std::cell::Cell::new(Vec::new()) };
-        }
-        let mut input = CHARS.with(std::cell::Cell::take);
-        input.clear();
-        input.extend(text.chars());
-        let result = self.parse_chars(&input, styles, today);
-        CHARS.with(|c| c.set(input));
-        result
-    }
-
-    fn parse_chars(
-        &self,
-        input: &[char],
-        styles: Styles,
-        today: impl FnOnce() -> DateTime,
-    ) -> Result<DateTime, ParseError> {
         let mut p = Parser {
-            s: input,
+            s: text,
             i: 0,
             styles,
             r: Parsed::default(),
+            error: None,
         };
-        p.run(&self.tokens)?;
+        if p.run(&self.tokens, self.input()).is_err() {
+            return Err(p
+                .error
+                .unwrap_or_else(|| no_match("the text does not match")));
+        }
         p.r.finish(styles, today)
     }
 }
 
+/// The most bytes the tokens can format to (a field's widest value: four-digit years,
+/// `September`, `Wednesday`, `+00:00`).
+fn max_len(tokens: &[Token]) -> usize {
+    tokens
+        .iter()
+        .map(|t| match &t.spec {
+            Spec::Day(1 | 2) | Spec::Month(1 | 2) => 2,
+            Spec::Day(3) | Spec::Month(3) => 3,
+            Spec::Day(_) | Spec::Month(_) => 9,
+            Spec::Fraction { digits, .. } => usize::from(*digits),
+            Spec::Era => 4,
+            Spec::Hour12(_) | Spec::Hour24(_) | Spec::Minute(_) | Spec::Second(_) => 2,
+            Spec::AmPm(n) => usize::from(*n).min(2),
+            Spec::Year(n @ (1 | 2)) => usize::from(*n).max(2),
+            Spec::Year(n) => usize::from(*n).max(4),
+            Spec::Offset(1) => 2,
+            Spec::Offset(2) => 3,
+            Spec::Offset(_) => 6,
+            Spec::OffsetK | Spec::UtcZ | Spec::TimeSep | Spec::DateSep | Spec::Dot => 1,
+            Spec::Gmt { rest } => 1 + max_len(rest),
+            Spec::Literal(c) => c.len_utf8(),
+            Spec::Quoted(q) => q.len(),
+        })
+        .sum()
+}
+
 /// Splits `f` into tokens; `base` is the column of `f[0]` in the whole format.
 fn tokenize(f: &[char], base: usize) -> Result<Vec<Token>, FormatError> {
-    let mut tokens = Vec::new();
+    let mut tokens = Vec::with_capacity(f.len());
     let mut i = 0;
     while let Some(&c) = f.get(i) {
         let column = base + i;
@@ -371,91 +914,65 @@ fn abbr(name: &str) -> &str {
     name.get(..3).unwrap_or(name)
 }
 
-/// Writes `n` zero-padded to `width` digits (a sign first when negative), like
-/// `{n:0width$}`, without going through `core::fmt` (it dominated FormatDateTime's time).
-fn push_num(out: &mut String, n: i64, width: usize) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    let mut v = n.unsigned_abs();
-    loop {
-        if let Some(d) = digits.get_mut(len) {
-            *d = b'0' + (v % 10) as u8;
+/// `00` to `99`.
+static PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// The two ASCII digits of `n % 100`.
+#[inline(always)]
+fn pair(n: u32) -> [u8; 2] {
+    PAIRS[(n % 100) as usize]
+}
+
+/// The ASCII digit of `n % 10`.
+fn digit(n: u32) -> char {
+    char::from(b'0' + (n % 10) as u8)
+}
+
+/// Writes `n` (below 100) as two digits: the common fixed-width field (`MM`, `dd`, `HH`, …).
+#[inline(always)]
+fn push2(out: &mut String, n: u32) {
+    out.push(digit(n / 10));
+    out.push(digit(n));
+}
+
+/// Writes `n` zero-padded to `width` digits, like `{n:0width$}`, digit by digit without
+/// going through `core::fmt` (it dominated FormatDateTime's time).
+#[inline(always)]
+fn push_num(out: &mut String, n: u32, width: usize) {
+    match (n, width) {
+        (0..=9, 0 | 1) => out.push(digit(n)),
+        (0..=99, 0..=2) if n >= 10 || width == 2 => push2(out, n),
+        (0..=9999, 0..=4) if n >= 1000 || width == 4 => {
+            push2(out, n / 100);
+            push2(out, n % 100);
         }
-        len += 1;
-        v /= 10;
-        if v == 0 || len == digits.len() {
-            break;
-        }
-    }
-    if n < 0 {
-        out.push('-');
-    }
-    // The sign counts towards the width in `{:0width$}`.
-    let pad = width.saturating_sub(len + usize::from(n < 0));
-    for _ in 0..pad {
-        out.push('0');
-    }
-    for d in digits.iter().take(len).rev() {
-        out.push(char::from(*d));
+        _ => push_num_slow(out, n, width),
     }
 }
 
-fn format_tokens(tokens: &[Token], d: DateTime, out: &mut String) {
-    let c = d.civil();
-    for t in tokens {
-        match &t.spec {
-            Spec::Day(1) => push_num(out, c.day.into(), 1),
-            Spec::Day(2) => push_num(out, c.day.into(), 2),
-            Spec::Day(3) => out.push_str(abbr(DAYS[usize::from(c.weekday % 7)])),
-            Spec::Day(_) => out.push_str(DAYS[usize::from(c.weekday % 7)]),
-            Spec::Fraction { digits, trim } => {
-                let n = u32::from(*digits).min(7);
-                let value = c.fraction / 10u32.pow(7 - n);
-                // Written straight into the output (no temporary string), then trimmed.
-                let start = out.len();
-                push_num(out, i64::from(value), n as usize);
-                if *trim {
-                    while out.len() > start && out.ends_with('0') {
-                        out.pop();
-                    }
-                    if out.len() == start && out.ends_with('.') {
-                        // .NET removes a '.' written just before an empty F field.
-                        out.pop();
-                    }
-                }
-            }
-            Spec::Era => out.push_str("A.D."),
-            Spec::Hour12(w) => {
-                let h = if c.hour % 12 == 0 { 12 } else { c.hour % 12 };
-                push_num(out, h.into(), usize::from(*w));
-            }
-            Spec::Hour24(w) => push_num(out, c.hour.into(), usize::from(*w)),
-            Spec::Minute(w) => push_num(out, c.minute.into(), usize::from(*w)),
-            Spec::Second(w) => push_num(out, c.second.into(), usize::from(*w)),
-            Spec::Month(1) => push_num(out, c.month.into(), 1),
-            Spec::Month(2) => push_num(out, c.month.into(), 2),
-            Spec::Month(3) => {
-                out.push_str(abbr(MONTHS[usize::from(c.month.saturating_sub(1) % 12)]))
-            }
-            Spec::Month(_) => out.push_str(MONTHS[usize::from(c.month.saturating_sub(1) % 12)]),
-            Spec::AmPm(1) => out.push(if c.hour < 12 { 'A' } else { 'P' }),
-            Spec::AmPm(_) => out.push_str(if c.hour < 12 { "AM" } else { "PM" }),
-            Spec::Year(n @ (1 | 2)) => push_num(out, i64::from(c.year % 100), usize::from(*n)),
-            Spec::Year(n) => push_num(out, i64::from(c.year), usize::from(*n)),
-            Spec::Offset(1) => out.push_str("+0"),
-            Spec::Offset(2) => out.push_str("+00"),
-            Spec::Offset(_) => out.push_str("+00:00"),
-            Spec::OffsetK | Spec::UtcZ => out.push('Z'),
-            Spec::TimeSep => out.push(':'),
-            Spec::DateSep => out.push('/'),
-            Spec::Gmt { rest } => {
-                out.push('G');
-                format_tokens(rest, d, out);
-            }
-            Spec::Dot => out.push('.'),
-            Spec::Literal(ch) => out.push(*ch),
-            Spec::Quoted(s) => out.push_str(s),
-        }
+/// [`push_num`] for the rare widths and values: three-digit or padded fields, fractions.
+fn push_num_slow(out: &mut String, n: u32, width: usize) {
+    let mut len = 1;
+    let mut v = n / 10;
+    while v > 0 {
+        len += 1;
+        v /= 10;
+    }
+    for _ in len..width {
+        out.push('0');
+    }
+    let mut pow = 10u32.pow(len as u32 - 1);
+    while pow > 0 {
+        out.push(digit(n / pow));
+        pow /= 10;
     }
 }
 
@@ -474,19 +991,6 @@ struct Parsed {
     fraction: Option<u32>,
     weekday: Option<u8>,
     offset_minutes: Option<i32>,
-}
-
-/// Sets a field, failing when it was already given with another value (.NET `CheckNewValue`).
-fn set<T: PartialEq + Copy>(slot: &mut Option<T>, v: T, what: &str) -> Result<(), ParseError> {
-    match slot {
-        Some(old) if *old != v => Err(ParseError::NoMatch(format!(
-            "the {what} is given twice with different values"
-        ))),
-        _ => {
-            *slot = Some(v);
-            Ok(())
-        }
-    }
 }
 
 fn no_match(msg: impl Into<String>) -> ParseError {
@@ -574,7 +1078,7 @@ impl Parsed {
         )
         .ok_or_else(|| no_match("a time field is out of range"))?;
         if let Some(w) = self.weekday {
-            if local.civil().weekday != w {
+            if local.weekday() != w {
                 return Err(no_match(format!(
                     "the day name does not match {year:04}-{month:02}-{day:02}"
                 )));
@@ -585,18 +1089,37 @@ impl Parsed {
     }
 }
 
+/// The ParseExact state. `i` is a byte index into `s`, always on a character boundary: the
+/// parser works on the UTF-8 text directly (every specifier matches ASCII) and counts
+/// characters only to say where an error is.
 struct Parser<'s> {
-    s: &'s [char],
+    s: &'s str,
     i: usize,
     styles: Styles,
     r: Parsed,
+    /// Why parsing stopped, once it has.
+    error: Option<ParseError>,
+}
+
+/// Parsing stopped; the reason is in [`Parser::error`]. Keeping the message out of the
+/// return values lets every step return in a register.
+struct Stop;
+
+/// The result of one parsing step.
+type Step<T = ()> = Result<T, Stop>;
+
+/// The names `ddd`/`MMM` (`abbr`) or `dddd`/`MMMM` match.
+fn names(all: &'static [&'static str], abbreviated: bool) -> impl Iterator<Item = &'static str> {
+    all.iter()
+        .map(move |n| if abbreviated { abbr(n) } else { n })
 }
 
 impl Parser<'_> {
-    fn run(&mut self, tokens: &[Token]) -> Result<(), ParseError> {
+    fn run(&mut self, tokens: &[Token], ops: &[In]) -> Step {
         let is_white = |t: Option<&Token>| matches!(t, Some(Token { spec: Spec::Literal(c), .. }) if c.is_whitespace());
         let leading = self.styles.has(Styles::ALLOW_LEADING_WHITE);
         let trailing = self.styles.has(Styles::ALLOW_TRAILING_WHITE);
+        let inner = self.styles.has(Styles::ALLOW_INNER_WHITE);
         // .NET trims the format too: AllowTrailingWhite drops white space at its end (and
         // before a closing quote), AllowLeadingWhite at its start (and after an opening quote).
         let (mut start, mut end) = (0, tokens.len());
@@ -614,14 +1137,60 @@ impl Parser<'_> {
         let mut k = start;
         while k < end {
             let Some(t) = tokens.get(k) else { break };
-            if self.styles.has(Styles::ALLOW_INNER_WHITE) {
+            if inner {
                 self.skip_white();
+            }
+            match ops.get(k).copied().unwrap_or(In::Other) {
+                In::Num { field, width } => {
+                    if field == NumIn::Year2 {
+                        self.r.two_digit_year = true;
+                    }
+                    let v = self.num(width)?;
+                    match field {
+                        NumIn::Day => self.set(|r| &mut r.day, v, "day")?,
+                        NumIn::Month => self.set(|r| &mut r.month, v, "month")?,
+                        NumIn::Hour12 => {
+                            self.r.hour12 = true;
+                            self.set(|r| &mut r.hour, v, "hour")?;
+                        }
+                        NumIn::Hour24 => self.set(|r| &mut r.hour, v, "hour")?,
+                        NumIn::Minute => self.set(|r| &mut r.minute, v, "minute")?,
+                        NumIn::Second => self.set(|r| &mut r.second, v, "second")?,
+                        // At most two digits: always an i32.
+                        NumIn::Year2 => self.set(|r| &mut r.year, v as i32, "year")?,
+                    }
+                    k += 1;
+                    continue;
+                }
+                In::Year(n) => {
+                    let (v, got) = self.digits_u32(usize::from(n));
+                    if got < usize::from(n) {
+                        return Err(self.expected(&format!("a {n}-digit year")));
+                    }
+                    self.set(|r| &mut r.year, v as i32, "year")?;
+                    k += 1;
+                    continue;
+                }
+                In::Byte(b) => {
+                    if !self.eat(b) {
+                        return Err(self.expected(&format!("`{}`", char::from(b))));
+                    }
+                    k += 1;
+                    continue;
+                }
+                In::Offset(n) => {
+                    let off = self.offset(n)?;
+                    self.set(|r| &mut r.offset_minutes, off, "offset")?;
+                    k += 1;
+                    continue;
+                }
+                In::Other => {}
             }
             match &t.spec {
                 Spec::Dot => {
                     // .NET makes the dot optional only when at least two `F`s follow it (its
                     // look-ahead skips one character before testing for `F`).
-                    if !self.eat('.') {
+                    if !self.eat(b'.') {
                         match tokens.get(k + 1) {
                             Some(Token {
                                 spec: Spec::Fraction { trim: true, digits },
@@ -652,16 +1221,16 @@ impl Parser<'_> {
             let rest: String = self
                 .s
                 .get(self.i..)
-                .unwrap_or(&[])
-                .iter()
+                .unwrap_or("")
+                .chars()
                 .take(20)
                 .collect();
-            return Err(no_match(format!("unexpected `{rest}` after the date")));
+            return Err(self.fail(format!("unexpected `{rest}` after the date")));
         }
         Ok(())
     }
 
-    fn quoted(&mut self, text: &str) -> Result<(), ParseError> {
+    fn quoted(&mut self, text: &str) -> Step {
         for c in text.chars() {
             if c == ' ' && self.styles.has(Styles::ALLOW_INNER_WHITE) {
                 self.skip_white();
@@ -672,46 +1241,26 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn element(&mut self, spec: &Spec) -> Result<(), ParseError> {
+    fn element(&mut self, spec: &Spec) -> Step {
         match spec {
             Spec::Day(n @ (1 | 2)) => {
                 let v = self.num(*n)?;
-                set(&mut self.r.day, v, "day")
+                self.set(|r| &mut r.day, v, "day")
             }
             Spec::Day(n) => {
-                let names: Vec<&str> = if *n == 3 {
-                    DAYS.iter().map(|d| abbr(d)).collect()
-                } else {
-                    DAYS.to_vec()
-                };
                 let w = self
-                    .name(&names)
+                    .name(names(&DAYS, *n == 3))
                     .ok_or_else(|| self.expected("a day name"))?;
-                set(&mut self.r.weekday, w as u8, "day of the week")
+                self.set(|r| &mut r.weekday, w as u8, "day of the week")
             }
             Spec::Fraction { digits, trim } => {
                 let max = usize::from(*digits);
-                let mut v = 0u32;
-                let mut n = 0;
-                while n < max {
-                    match self
-                        .s
-                        .get(self.i)
-                        .and_then(|c| c.to_digit(10).filter(|_| c.is_ascii_digit()))
-                    {
-                        Some(d) => {
-                            v = v * 10 + d;
-                            self.i += 1;
-                            n += 1;
-                        }
-                        None => break,
-                    }
-                }
+                let (v, n) = self.digits_u32(max);
                 if n < max && !trim {
                     return Err(self.expected(&format!("{max} fraction digits")));
                 }
                 let ticks = v * 10u32.pow((7 - n.min(7)) as u32);
-                set(&mut self.r.fraction, ticks, "fraction")
+                self.set(|r| &mut r.fraction, ticks, "fraction")
             }
             Spec::Era => {
                 if self.eat_word("A.D.") || self.eat_word("AD") {
@@ -723,41 +1272,36 @@ impl Parser<'_> {
             Spec::Hour12(n) => {
                 let v = self.num(*n)?;
                 self.r.hour12 = true;
-                set(&mut self.r.hour, v, "hour")
+                self.set(|r| &mut r.hour, v, "hour")
             }
             Spec::Hour24(n) => {
                 let v = self.num(*n)?;
-                set(&mut self.r.hour, v, "hour")
+                self.set(|r| &mut r.hour, v, "hour")
             }
             Spec::Minute(n) => {
                 let v = self.num(*n)?;
-                set(&mut self.r.minute, v, "minute")
+                self.set(|r| &mut r.minute, v, "minute")
             }
             Spec::Second(n) => {
                 let v = self.num(*n)?;
-                set(&mut self.r.second, v, "second")
+                self.set(|r| &mut r.second, v, "second")
             }
             Spec::Month(n @ (1 | 2)) => {
                 let v = self.num(*n)?;
-                set(&mut self.r.month, v, "month")
+                self.set(|r| &mut r.month, v, "month")
             }
             Spec::Month(n) => {
-                let names: Vec<&str> = if *n == 3 {
-                    MONTHS.iter().map(|m| abbr(m)).collect()
-                } else {
-                    MONTHS.to_vec()
-                };
                 let m = self
-                    .name(&names)
+                    .name(names(&MONTHS, *n == 3))
                     .ok_or_else(|| self.expected("a month name"))?;
-                set(&mut self.r.month, m as u32 + 1, "month")
+                self.set(|r| &mut r.month, m as u32 + 1, "month")
             }
             Spec::AmPm(n) => {
                 let pm = if *n == 1 {
                     // .NET compares the first letter of the designator case-sensitively.
-                    let pm = match self.s.get(self.i) {
-                        Some('A') => false,
-                        Some('P') => true,
+                    let pm = match self.byte() {
+                        Some(b'A') => false,
+                        Some(b'P') => true,
                         _ => return Err(self.expected("`A` or `P`")),
                     };
                     self.i += 1;
@@ -769,7 +1313,7 @@ impl Parser<'_> {
                 } else {
                     return Err(self.expected("`AM` or `PM`"));
                 };
-                set(&mut self.r.pm, pm, "AM/PM designator")
+                self.set(|r| &mut r.pm, pm, "AM/PM designator")
             }
             Spec::Year(n) => {
                 let v = if *n <= 2 {
@@ -779,19 +1323,20 @@ impl Parser<'_> {
                     self.digits(usize::from(*n), usize::from(*n))
                         .ok_or_else(|| self.expected(&format!("a {n}-digit year")))?
                 };
-                let v = i32::try_from(v).map_err(|_| no_match("the year is too large"))?;
-                set(&mut self.r.year, v, "year")
+                let v =
+                    i32::try_from(v).map_err(|_| self.fail("the year is too large".to_owned()))?;
+                self.set(|r| &mut r.year, v, "year")
             }
             Spec::Offset(n) => {
                 let off = self.offset(*n)?;
-                set(&mut self.r.offset_minutes, off, "offset")
+                self.set(|r| &mut r.offset_minutes, off, "offset")
             }
             Spec::OffsetK => {
-                if self.eat('Z') {
-                    set(&mut self.r.offset_minutes, 0, "offset")
-                } else if matches!(self.s.get(self.i), Some('+' | '-')) {
+                if self.eat(b'Z') {
+                    self.set(|r| &mut r.offset_minutes, 0, "offset")
+                } else if matches!(self.byte(), Some(b'+' | b'-')) {
                     let off = self.offset(3)?;
-                    set(&mut self.r.offset_minutes, off, "offset")
+                    self.set(|r| &mut r.offset_minutes, off, "offset")
                 } else {
                     Ok(())
                 }
@@ -799,15 +1344,16 @@ impl Parser<'_> {
             Spec::TimeSep => self.lit(':'),
             Spec::DateSep => self.lit('/'),
             Spec::UtcZ => {
-                if self.eat('Z') || self.eat_word("GMT") {
-                    set(&mut self.r.offset_minutes, 0, "offset")
+                if self.eat(b'Z') || self.eat_word("GMT") {
+                    self.set(|r| &mut r.offset_minutes, 0, "offset")
                 } else {
                     Err(self.expected("`Z`"))
                 }
             }
             Spec::Gmt { .. } => {
-                if self.eat_exact("GMT") {
-                    set(&mut self.r.offset_minutes, 0, "offset")
+                if self.rest().starts_with("GMT") {
+                    self.i += 3;
+                    self.set(|r| &mut r.offset_minutes, 0, "offset")
                 } else {
                     Err(self.expected("`GMT`"))
                 }
@@ -824,14 +1370,35 @@ impl Parser<'_> {
         }
     }
 
+    /// The text not yet consumed.
+    fn rest(&self) -> &str {
+        self.s.get(self.i..).unwrap_or("")
+    }
+
+    /// The byte at the cursor.
+    fn byte(&self) -> Option<u8> {
+        self.s.as_bytes().get(self.i).copied()
+    }
+
+    #[inline]
     fn skip_white(&mut self) {
-        while self.s.get(self.i).is_some_and(|c| c.is_whitespace()) {
-            self.i += 1;
+        loop {
+            match self.byte() {
+                // `char::is_whitespace` on ASCII.
+                Some(b' ' | b'\t'..=b'\r') => self.i += 1,
+                None | Some(0..=0x7F) => return,
+                Some(_) => match self.rest().chars().next() {
+                    Some(c) if c.is_whitespace() => self.i += c.len_utf8(),
+                    _ => return,
+                },
+            }
         }
     }
 
-    fn eat(&mut self, c: char) -> bool {
-        if self.s.get(self.i) == Some(&c) {
+    /// Consumes the ASCII byte `b` if it is next.
+    #[inline]
+    fn eat(&mut self, b: u8) -> bool {
+        if self.byte() == Some(b) {
             self.i += 1;
             true
         } else {
@@ -839,55 +1406,48 @@ impl Parser<'_> {
         }
     }
 
-    fn lit(&mut self, c: char) -> Result<(), ParseError> {
-        if self.eat(c) {
+    #[inline]
+    fn lit(&mut self, c: char) -> Step {
+        let matched = if c.is_ascii() {
+            self.eat(c as u8)
+        } else if self.rest().starts_with(c) {
+            self.i += c.len_utf8();
+            true
+        } else {
+            false
+        };
+        if matched {
             Ok(())
         } else {
             Err(self.expected(&format!("`{c}`")))
         }
     }
 
-    /// Matches `word` ignoring ASCII case.
+    /// True when the text continues with the ASCII `word`, ignoring ASCII case (a byte of
+    /// a non-ASCII character never equals an ASCII letter, so this is the comparison by
+    /// characters).
+    fn at_word(&self, word: &str) -> bool {
+        self.rest()
+            .as_bytes()
+            .get(..word.len())
+            .is_some_and(|got| got.eq_ignore_ascii_case(word.as_bytes()))
+    }
+
+    /// Matches the ASCII `word` ignoring ASCII case.
     fn eat_word(&mut self, word: &str) -> bool {
-        let n = word.chars().count();
-        match self.s.get(self.i..self.i + n) {
-            Some(got)
-                if got
-                    .iter()
-                    .zip(word.chars())
-                    .all(|(a, b)| a.eq_ignore_ascii_case(&b)) =>
-            {
-                self.i += n;
-                true
-            }
-            _ => false,
+        let matched = self.at_word(word);
+        if matched {
+            self.i += word.len();
         }
+        matched
     }
 
-    /// Matches `word` exactly.
-    fn eat_exact(&mut self, word: &str) -> bool {
-        let n = word.chars().count();
-        match self.s.get(self.i..self.i + n) {
-            Some(got) if got.iter().copied().eq(word.chars()) => {
-                self.i += n;
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// The longest of `names` that matches here, ignoring case; its index.
-    fn name(&mut self, names: &[&str]) -> Option<usize> {
+    /// The longest of `names` (ASCII) that matches here, ignoring case; its index.
+    fn name(&mut self, names: impl Iterator<Item = &'static str>) -> Option<usize> {
         let mut best: Option<(usize, usize)> = None;
-        for (k, n) in names.iter().enumerate() {
-            let len = n.chars().count();
-            let matches = self.s.get(self.i..self.i + len).is_some_and(|got| {
-                got.iter()
-                    .zip(n.chars())
-                    .all(|(a, b)| a.eq_ignore_ascii_case(&b))
-            });
-            if matches && best.is_none_or(|(_, l)| len > l) {
-                best = Some((k, len));
+        for (k, n) in names.enumerate() {
+            if self.at_word(n) && best.is_none_or(|(_, l)| n.len() > l) {
+                best = Some((k, n.len()));
             }
         }
         let (k, len) = best?;
@@ -895,44 +1455,85 @@ impl Parser<'_> {
         Some(k)
     }
 
-    /// Between `min` and `max` ASCII digits.
-    fn digits(&mut self, min: usize, max: usize) -> Option<u64> {
+    /// Up to `max` ASCII digits (saturating): the value and how many were read.
+    #[inline]
+    fn digits_u64(&mut self, max: usize) -> (u64, usize) {
         let mut v = 0u64;
         let mut n = 0;
         while n < max {
-            match self.s.get(self.i) {
-                Some(c) if c.is_ascii_digit() => {
-                    v = v
-                        .saturating_mul(10)
-                        .saturating_add(u64::from(*c as u32 - '0' as u32));
+            match self.byte() {
+                Some(b @ b'0'..=b'9') => {
+                    v = v.saturating_mul(10).saturating_add(u64::from(b - b'0'));
                     self.i += 1;
                     n += 1;
                 }
                 _ => break,
             }
         }
+        (v, n)
+    }
+
+    /// Up to `max` (at most 9) ASCII digits: the value and how many were read.
+    #[inline]
+    fn digits_u32(&mut self, max: usize) -> (u32, usize) {
+        let mut v = 0u32;
+        let mut n = 0;
+        while n < max.min(9) {
+            match self.byte() {
+                Some(b @ b'0'..=b'9') => {
+                    v = v * 10 + u32::from(b - b'0');
+                    self.i += 1;
+                    n += 1;
+                }
+                _ => break,
+            }
+        }
+        (v, n)
+    }
+
+    /// Between `min` and `max` ASCII digits.
+    fn digits(&mut self, min: usize, max: usize) -> Option<u64> {
+        let (v, n) = self.digits_u64(max);
         (n >= min).then_some(v)
     }
 
     /// A one-letter specifier takes 1–2 digits, a doubled one exactly 2.
-    fn num(&mut self, width: u8) -> Result<u32, ParseError> {
-        let (min, max) = if width == 1 { (1, 2) } else { (2, 2) };
-        match self.digits(min, max) {
-            Some(v) => Ok(v as u32),
-            None => Err(self.expected(if width == 1 {
-                "1 or 2 digits"
-            } else {
-                "2 digits"
-            })),
+    #[inline]
+    fn num(&mut self, width: u8) -> Step<u32> {
+        let b = self.s.as_bytes();
+        let digit = |k: usize| {
+            b.get(k)
+                .filter(|d| d.is_ascii_digit())
+                .map(|d| u32::from(d - b'0'))
+        };
+        match (digit(self.i), digit(self.i + 1)) {
+            (Some(tens), Some(ones)) => {
+                self.i += 2;
+                Ok(tens * 10 + ones)
+            }
+            (Some(one), None) if width == 1 => {
+                self.i += 1;
+                Ok(one)
+            }
+            (first, _) => {
+                // The error points after the digit read, as .NET's does.
+                self.i += usize::from(first.is_some());
+                Err(self.expected(if width == 1 {
+                    "1 or 2 digits"
+                } else {
+                    "2 digits"
+                }))
+            }
         }
     }
 
     /// `z` (sign, 1–2 digit hours), `zz` (sign, 2-digit hours), `zzz` (sign, 1–2 digit
     /// hours, optional `:`, 2-digit minutes). Hours 0–14, minutes 0–59.
-    fn offset(&mut self, n: u8) -> Result<i32, ParseError> {
-        let sign = match self.s.get(self.i) {
-            Some('+') => 1,
-            Some('-') => -1,
+    #[inline]
+    fn offset(&mut self, n: u8) -> Step<i32> {
+        let sign = match self.byte() {
+            Some(b'+') => 1,
+            Some(b'-') => -1,
             _ => return Err(self.expected("an offset sign `+` or `-`")),
         };
         self.i += 1;
@@ -943,27 +1544,54 @@ impl Parser<'_> {
         }
         .ok_or_else(|| self.expected("offset hours"))?;
         let minutes = if n >= 3 {
-            self.eat(':');
+            self.eat(b':');
             self.digits(2, 2)
                 .ok_or_else(|| self.expected("2-digit offset minutes"))?
         } else {
             0
         };
         if hours > 14 || minutes > 59 {
-            return Err(no_match(format!(
-                "the offset {hours}:{minutes:02} is out of range"
-            )));
+            return Err(self.fail(format!("the offset {hours}:{minutes:02} is out of range")));
         }
         Ok(sign * (hours * 60 + minutes) as i32)
     }
 
+    /// Stops parsing with `message`.
     #[cold]
-    fn expected(&self, what: &str) -> ParseError {
-        let col = self.i;
-        if col >= self.s.len() {
-            no_match(format!("expected {what} at the end of the text"))
+    fn fail(&mut self, message: String) -> Stop {
+        self.error = Some(ParseError::NoMatch(message));
+        Stop
+    }
+
+    /// Stops parsing: `what` is missing here (the position counts characters, not bytes).
+    #[cold]
+    fn expected(&mut self, what: &str) -> Stop {
+        let message = if self.i >= self.s.len() {
+            format!("expected {what} at the end of the text")
         } else {
-            no_match(format!("expected {what} at position {col}"))
+            let col = self.s.get(..self.i).map_or(self.i, |p| p.chars().count());
+            format!("expected {what} at position {col}")
+        };
+        self.fail(message)
+    }
+
+    /// Sets a field, failing when it was already given with another value (.NET
+    /// `CheckNewValue`).
+    #[inline]
+    fn set<T: PartialEq + Copy>(
+        &mut self,
+        slot: fn(&mut Parsed) -> &mut Option<T>,
+        v: T,
+        what: &str,
+    ) -> Step {
+        match slot(&mut self.r) {
+            Some(old) if *old != v => {
+                Err(self.fail(format!("the {what} is given twice with different values")))
+            }
+            free => {
+                *free = Some(v);
+                Ok(())
+            }
         }
     }
 }
@@ -973,7 +1601,7 @@ mod push_num_tests {
     #[test]
     fn push_num_matches_core_fmt() {
         for n in [
-            0i64,
+            0u32,
             1,
             7,
             9,
@@ -981,16 +1609,16 @@ mod push_num_tests {
             42,
             99,
             100,
+            999,
+            1000,
             2021,
             9999,
             12345,
-            -1,
-            -42,
-            -2021,
-            i64::MAX,
-            i64::MIN,
+            1_000_000,
+            9_999_999,
+            u32::MAX,
         ] {
-            for width in 0..8 {
+            for width in 0..12 {
                 let mut out = String::new();
                 super::push_num(&mut out, n, width);
                 assert_eq!(out, format!("{n:0width$}"), "{n} {width}");
@@ -1455,7 +2083,42 @@ mod tests {
         (0..=DateTime::MAX.ticks()).prop_map(|t| DateTime::from_ticks(t).unwrap_or(DateTime::MIN))
     }
 
+    /// Which formats get a template: fixed-length outputs only.
+    #[test]
+    fn templates_only_for_fixed_lengths() {
+        for (f, templated) in [
+            ("yyyyMMddHHmmss.fZ", true),
+            ("yyyy-MM-ddTHH:mm:ss.fffffffK", true),
+            ("ddd, dd MMM yyyy HH':'mm':'ss 'GMT'", true),
+            ("hh:mm tt zzz", true),
+            ("yy yyyyy g", true),
+            ("GMT", false),
+            ("d", true),
+            ("%d", false),
+            ("yyy", false),
+            ("ss.FFF", false),
+            ("dddd", false),
+            ("MMMM", false),
+            ("%H", false),
+        ] {
+            let parsed = Format::parse(f).map(|f| matches!(f.output(), Output::Template(_)));
+            assert_eq!(parsed, Ok(templated), "{f}");
+        }
+    }
+
     proptest::proptest! {
+        /// The template and the steps write the same text.
+        #[test]
+        fn template_matches_steps(d in arb_date(), f in "((yyyy|yy|yyyyy|MM|MMM|dd|ddd|HH|hh|mm|ss|f{1,7}|tt|t|zzz|zz|z|K|Z|g)([-:/. T]|'é'|\\\\x|\"q\")){1,10}") {
+            let parsed = Format::parse(&f).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let c = d.civil();
+            let fields = field_values(&c);
+            let max_len = max_len(parsed.tokens());
+            let steps = format_steps(&lower(parsed.tokens(), max_len), max_len, &c, &fields);
+            proptest::prop_assert!(matches!(parsed.output(), Output::Template(_)), "{}", f);
+            proptest::prop_assert_eq!(parsed.format(d), steps, "{}", f);
+        }
+
         /// Formats that carry every field round-trip exactly.
         #[test]
         fn round_trip_full(d in arb_date(), k in 0usize..8) {

@@ -115,21 +115,28 @@ impl DateTime {
 
     /// The civil fields of the instant.
     pub fn civil(self) -> Civil {
-        let days = self.ticks / TICKS_PER_DAY;
-        let rem = self.ticks % TICKS_PER_DAY;
-        // In range by the type's invariant; the fallback is never taken.
-        let date = civil_from_days(days).unwrap_or(jiff::civil::date(9999, 12, 31));
-        let secs = rem / TICKS_PER_SECOND;
+        // Ticks are in 0..=MAX by the type's invariant, so unsigned arithmetic is exact (and
+        // division by a constant is a multiply and a shift).
+        let ticks = self.ticks.max(0) as u64;
+        let days = ticks / TICKS_PER_DAY as u64;
+        let rem = ticks % TICKS_PER_DAY as u64;
+        let (year, month, day) = ymd_from_days(days as i64);
+        let secs = (rem / TICKS_PER_SECOND as u64) as u32;
         Civil {
-            year: i32::from(date.year()),
-            month: date.month().unsigned_abs(),
-            day: date.day().unsigned_abs(),
+            year,
+            month,
+            day,
             hour: (secs / 3600) as u8,
             minute: (secs / 60 % 60) as u8,
             second: (secs % 60) as u8,
-            fraction: (rem % TICKS_PER_SECOND) as u32,
-            weekday: date.weekday().to_sunday_zero_offset().unsigned_abs(),
+            fraction: (rem % TICKS_PER_SECOND as u64) as u32,
+            weekday: ((days + 1) % 7) as u8,
         }
+    }
+
+    /// Day of the week, Sunday = 0 … Saturday = 6 (.NET `DayOfWeek`).
+    pub fn weekday(self) -> u8 {
+        weekday_of_days(self.ticks / TICKS_PER_DAY)
     }
 
     /// Ticks since midnight.
@@ -141,33 +148,80 @@ impl DateTime {
 /// The first day of the DateTime range, day number 0.
 const EPOCH: jiff::civil::Date = jiff::civil::date(1, 1, 1);
 
+// The calendar arithmetic below is Howard Hinnant's `days_from_civil` / `civil_from_days`
+// (proleptic Gregorian, years counted from March so that the leap day ends the year), shifted
+// so that day 0 is 0001-01-01. It is a handful of integer operations, where going through
+// jiff's `Date::until` / `checked_add` with a `Span` cost several hundred instructions per
+// call and dominated FormatDateTime; jiff stays the oracle in the tests.
+
+/// Days from 0000-03-01 to 0001-01-01.
+const MARCH_EPOCH_OFFSET: i64 = 306;
+/// Days in 400 Gregorian years.
+const DAYS_PER_ERA: i64 = 146_097;
+/// The last day number of the range, 9999-12-31.
+const MAX_DAY: i64 = 3_652_058;
+
 /// Days since 0001-01-01 of a valid Gregorian date in 0001..=9999.
 pub fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i64> {
-    if !(1..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    if !(1..=9999).contains(&year) || day == 0 || day > days_in_month(year, month) {
         return None;
     }
-    let date = jiff::civil::Date::new(year as i16, month as i8, day as i8).ok()?;
-    let span = EPOCH.until(date).ok()?;
-    Some(i64::from(span.get_days()))
+    // Years start in March; January and February belong to the previous year.
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * DAYS_PER_ERA + doe - MARCH_EPOCH_OFFSET)
+}
+
+/// Year, month and day of day number `days` (0 = 0001-01-01), clamped into the range.
+pub(crate) fn ymd_from_days(days: i64) -> (i32, u8, u8) {
+    // Everything is non-negative and below 2^32 here; unsigned 32-bit division by a constant
+    // is a multiply and a shift.
+    let z = days.clamp(0, MAX_DAY) as u32 + MARCH_EPOCH_OFFSET as u32;
+    let era = z / DAYS_PER_ERA as u32;
+    let doe = z - era * DAYS_PER_ERA as u32;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = era * 400 + yoe + u32::from(month <= 2);
+    (year as i32, month as u8, day as u8)
+}
+
+/// Weekday (Sunday = 0) of day number `days`; 0001-01-01 was a Monday.
+fn weekday_of_days(days: i64) -> u8 {
+    ((days + 1).rem_euclid(7)) as u8
 }
 
 /// The civil date `days` days after 0001-01-01, if within 0001..=9999.
 pub fn civil_from_days(days: i64) -> Option<jiff::civil::Date> {
-    if !(0..=3_652_058).contains(&days) {
+    if !(0..=MAX_DAY).contains(&days) {
         return None;
     }
     let span = jiff::Span::new().try_days(days).ok()?;
     EPOCH.checked_add(span).ok()
 }
 
+/// True for a Gregorian leap year.
+fn is_leap(year: i32) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
 /// Days in `month` of `year` (Gregorian); 0 for an invalid month or year.
 pub fn days_in_month(year: i32, month: u32) -> u32 {
-    if !(1..=9999).contains(&year) || !(1..=12).contains(&month) {
+    if !(1..=9999).contains(&year) {
         return 0;
     }
-    match jiff::civil::Date::new(year as i16, month as i8, 1) {
-        Ok(d) => d.days_in_month().unsigned_abs().into(),
-        Err(_) => 0,
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(year) => 29,
+        2 => 28,
+        _ => 0,
     }
 }
 
@@ -275,6 +329,52 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("nope"), None);
         assert_eq!(parse_rfc3339("0001-01-01T00:00:00+01:00"), None);
+    }
+
+    /// Every day of the range agrees with jiff's calendar: date, weekday and days in month.
+    #[test]
+    fn calendar_matches_jiff_on_every_day() {
+        let mut date = EPOCH;
+        for days in 0..=MAX_DAY {
+            let (y, m, d) = ymd_from_days(days);
+            assert_eq!(
+                (y, m, d),
+                (
+                    i32::from(date.year()),
+                    date.month().unsigned_abs(),
+                    date.day().unsigned_abs()
+                ),
+                "day {days}"
+            );
+            assert_eq!(
+                weekday_of_days(days),
+                date.weekday().to_sunday_zero_offset().unsigned_abs()
+            );
+            assert_eq!(days_from_civil(y, m.into(), d.into()), Some(days));
+            if d == 1 {
+                assert_eq!(
+                    days_in_month(y, m.into()),
+                    u32::from(date.days_in_month().unsigned_abs())
+                );
+            }
+            date = date.tomorrow().unwrap_or(date);
+        }
+        assert_eq!(
+            civil_from_days(MAX_DAY),
+            Some(jiff::civil::date(9999, 12, 31))
+        );
+        assert_eq!(civil_from_days(MAX_DAY + 1), None);
+        for (y, m, d) in [
+            (2021, 13, 1),
+            (2021, 0, 1),
+            (2021, 4, 31),
+            (2021, 1, 0),
+            (2021, 1, 32),
+        ] {
+            assert_eq!(days_from_civil(y, m, d), None, "{y}-{m}-{d}");
+        }
+        assert_eq!(days_in_month(0, 1), 0);
+        assert_eq!(days_in_month(2021, 13), 0);
     }
 
     proptest::proptest! {

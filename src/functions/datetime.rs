@@ -214,9 +214,12 @@ pub fn prepare_format_date_time(ca: &ConstArgs<'_>) -> Result<Option<SiteData>, 
     for (i, what) in [(layout.input, "input"), (layout.output, "output")] {
         let Some(v) = ca.constant(i) else { continue };
         let f = format_from_value(v, what).map_err(|e| PrepareError::at(i, e.code, e.message))?;
+        // Lowered now, at check time, rather than by the first evaluation.
         if i == layout.input {
+            f.prepare_input();
             site.input = Some(f);
         } else {
+            f.prepare_output();
             site.output = Some(f);
         }
     }

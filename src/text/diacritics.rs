@@ -4,6 +4,10 @@
 //! leaves everything else alone. Input is scanned as clusters (a base character and the
 //! combining marks after it); a cluster whose NFC form is a table key is replaced, any other
 //! cluster is copied byte for byte, so text outside the table is never normalised.
+//!
+//! ASCII is skipped without looking at it character by character, and a lone character of
+//! U+0080–U+024F (accented Latin names) is one read of a table built at compile time from
+//! the same data; only clusters with combining marks and other scripts pay for NFC.
 
 use std::borrow::Cow;
 
@@ -23,49 +27,158 @@ pub fn normalize(s: &str) -> Cow<'_, str> {
 /// Writes `s` with the table's diacritics removed into `out` (cleared first) and returns
 /// true, or returns false and leaves `out` empty when nothing is replaced. With a reused
 /// `out`, normalising allocates nothing.
+///
+/// The scan is by bytes: ASCII runs are skipped, and a character of U+0080–U+024F (Latin-1
+/// and Latin Extended-A/B, where accented names live) that no combining mark follows is
+/// looked up in [`LATIN`] by its code point. Everything else (a cluster with combining
+/// marks, any other script) goes through [`lookup`].
 pub fn normalize_into(s: &str, out: &mut String) -> bool {
     out.clear();
+    // ASCII is never replaced; `is_ascii` checks a word at a time.
     if s.is_ascii() {
         return false;
     }
+    let bytes = s.as_bytes();
+    let Some(mut p) = bytes.iter().position(|b| !b.is_ascii()) else {
+        return false;
+    };
     let mut replaced = false;
     let mut copied = 0usize;
-    let bytes = s.as_bytes();
-    let mut iter = s.char_indices().peekable();
-    while let Some((start, first)) = iter.next() {
-        // An ASCII character followed by ASCII (or the end) is a cluster of its own: skip it
-        // without looking for combining marks.
-        if first.is_ascii() && bytes.get(start + 1).is_none_or(u8::is_ascii) {
-            continue;
-        }
-        let mut end = start + first.len_utf8();
-        while let Some(&(i, c)) = iter.peek() {
-            if !is_combining_mark(c) {
-                break;
+    // `p` is always at a non-ASCII character that starts a cluster, or at a combining mark
+    // after an ASCII character (or at the start), which joins that character's cluster.
+    loop {
+        let (c, next) = char_at(s, p);
+        if u32::from(c) < LATIN_END && !mark_at(s, next) {
+            // U+0080–U+024F (never a mark) standing alone: one table read.
+            if let Some(r) = latin(c) {
+                replace(s, out, &mut copied, &mut replaced, p, next, r);
             }
-            end = i + c.len_utf8();
-            iter.next();
-        }
-        if first.is_ascii() && end == start + 1 {
-            continue;
-        }
-        let Some(cluster) = s.get(start..end) else {
-            continue;
-        };
-        if let Some(replacement) = lookup(cluster) {
-            if !replaced {
-                out.reserve(s.len());
-                replaced = true;
+            p = next;
+        } else {
+            // The general path: the cluster (with an ASCII base before a leading mark) by
+            // its NFC form.
+            let start = if is_mark(c) && p > 0 { p - 1 } else { p };
+            let end = cluster_end(s, next);
+            if let Some(r) = s.get(start..end).and_then(lookup) {
+                replace(s, out, &mut copied, &mut replaced, start, end, r);
             }
-            out.push_str(s.get(copied..start).unwrap_or(""));
-            out.push_str(replacement);
-            copied = end;
+            p = end;
+        }
+        // ASCII between clusters never changes.
+        match bytes
+            .get(p..)
+            .and_then(|t| t.iter().position(|b| !b.is_ascii()))
+        {
+            Some(skip) => p += skip,
+            None => break,
         }
     }
     if replaced {
         out.push_str(s.get(copied..).unwrap_or(""));
     }
     replaced
+}
+
+/// The character at byte `p` (a character boundary) and the byte after it; U+0080–U+07FF
+/// (two bytes) is decoded inline.
+#[inline]
+fn char_at(s: &str, p: usize) -> (char, usize) {
+    let b = s.as_bytes();
+    if let (Some(&lead @ 0xC2..=0xDF), Some(&cont)) = (b.get(p), b.get(p + 1)) {
+        let cp = (u32::from(lead & 0x1F) << 6) | u32::from(cont & 0x3F);
+        if let Some(c) = char::from_u32(cp) {
+            return (c, p + 2);
+        }
+    }
+    match s.get(p..).and_then(|t| t.chars().next()) {
+        Some(c) => (c, p + c.len_utf8()),
+        None => ('\0', s.len().max(p + 1)),
+    }
+}
+
+/// Copies the text before the cluster `start..end` and then its replacement.
+#[inline(always)]
+fn replace(
+    s: &str,
+    out: &mut String,
+    copied: &mut usize,
+    replaced: &mut bool,
+    start: usize,
+    end: usize,
+    with: &str,
+) {
+    if !*replaced {
+        // A replacement is never longer than what it replaces.
+        out.reserve(s.len());
+        *replaced = true;
+    }
+    out.push_str(s.get(*copied..start).unwrap_or(""));
+    // One or two ASCII letters (the table's replacements are ASCII): pushed one by one
+    // rather than through a copy call.
+    for &b in with.as_bytes() {
+        out.push(char::from(b & 0x7F));
+    }
+    *copied = end;
+}
+
+/// True for a combining mark (none is below U+0300).
+#[inline]
+fn is_mark(c: char) -> bool {
+    c >= '\u{300}' && is_combining_mark(c)
+}
+
+/// True when a combining mark starts at byte `i`.
+#[inline]
+fn mark_at(s: &str, i: usize) -> bool {
+    match s.as_bytes().get(i) {
+        // ASCII, and the lead bytes of U+0080–U+02FF.
+        None | Some(0..=0xCB) => false,
+        Some(_) => is_mark(char_at(s, i).0),
+    }
+}
+
+/// Where the combining marks starting at byte `i` end.
+fn cluster_end(s: &str, mut i: usize) -> usize {
+    while mark_at(s, i) {
+        i = char_at(s, i).1;
+    }
+    i
+}
+
+/// The end (exclusive) of the code points [`LATIN`] covers.
+const LATIN_END: u32 = 0x250;
+/// The first code point [`LATIN`] covers.
+const LATIN_START: u32 = 0x80;
+
+/// The replacement of a lone character of U+0080–U+024F; `None` outside that range or when
+/// the table has none.
+fn latin(c: char) -> Option<&'static str> {
+    let i = usize::try_from(u32::from(c).checked_sub(LATIN_START)?).ok()?;
+    LATIN.get(i).copied().filter(|r| !r.is_empty())
+}
+
+/// The one-character keys of [`TABLE`] in U+0080–U+024F by code point (`""` when a code
+/// point has none), built from the table at compile time. A lone precomposed character in
+/// this range is its own NFC form, so this answers exactly what [`lookup`] does (the tests
+/// check every code point).
+static LATIN: [&str; (LATIN_END - LATIN_START) as usize] = latin_table();
+
+const fn latin_table() -> [&'static str; (LATIN_END - LATIN_START) as usize] {
+    let mut t = [""; (LATIN_END - LATIN_START) as usize];
+    let mut k = 0;
+    while k < TABLE_DATA.len() {
+        let (key, replacement) = TABLE_DATA[k];
+        let b = key.as_bytes();
+        // Two-byte UTF-8 sequences are exactly U+0080–U+07FF.
+        if b.len() == 2 && b[0] & 0xE0 == 0xC0 {
+            let cp = ((b[0] as u32 & 0x1F) << 6) | (b[1] as u32 & 0x3F);
+            if cp >= LATIN_START && cp < LATIN_END {
+                t[(cp - LATIN_START) as usize] = replacement;
+            }
+        }
+        k += 1;
+    }
+    t
 }
 
 /// The replacement of one cluster, matched by canonical equivalence (its NFC form).
@@ -123,8 +236,12 @@ fn single_keys() -> &'static [(char, &'static str)] {
 }
 
 /// The table of spec §5 NormalizeDiacritics: NFC keys sorted by code point, generated from
-/// the spec's table (each sequence NFC-normalised).
-pub static TABLE: &[(&str, &str)] = &[
+/// the spec's table (each sequence NFC-normalised). Every replacement is ASCII (tested;
+/// `normalize_into` relies on it).
+pub static TABLE: &[(&str, &str)] = TABLE_DATA;
+
+/// [`TABLE`]'s contents, as a constant so that [`LATIN`] can be built from them.
+const TABLE_DATA: &[(&str, &str)] = &[
     ("\u{41}\u{331}", "A"),        // A̱
     ("\u{43}\u{304}", "C"),        // C̄
     ("\u{43}\u{331}", "C"),        // C̱
@@ -455,7 +572,107 @@ mod tests {
         assert!(matches!(normalize("日本 ễ"), Cow::Borrowed(_)));
     }
 
+    /// The scan before the Latin fast path: every character through [`lookup`]. The fast
+    /// scan must give the same result on every input.
+    fn normalize_reference(s: &str) -> Option<String> {
+        let mut out = String::new();
+        let mut replaced = false;
+        let mut copied = 0usize;
+        let mut iter = s.char_indices().peekable();
+        while let Some((start, first)) = iter.next() {
+            let mut end = start + first.len_utf8();
+            while let Some(&(i, c)) = iter.peek() {
+                if !is_combining_mark(c) {
+                    break;
+                }
+                end = i + c.len_utf8();
+                iter.next();
+            }
+            if let Some(replacement) = lookup(&s[start..end]) {
+                replaced = true;
+                out.push_str(&s[copied..start]);
+                out.push_str(replacement);
+                copied = end;
+            }
+        }
+        out.push_str(&s[copied..]);
+        replaced.then_some(out)
+    }
+
+    /// [`LATIN`] answers exactly what the NFC lookup does for every code point it covers,
+    /// and no code point below U+0300 is a combining mark (the fast path relies on both).
+    #[test]
+    fn latin_table_matches_lookup_on_every_code_point() {
+        let mut hits = 0;
+        for cp in 0..0x300u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            assert!(!is_combining_mark(c), "{cp:#x}");
+            if (LATIN_START..LATIN_END).contains(&cp) {
+                assert_eq!(latin(c), lookup(&c.to_string()), "{cp:#x} {c}");
+                hits += usize::from(latin(c).is_some());
+            } else {
+                assert_eq!(latin(c), None);
+            }
+        }
+        // Every one-character key of the table below U+0250.
+        let singles = TABLE
+            .iter()
+            .filter(|(k, _)| k.chars().count() == 1 && k.chars().all(|c| (c as u32) < LATIN_END))
+            .count();
+        assert_eq!(hits, singles);
+        assert!(hits > 100, "{hits}");
+    }
+
+    #[test]
+    fn fast_scan_edges() {
+        let cases: &[(&str, &str)] = &[
+            ("é", "e"),
+            ("e\u{301}", "e"),
+            ("xé", "xe"),
+            ("éx", "ex"),
+            ("a\u{331}", "a"),
+            ("ab\u{331}c", "ab\u{331}c"),
+            ("xa\u{331}y", "xay"),
+            ("\u{331}a", "\u{331}a"),
+            ("é\u{331}", "é\u{331}"),
+            ("\u{101}\u{301}x", "ax"),
+            ("\u{c5}\u{304}", "A"),
+            ("Zoë.Åkesson-Müller", "Zoe.Akesson-Muller"),
+            ("Zoe\u{308}.A\u{30a}kesson", "Zoe.Akesson"),
+            ("· ° \u{a0}", "· ° \u{a0}"),
+            ("ɏ ə ȳ", "ɏ ə y"),
+            ("日本é", "日本e"),
+            ("ḏ", "d"),
+            ("", ""),
+        ];
+        for &(s, want) in cases {
+            assert_eq!(normalize(s), want, "{s:?}");
+            assert_eq!(
+                normalize_reference(s).as_deref().unwrap_or(s),
+                want,
+                "{s:?}"
+            );
+        }
+    }
+
     proptest! {
+        /// The fast scan agrees with the reference scan, replaced or not.
+        #[test]
+        fn fast_scan_matches_reference(s in "[a-zA-Z .@\u{80}-\u{24f}\u{300}-\u{36f}\u{1e00}-\u{1eff}\u{4e00}-\u{4e05}\u{212b}\u{1f600}]{0,24}") {
+            let mut out = String::from("stale");
+            let replaced = normalize_into(&s, &mut out);
+            let want = normalize_reference(&s);
+            prop_assert_eq!(replaced, want.is_some());
+            prop_assert_eq!(out, want.unwrap_or_default());
+        }
+
+        #[test]
+        fn fast_scan_matches_reference_anywhere(s in "\\PC{0,24}") {
+            prop_assert_eq!(normalize(&s).into_owned(), normalize_reference(&s).unwrap_or_else(|| s.clone()));
+        }
+
         #[test]
         fn idempotent(s in "\\PC*") {
             let once = normalize(&s).into_owned();
