@@ -223,11 +223,13 @@ impl Chain {
     ) -> usize {
         let mut n = self.sizes.fixed;
         for slot in &self.sizes.attrs {
-            n += match attr(*slot) {
+            let v = attr(*slot);
+            n += match &v {
                 Value::Str(s) => s.len(),
                 Value::Null => 0,
                 _ => 32,
             };
+            v.release();
         }
         for v in pushed {
             n += match v {
@@ -263,7 +265,12 @@ impl Chain {
                 buf.push_str(t);
                 Ok(true)
             }
-            Node::Attr(slot) => leaf(&(cx.attr)(*slot), buf),
+            Node::Attr(slot) => {
+                let v = (cx.attr)(*slot);
+                let r = leaf(&v, buf);
+                v.release();
+                r
+            }
             Node::Pushed(k) => leaf(cx.pushed.get(*k as usize).ok_or(Bail)?, buf),
             Node::Join(sep, children) => {
                 let mut any = false;

@@ -105,6 +105,20 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// Drops the value, skipping the drop glue when it owns nothing (a borrowed string, a
+    /// scalar: the usual attribute read), which the compiler cannot see by itself.
+    #[inline(always)]
+    pub fn release(self) {
+        if matches!(
+            self,
+            Value::Str(Cow::Owned(_)) | Value::Multi(_) | Value::Role(_)
+        ) {
+            drop(self);
+        } else {
+            std::mem::forget(self);
+        }
+    }
+
     /// A cheap borrowed view of the value (no allocation for strings and lists).
     #[inline]
     pub fn reborrow(&self) -> Value<'_> {

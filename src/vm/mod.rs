@@ -328,14 +328,10 @@ fn leaf_value<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, leaf: Leaf) ->
     }
 }
 
-/// Drops a value, skipping the drop glue when it owns nothing (the usual borrowed attribute).
+/// See [`Value::release`].
 #[inline(always)]
 fn release(v: Value<'_>) {
-    if owns_memory(&v) {
-        drop(v);
-    } else {
-        std::mem::forget(v);
-    }
+    v.release();
 }
 
 /// True when dropping `v` frees something: the other values skip the drop glue.
