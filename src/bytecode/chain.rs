@@ -51,6 +51,17 @@ pub enum Node {
     Concat(Vec<u32>),
     /// A transform of one child; Null stays Null (except `Left`).
     Unary(Unary, u32),
+    /// `Switch([a], default, key, value, …)` over constant keys whose default and values are
+    /// attributes or text (children), such as `Switch([PreferredFirstName],
+    /// [PreferredFirstName], "", [FirstName])`: only the chosen child is written.
+    Switch {
+        /// The source attribute.
+        src: SlotIdx,
+        /// The rendered keys and their children, in source order (the first equal key wins).
+        keys: Vec<(String, u32)>,
+        /// The default's child.
+        default: u32,
+    },
     /// A value the generic code computed just before the chain (the `k`-th of
     /// `Chain::pushed`): any pure subexpression the chain does not fuse itself (a Switch, an
     /// IIF, a Mid…).
@@ -101,7 +112,7 @@ impl Sizes {
                 Node::Join(sep, children) => {
                     sizes.fixed += sep.len() * children.len().saturating_sub(1)
                 }
-                Node::Pushed(_) | Node::Concat(_) | Node::Unary(..) => {}
+                Node::Pushed(_) | Node::Concat(_) | Node::Unary(..) | Node::Switch { .. } => {}
             }
         }
         sizes
@@ -202,7 +213,9 @@ impl Chain {
     /// in the generic evaluation order.
     pub fn attrs_are_single<'v>(&self, attr: &impl Fn(SlotIdx) -> Value<'v>) -> bool {
         self.nodes.iter().all(|n| match n {
-            Node::Attr(slot) => !matches!(attr(*slot), Value::Multi(_) | Value::Role(_)),
+            Node::Attr(slot) | Node::Switch { src: slot, .. } => {
+                !matches!(attr(*slot), Value::Multi(_) | Value::Role(_))
+            }
             _ => true,
         })
     }
@@ -272,6 +285,26 @@ impl Chain {
                 r
             }
             Node::Pushed(k) => leaf(cx.pushed.get(*k as usize).ok_or(Bail)?, buf),
+            Node::Switch { src, keys, default } => {
+                let v = (cx.attr)(*src);
+                let pick = |text: &str| {
+                    keys.iter()
+                        .find(|(k, _)| k == text)
+                        .map_or(*default, |(_, c)| *c)
+                };
+                let child = match &v {
+                    Value::Null => pick(""),
+                    Value::Str(s) => pick(s),
+                    Value::Int(_) | Value::Bool(_) | Value::Date(_) => pick(&v.render_scalar()),
+                    // A list: the generic code reports it (or maps it) in its own order.
+                    _ => {
+                        v.release();
+                        return Err(Bail);
+                    }
+                };
+                v.release();
+                self.node(child, cx, buf, scratch)
+            }
             Node::Join(sep, children) => {
                 let mut any = false;
                 for &c in children {

@@ -464,6 +464,17 @@ impl Compiler<'_> {
         Some(parts.nodes.len() as u32 - 1)
     }
 
+    /// The chain node of a Switch result: only an attribute or a constant, because a chain
+    /// evaluates nothing it was not asked for, so an unchosen value must not be able to fail.
+    fn chain_simple<'e>(&mut self, x: &'e Expr, parts: &mut ChainParts<'e>) -> Option<u32> {
+        let ok = matches!(x.kind, ExprKind::Attr(_))
+            || matches!(
+                self.konst(x),
+                Some(Value::Str(_) | Value::Int(_) | Value::Bool(_) | Value::Date(_))
+            );
+        if ok { self.chain_node(x, parts) } else { None }
+    }
+
     /// The chain node of a string-building call, attribute or `&`; `None` for anything else.
     fn chain_call<'e>(&mut self, e: &'e Expr, parts: &mut ChainParts<'e>) -> Option<Node> {
         let call = match &e.kind {
@@ -529,6 +540,21 @@ impl Compiler<'_> {
                 parts.filters.push(filter);
                 let f = parts.filters.len() as u32 - 1;
                 Node::Unary(Unary::Filter(f), self.chain_node(slot(0)?, parts)?)
+            }
+            "Switch" if n >= 4 && n % 2 == 0 => {
+                let ExprKind::Attr(src) = &slot(0)?.kind else {
+                    return None;
+                };
+                let src = self.layout.slot(src);
+                let default = self.chain_simple(slot(1)?, parts)?;
+                let mut keys = Vec::with_capacity(n / 2 - 1);
+                for i in (2..n).step_by(2) {
+                    let key = self.konst(slot(i)?)?.text().ok()?;
+                    let key = key.map(|k| k.into_owned()).unwrap_or_default();
+                    let child = self.chain_simple(slot(i + 1)?, parts)?;
+                    keys.push((key, child));
+                }
+                Node::Switch { src, keys, default }
             }
             name if n == 1 => {
                 let op = match name {
