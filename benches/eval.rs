@@ -277,23 +277,7 @@ fn set30(c: &mut Criterion) {
 
 /// The 30-mapping set as a `CompiledSet` (one mapping per `SET30` entry).
 fn set30_compiled() -> mapexpr::mapping::CompiledSet {
-    use mapexpr::mapping::{Apply, CompiledSet, Mapping, MappingSet, Source};
-    let set = MappingSet {
-        name: Some("set30".into()),
-        mappings: common::SET30
-            .iter()
-            .enumerate()
-            .map(|(i, (t, e))| Mapping {
-                target: (*t).into(),
-                source: Source::Expression((*e).into()),
-                default: None,
-                apply: Apply::Always,
-                matching_priority: 0,
-                origin: format!("mappings[{i}]"),
-            })
-            .collect(),
-    };
-    let compiled = CompiledSet::compile(&set, &mapexpr::CompileOptions::default()).unwrap();
+    let compiled = common::set30_compiled("set30");
     assert_eq!(compiled.attributes().len(), 25);
     compiled
 }

@@ -232,27 +232,8 @@ fn on_2_threads(buf: &[u8], f: fn(&[u8]) -> usize) -> usize {
 
 /// The 30-mapping set, compiled once.
 fn set30() -> &'static mapexpr::mapping::CompiledSet {
-    use mapexpr::mapping::{Apply, CompiledSet, Mapping, MappingSet, Source};
-    use std::sync::OnceLock;
-    static SET: OnceLock<CompiledSet> = OnceLock::new();
-    SET.get_or_init(|| {
-        let set = MappingSet {
-            name: Some("workday-to-ad-30".into()),
-            mappings: common::SET30
-                .iter()
-                .enumerate()
-                .map(|(i, (t, e))| Mapping {
-                    target: (*t).into(),
-                    source: Source::Expression((*e).into()),
-                    default: None,
-                    apply: Apply::Always,
-                    matching_priority: 0,
-                    origin: format!("mappings[{i}]"),
-                })
-                .collect(),
-        };
-        CompiledSet::compile(&set, &mapexpr::CompileOptions::default()).unwrap()
-    })
+    static SET: std::sync::OnceLock<mapexpr::mapping::CompiledSet> = std::sync::OnceLock::new();
+    SET.get_or_init(|| common::set30_compiled("workday-to-ad-30"))
 }
 
 /// ===== PLUG-IN POINT for the `run` pipeline =====

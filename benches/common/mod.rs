@@ -867,6 +867,27 @@ pub const SET30: &[(&str, &str)] = &[
     ),
 ];
 
+/// `SET30` as a mapping set (one mapping per entry, in order), compiled.
+pub fn set30_compiled(name: &str) -> mapexpr::mapping::CompiledSet {
+    use mapexpr::mapping::{Apply, CompiledSet, Mapping, MappingSet, Source};
+    let set = MappingSet {
+        name: Some(name.into()),
+        mappings: SET30
+            .iter()
+            .enumerate()
+            .map(|(i, (t, e))| Mapping {
+                target: (*t).into(),
+                source: Source::Expression((*e).into()),
+                default: None,
+                apply: Apply::Always,
+                matching_priority: 0,
+                origin: format!("mappings[{i}]"),
+            })
+            .collect(),
+    };
+    CompiledSet::compile(&set, &mapexpr::CompileOptions::default()).unwrap()
+}
+
 /// The set's expected results for `USER_JSON`, in `SET30` order.
 pub const SET30_EXPECTED: &[&str] = &[
     "21000123",

@@ -107,29 +107,37 @@ pub fn lower_char(c: char, rules: CaseRules) -> char {
 
 /// Upper-cases `s`; borrowed when nothing changes.
 pub fn to_upper(s: &str, rules: CaseRules) -> Cow<'_, str> {
-    if rules == CaseRules::Invariant && s.is_ascii() {
-        // The invariant mapping of ASCII is ASCII's own: one copy, mapped in place.
-        if !s.bytes().any(|b| b.is_ascii_lowercase()) {
-            return Cow::Borrowed(s);
-        }
-        let mut out = s.to_owned();
-        out.make_ascii_uppercase();
-        return Cow::Owned(out);
-    }
-    map_chars(s, |c| upper_char(c, rules))
+    ascii_case(s, rules, true).unwrap_or_else(|| map_chars(s, |c| upper_char(c, rules)))
 }
 
 /// Lower-cases `s`; borrowed when nothing changes.
 pub fn to_lower(s: &str, rules: CaseRules) -> Cow<'_, str> {
-    if rules == CaseRules::Invariant && s.is_ascii() {
-        if !s.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Cow::Borrowed(s);
-        }
-        let mut out = s.to_owned();
-        out.make_ascii_lowercase();
-        return Cow::Owned(out);
+    ascii_case(s, rules, false).unwrap_or_else(|| map_chars(s, |c| lower_char(c, rules)))
+}
+
+/// The invariant case mapping of ASCII text is ASCII's own: borrowed when no letter changes,
+/// else one copy mapped in place. `None` for other text or rules (the char-by-char mapping).
+fn ascii_case(s: &str, rules: CaseRules, upper: bool) -> Option<Cow<'_, str>> {
+    if rules != CaseRules::Invariant || !s.is_ascii() {
+        return None;
     }
-    map_chars(s, |c| lower_char(c, rules))
+    let changes = |b: u8| {
+        if upper {
+            b.is_ascii_lowercase()
+        } else {
+            b.is_ascii_uppercase()
+        }
+    };
+    if !s.bytes().any(changes) {
+        return Some(Cow::Borrowed(s));
+    }
+    let mut out = s.to_owned();
+    if upper {
+        out.make_ascii_uppercase();
+    } else {
+        out.make_ascii_lowercase();
+    }
+    Some(Cow::Owned(out))
 }
 
 /// Applies a 1:1 char mapping, copying only from the first character that changes.
