@@ -250,7 +250,7 @@ fn class_deletion(site: &CallSite, args: &[Arg], consts: &[Value<'static>]) -> O
             Value::Str(s) => Some(s.as_ref()),
             _ => None,
         },
-        Arg::Attr(_) => None,
+        Arg::Attr(_) | Arg::Null => None,
     };
     let (Some(Arg::Attr(slot)), Some(pattern), Some("")) = (args.first(), text(2), text(4)) else {
         return None;
@@ -286,6 +286,8 @@ pub(crate) enum Arg {
     Attr(SlotIdx),
     /// A constant.
     Const(ConstIdx),
+    /// An empty or omitted argument: the slot keeps the Null it starts with.
+    Null,
 }
 
 impl Entry {
@@ -398,6 +400,9 @@ impl Entry {
                     .iter()
                     .map(|op| match *op {
                         Op::Attr(s) => Some(Arg::Attr(s)),
+                        Op::Const(k) if matches!(consts.get(k.get()), Some(Value::Null)) => {
+                            Some(Arg::Null)
+                        }
                         Op::Const(k) => Some(Arg::Const(k)),
                         _ => None,
                     })

@@ -287,6 +287,7 @@ fn direct_call<'r, R: Record + ?Sized>(
         let arg = match *a {
             Arg::Attr(s) => read_attr(p, rec, s),
             Arg::Const(k) => konst(p, k),
+            Arg::Null => continue,
         };
         // The slot holds Null: skip its drop glue.
         std::mem::forget(std::mem::replace(v, arg));
