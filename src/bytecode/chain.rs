@@ -266,6 +266,31 @@ impl Chain {
         self.node(root, &cx, buf, scratch)
     }
 
+    /// A Join's or concatenation's child: attributes and text (most children) are written
+    /// here, without a recursive call.
+    #[inline(always)]
+    fn child<'v, F: Fn(SlotIdx) -> Value<'v>>(
+        &self,
+        i: u32,
+        cx: &Cx<'_, '_, F>,
+        buf: &mut String,
+        scratch: &mut String,
+    ) -> Result<bool, Bail> {
+        match self.nodes.get(i as usize) {
+            Some(Node::Text(t)) => {
+                buf.push_str(t);
+                Ok(true)
+            }
+            Some(Node::Attr(slot)) => {
+                let v = (cx.attr)(*slot);
+                let r = leaf(&v, buf);
+                v.release();
+                r
+            }
+            _ => self.node(i, cx, buf, scratch),
+        }
+    }
+
     fn node<'v, F: Fn(SlotIdx) -> Value<'v>>(
         &self,
         i: u32,
@@ -313,7 +338,7 @@ impl Chain {
                         buf.push_str(sep);
                     }
                     let start = buf.len();
-                    let present = self.node(c, cx, buf, scratch)?;
+                    let present = self.child(c, cx, buf, scratch)?;
                     if !present || buf.len() == start {
                         // A Null or empty piece contributes nothing, not even its separator.
                         buf.truncate(before);
@@ -325,7 +350,7 @@ impl Chain {
             }
             Node::Concat(children) => {
                 for &c in children {
-                    self.node(c, cx, buf, scratch)?;
+                    self.child(c, cx, buf, scratch)?;
                 }
                 Ok(true)
             }
