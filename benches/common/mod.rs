@@ -1188,6 +1188,9 @@ pub struct Set30 {
     pub cel: Vec<cel::Program>,
     pub cel_vars: Vec<(&'static str, serde_json::Value)>,
     pub cel_expected: Vec<cel::Value>,
+    /// The same mappings as one `CompiledSet`, and the record in its slot order.
+    pub set: mapexpr::mapping::CompiledSet,
+    pub set_slots: Vec<Value<'static>>,
 }
 
 impl Set30 {
@@ -1210,7 +1213,11 @@ impl Set30 {
             .collect();
         let scope = cel_bind(base, &cel_vars);
         let cel_expected = cel.iter().map(|p| p.execute(&scope).unwrap()).collect();
+        let set = set30_compiled("set30");
+        let set_slots = slot_values(&json_value, set.attributes());
         Set30 {
+            set,
+            set_slots,
             programs,
             layout,
             json_value,
