@@ -53,14 +53,16 @@ pub struct SlotIndex {
 }
 
 impl SlotIndex {
-    /// The index of a layout's names (slot `i` is `names[i]`).
+    /// The index of a layout's names (slot `i` is `names[i]`). A layout never repeats a name;
+    /// if `names` does, the first occurrence gets the value in both binders (found by the
+    /// `bind` fuzz target) and the later slot stays Null.
     pub fn new(names: &[String]) -> SlotIndex {
+        let mut index = HashMap::with_capacity(names.len());
+        for (i, n) in names.iter().enumerate() {
+            index.entry(n.clone()).or_insert(i);
+        }
         SlotIndex {
-            index: names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (n.clone(), i))
-                .collect(),
+            index,
             keys: KeyTable::new(names),
             len: names.len(),
             roles: names.iter().position(|n| n == "appRoleAssignments"),
@@ -1320,6 +1322,17 @@ mod tests {
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Found by the `bind` fuzz target: with a name listed twice, the scanner filled the first
+    /// slot and the serde_json binder the last.
+    #[test]
+    fn a_repeated_name_binds_its_first_slot_in_both_binders() {
+        let index = SlotIndex::new(&names(&["City", "x", "City"]));
+        let line = r#"{"City":"London","x":"1"}"#;
+        let want = vec![Value::str("London"), Value::str("1"), Value::Null];
+        assert_eq!(index.bind(line).expect("binds"), want);
+        assert_eq!(index.bind_serde(line).expect("binds"), want);
     }
 
     /// Lines the fast scanner must bind itself, with what it must produce.
