@@ -281,12 +281,7 @@ impl Chain {
                 buf.push_str(t);
                 Ok(true)
             }
-            Some(Node::Attr(slot)) => {
-                let v = (cx.attr)(*slot);
-                let r = leaf(&v, buf);
-                v.release();
-                r
-            }
+            Some(Node::Attr(slot)) => attr_leaf(cx, *slot, buf),
             _ => self.node(i, cx, buf, scratch),
         }
     }
@@ -303,12 +298,7 @@ impl Chain {
                 buf.push_str(t);
                 Ok(true)
             }
-            Node::Attr(slot) => {
-                let v = (cx.attr)(*slot);
-                let r = leaf(&v, buf);
-                v.release();
-                r
-            }
+            Node::Attr(slot) => attr_leaf(cx, *slot, buf),
             Node::Pushed(k) => leaf(cx.pushed.get(*k as usize).ok_or(Bail)?, buf),
             Node::Switch { src, keys, default } => {
                 let v = (cx.attr)(*src);
@@ -394,6 +384,19 @@ impl Chain {
 struct Cx<'a, 'p, F> {
     attr: &'a F,
     pushed: &'a [Value<'p>],
+}
+
+/// Appends an attribute's text (see [`leaf`]).
+#[inline(always)]
+fn attr_leaf<'v, F: Fn(SlotIdx) -> Value<'v>>(
+    cx: &Cx<'_, '_, F>,
+    slot: SlotIdx,
+    buf: &mut String,
+) -> Result<bool, Bail> {
+    let v = (cx.attr)(slot);
+    let r = leaf(&v, buf);
+    v.release();
+    r
 }
 
 /// Appends a leaf value's text; `Ok(false)` for Null; a list bails out.
