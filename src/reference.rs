@@ -268,16 +268,7 @@ impl<'r> Walker<'_, 'r, '_> {
             LazyKind::Switch => {
                 let source = arg(0).ok_or_else(missing)?;
                 let s = self.expr(source)?;
-                let pairs: Vec<(&'r Expr, &'r Expr)> = call
-                    .args
-                    .get(2..)
-                    .unwrap_or(&[])
-                    .chunks(2)
-                    .filter_map(|p| match p {
-                        [k, v] => Some((k.expr.as_ref()?, v.expr.as_ref()?)),
-                        _ => None,
-                    })
-                    .collect();
+                let pairs = call.switch_pairs();
                 // The source must have one text even when no key is tried.
                 let stext = s
                     .text()

@@ -464,6 +464,13 @@ impl Compiler<'_> {
         Some(parts.nodes.len() as u32 - 1)
     }
 
+    /// A constant Switch key as the text the source is compared with (Null is `""`); `None`
+    /// for a key that is not a constant (the dynamic-key code handles those).
+    fn switch_key(&self, k: &Expr) -> Option<String> {
+        let t = self.konst(k)?.text().ok()?;
+        Some(t.map(|s| s.into_owned()).unwrap_or_default())
+    }
+
     /// The chain node of a Switch result: only an attribute or a constant, because a chain
     /// evaluates nothing it was not asked for, so an unchosen value must not be able to fail.
     fn chain_simple<'e>(&mut self, x: &'e Expr, parts: &mut ChainParts<'e>) -> Option<u32> {
@@ -541,18 +548,16 @@ impl Compiler<'_> {
                 let f = parts.filters.len() as u32 - 1;
                 Node::Unary(Unary::Filter(f), self.chain_node(slot(0)?, parts)?)
             }
-            "Switch" if n >= 4 && n % 2 == 0 => {
+            "Switch" => {
                 let ExprKind::Attr(src) = &slot(0)?.kind else {
                     return None;
                 };
                 let src = self.layout.slot(src);
                 let default = self.chain_simple(slot(1)?, parts)?;
-                let mut keys = Vec::with_capacity(n / 2 - 1);
-                for i in (2..n).step_by(2) {
-                    let key = self.konst(slot(i)?)?.text().ok()?;
-                    let key = key.map(|k| k.into_owned()).unwrap_or_default();
-                    let child = self.chain_simple(slot(i + 1)?, parts)?;
-                    keys.push((key, child));
+                let mut keys = Vec::new();
+                for (k, v) in call.switch_pairs() {
+                    let key = self.switch_key(k)?;
+                    keys.push((key, self.chain_simple(v, parts)?));
                 }
                 Node::Switch { src, keys, default }
             }
@@ -691,25 +696,9 @@ impl Compiler<'_> {
     fn switch(&mut self, e: &Expr, call: &Call) -> Result<(), Diagnostic> {
         let source = Self::arg(call, 0).ok_or_else(|| internal(e.span, "missing Switch source"))?;
         let default = Self::arg(call, 1);
-        let pairs: Vec<(&Expr, &Expr)> = call
-            .args
-            .get(2..)
-            .unwrap_or(&[])
-            .chunks(2)
-            .filter_map(|p| match p {
-                [k, v] => Some((k.expr.as_ref()?, v.expr.as_ref()?)),
-                _ => None,
-            })
-            .collect();
-        let const_keys: Option<Vec<String>> = pairs
-            .iter()
-            .map(|(k, _)| {
-                let v = self.konst(k)?;
-                v.text()
-                    .ok()
-                    .map(|t| t.map(|s| s.into_owned()).unwrap_or_default())
-            })
-            .collect();
+        let pairs = call.switch_pairs();
+        let const_keys: Option<Vec<String>> =
+            pairs.iter().map(|(k, _)| self.switch_key(k)).collect();
         self.emit(source)?;
         self.span_here(source.span);
         let mut ends = Vec::new();

@@ -63,6 +63,24 @@ pub struct Call {
     pub args: Vec<Arg>,
 }
 
+impl Call {
+    /// A Switch's `(key, value)` pairs (the arguments after the source and the default), in
+    /// source order; a pair with an empty slot, or a trailing lone key, is left out. The one
+    /// reading of Switch's shape, for the compiler, its string chains and the reference
+    /// evaluator.
+    pub fn switch_pairs(&self) -> Vec<(&Expr, &Expr)> {
+        self.args
+            .get(2..)
+            .unwrap_or(&[])
+            .chunks(2)
+            .filter_map(|p| match p {
+                [k, v] => Some((k.expr.as_ref()?, v.expr.as_ref()?)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 impl PartialEq for Call {
     fn eq(&self, other: &Self) -> bool {
         canonical_name(&self.name) == canonical_name(&other.name) && self.args == other.args
