@@ -371,10 +371,7 @@ mod tests {
     ) -> String {
         let consts: Vec<ConstSlot<'_>> = slots
             .iter()
-            .map(|s| ConstSlot {
-                present: s.is_some(),
-                value: s.as_ref(),
-            })
+            .map(|s| ConstSlot::constant(s.as_ref()))
             .collect();
         let site = match prepare {
             Some(p) => match p(&ConstArgs { slots: &consts }) {
@@ -747,10 +744,7 @@ mod tests {
         let slots = [s("x"), None, s("yyyy-MM-dd"), s("yyyy-MM-dd 'T")];
         let consts: Vec<ConstSlot<'_>> = slots
             .iter()
-            .map(|s| ConstSlot {
-                present: s.is_some(),
-                value: s.as_ref(),
-            })
+            .map(|s| ConstSlot::constant(s.as_ref()))
             .collect();
         let e = prepare_format_date_time(&ConstArgs { slots: &consts }).err();
         assert_eq!(
@@ -766,24 +760,12 @@ mod tests {
 
     #[test]
     fn dynamic_arguments_leave_site_partial() {
-        let consts = [
-            ConstSlot {
-                present: true,
-                value: None,
-            },
-            ConstSlot {
-                present: true,
-                value: None,
-            },
-            ConstSlot {
-                present: true,
-                value: None,
-            },
-            ConstSlot {
-                present: true,
-                value: None,
-            },
-        ];
+        // Four written arguments, none of them constant.
+        let dynamic = ConstSlot {
+            present: true,
+            value: None,
+        };
+        let consts = [dynamic.clone(), dynamic.clone(), dynamic.clone(), dynamic];
         let site = prepare_format_date_time(&ConstArgs { slots: &consts })
             .ok()
             .flatten();

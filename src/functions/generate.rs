@@ -270,10 +270,7 @@ mod tests {
     fn run_random(slots: &[Option<Value<'static>>], seed: u64) -> Result<String, String> {
         let consts: Vec<ConstSlot<'_>> = slots
             .iter()
-            .map(|s| ConstSlot {
-                present: s.is_some(),
-                value: s.as_ref(),
-            })
+            .map(|s| ConstSlot::constant(s.as_ref()))
             .collect();
         let site = prepare_random_string(&ConstArgs { slots: &consts })
             .map_err(|e| format!("check {}", e.code))?;

@@ -238,6 +238,16 @@ pub struct ConstSlot<'c> {
     pub value: Option<&'c Value<'static>>,
 }
 
+impl<'c> ConstSlot<'c> {
+    /// A slot written with a constant, or (`None`) an empty one.
+    pub fn constant(value: Option<&'c Value<'static>>) -> Self {
+        ConstSlot {
+            present: value.is_some(),
+            value,
+        }
+    }
+}
+
 impl ConstArgs<'_> {
     /// Number of slots as written.
     pub fn len(&self) -> usize {
