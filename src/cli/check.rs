@@ -9,11 +9,8 @@ use super::Format;
 /// Arguments of `check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The expression (or use --file).
-    expr: Option<String>,
-    /// Read the expression from a file.
-    #[arg(long)]
-    file: Option<PathBuf>,
+    #[command(flatten)]
+    expression: super::ExprArgs,
     /// Source attribute schema (JSON) for unknown-attribute and case checks.
     #[arg(long)]
     schema: Option<PathBuf>,
@@ -29,7 +26,7 @@ pub struct Args {
 
 /// Runs `check`: exit 0 when clean, 1 for warnings with `--deny-warnings`, 2 for errors.
 pub fn run(a: Args) -> i32 {
-    let (src, origin) = match super::expression_source(a.expr, a.file) {
+    let (src, origin) = match a.expression.source() {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");

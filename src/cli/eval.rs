@@ -14,11 +14,8 @@ use super::Format;
 /// Arguments of `eval`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The expression.
-    expr: Option<String>,
-    /// Read the expression from a file.
-    #[arg(long)]
-    file: Option<PathBuf>,
+    #[command(flatten)]
+    expression: super::ExprArgs,
     /// The record as JSON text (`{"givenName": "John"}`); default `{}`.
     #[arg(long)]
     record: Option<String>,
@@ -63,7 +60,7 @@ enum End {
 /// parse/check error.
 pub fn run(a: Args) -> i32 {
     let format = a.format;
-    let (src, origin) = match super::expression_source(a.expr.clone(), a.file.clone()) {
+    let (src, origin) = match a.expression.source() {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");

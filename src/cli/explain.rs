@@ -1,7 +1,6 @@
 //! `mapexpr explain`: the parsed tree with every argument's parameter name, and the bytecode.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use mapexpr::CompileOptions;
 use mapexpr::syntax::ast::{BinOp, Expr, ExprKind};
@@ -9,11 +8,8 @@ use mapexpr::syntax::ast::{BinOp, Expr, ExprKind};
 /// Arguments of `explain`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The expression.
-    expr: Option<String>,
-    /// Read the expression from a file.
-    #[arg(long)]
-    file: Option<PathBuf>,
+    #[command(flatten)]
+    expression: super::ExprArgs,
     /// Also print the bytecode disassembly.
     #[arg(long)]
     bytecode: bool,
@@ -21,7 +17,7 @@ pub struct Args {
 
 /// Runs `explain`: exit 0, or 2 when the expression does not compile.
 pub fn run(a: Args) -> i32 {
-    let (src, origin) = match super::expression_source(a.expr, a.file) {
+    let (src, origin) = match a.expression.source() {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");

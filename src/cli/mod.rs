@@ -164,6 +164,23 @@ pub fn read_text(path: &Path) -> Result<String, String> {
     })
 }
 
+/// The expression to work on, as `check`, `eval` and `explain` take it.
+#[derive(clap::Args)]
+pub struct ExprArgs {
+    /// The expression (or use --file).
+    expr: Option<String>,
+    /// Read the expression from a file.
+    #[arg(long)]
+    file: Option<PathBuf>,
+}
+
+impl ExprArgs {
+    /// The source text and where it came from (`<expr>` or the file's path).
+    pub fn source(&self) -> Result<(String, String), String> {
+        expression_source(self.expr.clone(), self.file.clone())
+    }
+}
+
 /// The expression from a positional argument or `--file`.
 pub fn expression_source(
     expr: Option<String>,
