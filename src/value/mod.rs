@@ -105,14 +105,20 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// True when dropping the value frees something (an owned string, a list, a role).
+    #[inline(always)]
+    pub fn owns_memory(&self) -> bool {
+        matches!(
+            self,
+            Value::Str(Cow::Owned(_)) | Value::Multi(_) | Value::Role(_)
+        )
+    }
+
     /// Drops the value, skipping the drop glue when it owns nothing (a borrowed string, a
     /// scalar: the usual attribute read), which the compiler cannot see by itself.
     #[inline(always)]
     pub fn release(self) {
-        if matches!(
-            self,
-            Value::Str(Cow::Owned(_)) | Value::Multi(_) | Value::Role(_)
-        ) {
+        if self.owns_memory() {
             drop(self);
         } else {
             std::mem::forget(self);

@@ -101,11 +101,11 @@ impl Program {
                 let v = read_attr(self, record, *slot);
                 if let Value::Str(s) = &v {
                     let leaf = if (**s == **key) != *ne { *then } else { *els };
-                    release(v);
+                    v.release();
                     return Ok(Outcome::Value(leaf_value(self, record, leaf)));
                 }
                 // Anything but text compares through the generic equality (and its errors).
-                release(v);
+                v.release();
                 return decide(self, record);
             }
             Entry::PickEmpty {
@@ -121,7 +121,7 @@ impl Program {
                     // Lists and other types: the generic call decides.
                     _ => None,
                 };
-                release(v);
+                v.release();
                 if let Some(empty) = empty {
                     let leaf = if empty != *present { *then } else { *els };
                     return Ok(Outcome::Value(leaf_value(self, record, leaf)));
@@ -131,12 +131,12 @@ impl Program {
                 let v = read_attr(self, record, *slot);
                 if let (Value::Str(s), Some(table)) = (&v, self.tables.get(t.get())) {
                     let block = table.lookup(s);
-                    release(v);
+                    v.release();
                     if let Some(leaf) = Leaf::of(self.code.get(block.get())) {
                         return Ok(Outcome::Value(leaf_value(self, record, leaf)));
                     }
                 } else {
-                    release(v);
+                    v.release();
                 }
                 return decide(self, record);
             }
@@ -250,7 +250,7 @@ fn direct_filter<'r, R: Record + ?Sized>(
         Value::Null => Some(Outcome::Value(Value::Null)),
         Value::Str(Cow::Borrowed(s)) => {
             // What the generic Replace charges for a deletion.
-            if 1 + (s.len() as u64 >> 6) > limits.max_steps {
+            if functions::text::deletion_steps(s) > limits.max_steps {
                 return None;
             }
             match filter.remove(s) {
@@ -259,7 +259,7 @@ fn direct_filter<'r, R: Record + ?Sized>(
             }
         }
         other => {
-            release(other);
+            other.release();
             None
         }
     }
@@ -302,7 +302,7 @@ fn direct_call<'r, R: Record + ?Sized>(
         &mut env,
     );
     for v in filled.iter_mut() {
-        if owns_memory(v) {
+        if v.owns_memory() {
             drop(std::mem::take(v));
         }
     }
@@ -327,21 +327,6 @@ fn leaf_value<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, leaf: Leaf) ->
         Leaf::Const(c) => konst(p, c),
         Leaf::Attr(s) => read_attr(p, rec, s),
     }
-}
-
-/// See [`Value::release`].
-#[inline(always)]
-fn release(v: Value<'_>) {
-    v.release();
-}
-
-/// True when dropping `v` frees something: the other values skip the drop glue.
-#[inline(always)]
-fn owns_memory(v: &Value<'_>) -> bool {
-    matches!(
-        v,
-        Value::Str(Cow::Owned(_)) | Value::Multi(_) | Value::Role(_)
-    )
 }
 
 thread_local! {
