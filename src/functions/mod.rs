@@ -450,13 +450,8 @@ impl<'e> Env<'e> {
                     self.pool.push(s);
                 }
             }
-            // Values that own nothing: skip the drop glue.
-            Value::Null
-            | Value::Bool(_)
-            | Value::Int(_)
-            | Value::Date(_)
-            | Value::Str(std::borrow::Cow::Borrowed(_)) => std::mem::forget(v),
-            other => drop(other),
+            // Values that own nothing skip the drop glue.
+            other => other.release(),
         }
     }
 
