@@ -135,14 +135,46 @@ pub struct SwitchTable {
     pub keys: Vec<(String, CodeIdx)>,
     /// Hash index for large tables (built when there are more than 8 keys).
     pub index: Option<std::collections::HashMap<String, CodeIdx>>,
+    /// Small tables whose keys are all at most 16 bytes (country codes, department
+    /// abbreviations): the keys as [`ShortKey`]s, so a lookup compares two words per key
+    /// instead of following each key's pointer to compare bytes.
+    pub(crate) short: Option<Vec<(ShortKey, CodeIdx)>>,
     /// The default block.
     pub default: CodeIdx,
 }
 
 impl SwitchTable {
+    /// Builds the table and its lookup structure from the first-occurrence keys.
+    pub fn new(keys: Vec<(String, CodeIdx)>, default: CodeIdx) -> SwitchTable {
+        let index = (keys.len() > 8).then(|| keys.iter().cloned().collect());
+        let short = if keys.len() > 8 {
+            None
+        } else {
+            keys.iter()
+                .map(|(k, c)| ShortKey::of(k.as_bytes()).map(|s| (s, *c)))
+                .collect()
+        };
+        SwitchTable {
+            keys,
+            index,
+            short,
+            default,
+        }
+    }
+
     /// The block for `key`.
     #[inline]
     pub fn lookup(&self, key: &str) -> CodeIdx {
+        if let Some(short) = &self.short {
+            // Every key is short, so a long input matches none.
+            let Some(k) = ShortKey::of(key.as_bytes()) else {
+                return self.default;
+            };
+            return short
+                .iter()
+                .find(|(s, _)| s.same(&k))
+                .map_or(self.default, |(_, c)| *c);
+        }
         match &self.index {
             Some(map) => map.get(key).copied().unwrap_or(self.default),
             None => {
@@ -156,6 +188,46 @@ impl SwitchTable {
                     .map_or(self.default, |(_, c)| *c)
             }
         }
+    }
+}
+
+/// A string of at most 16 bytes as two words and its length. The words are the first and
+/// the last 8 bytes (4 bytes below 8; three single bytes below 4), which overlap but
+/// together cover every byte, so for a given length equal keys mean equal strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ShortKey {
+    lo: u64,
+    hi: u64,
+    len: usize,
+}
+
+impl ShortKey {
+    /// The key of `s`, or `None` when it is longer than 16 bytes.
+    #[inline]
+    pub(crate) fn of(s: &[u8]) -> Option<ShortKey> {
+        let len = s.len();
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            u64::from_le_bytes(w)
+        };
+        let (lo, hi) = match len {
+            0 => (0, 0),
+            1..=3 => {
+                let at = |i: usize| u64::from(s.get(i).copied().unwrap_or(0));
+                (at(0) | at(len / 2) << 8 | at(len - 1) << 16, 0)
+            }
+            4..=7 => (word(s.get(..4)?), word(s.get(len - 4..)?)),
+            8..=16 => (word(s.get(..8)?), word(s.get(len - 8..)?)),
+            _ => return None,
+        };
+        Some(ShortKey { lo, hi, len })
+    }
+
+    /// Equality without a branch per field.
+    #[inline]
+    fn same(&self, other: &ShortKey) -> bool {
+        ((self.lo ^ other.lo) | (self.hi ^ other.hi) | (self.len ^ other.len) as u64) == 0
     }
 }
 
@@ -600,5 +672,80 @@ fn show_const(v: Option<&Value<'static>>) -> String {
         Some(Value::Null) => "Null".to_owned(),
         Some(v) => v.to_string(),
         None => "?".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Short keys agree with string equality; long strings have none.
+    #[test]
+    fn short_keys_are_string_equality() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "aa",
+            "aba",
+            "abb",
+            "US",
+            "SE",
+            "AU",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "0123456789abcdef",
+            "0123456789abcdeF",
+            "é",
+            "ÅÄ",
+        ];
+        for x in words {
+            for y in words {
+                let (kx, ky) = (ShortKey::of(x.as_bytes()), ShortKey::of(y.as_bytes()));
+                assert_eq!(kx.unwrap().same(&ky.unwrap()), x == y, "{x:?} vs {y:?}");
+            }
+        }
+        assert!(ShortKey::of(b"0123456789abcdefg").is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn short_keys_decide_like_strings(a in proptest::collection::vec(0u8..4, 0..18),
+                                          b in proptest::collection::vec(0u8..4, 0..18)) {
+            match (ShortKey::of(&a), ShortKey::of(&b)) {
+                (Some(x), Some(y)) => prop_assert_eq!(x.same(&y), a == b),
+                (x, y) => {
+                    prop_assert_eq!(x.is_none(), a.len() > 16);
+                    prop_assert_eq!(y.is_none(), b.len() > 16);
+                }
+            }
+        }
+
+        /// The table as built (short keys, or a hash beyond 8 keys) and the plain scan pick the same block as a first-match search.
+        #[test]
+        fn switch_lookup_is_first_match(keys in proptest::collection::vec("[ab]{0,3}|[ab]{15,18}", 0..12),
+                                        probe in "[ab]{0,3}|[ab]{15,18}") {
+            let mut firsts: Vec<(String, CodeIdx)> = Vec::new();
+            for (i, k) in keys.iter().enumerate() {
+                if !firsts.iter().any(|(f, _)| f == k) {
+                    firsts.push((k.clone(), CodeIdx(i as u32)));
+                }
+            }
+            let expected = firsts
+                .iter()
+                .find(|(k, _)| *k == probe)
+                .map_or(CodeIdx(99), |(_, c)| *c);
+            let table = SwitchTable::new(firsts.clone(), CodeIdx(99));
+            prop_assert_eq!(table.lookup(&probe), expected);
+            let scan = SwitchTable { short: None, index: None, ..SwitchTable::new(firsts, CodeIdx(99)) };
+            prop_assert_eq!(scan.lookup(&probe), expected);
+        }
     }
 }

@@ -705,11 +705,7 @@ impl Compiler<'_> {
         match const_keys {
             Some(keys) => {
                 let table = TableIdx(self.tables.len() as u32);
-                self.tables.push(SwitchTable {
-                    keys: Vec::new(),
-                    index: None,
-                    default: CodeIdx(0),
-                });
+                self.tables.push(SwitchTable::new(Vec::new(), CodeIdx(0)));
                 self.op(Op::SwitchTable(table), -1);
                 let base = self.depth;
                 let mut entries: Vec<(String, CodeIdx)> = Vec::new();
@@ -729,13 +725,8 @@ impl Compiler<'_> {
                     Some(d) => self.emit(d)?,
                     None => self.push_const(Value::Null),
                 }
-                let index = (entries.len() > 8).then(|| entries.iter().cloned().collect());
                 if let Some(t) = self.tables.get_mut(table.get()) {
-                    *t = SwitchTable {
-                        keys: entries,
-                        index,
-                        default: default_at,
-                    };
+                    *t = SwitchTable::new(entries, default_at);
                 }
             }
             None => {

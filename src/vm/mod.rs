@@ -78,105 +78,144 @@ impl<'c> EvalContext<'c> {
 
 impl Program {
     /// Evaluates the program against a record.
+    ///
+    /// Inlined into the caller so that the two cheapest shapes, a pass-through and a
+    /// constant, cost a slot read and no call at all; every other entry goes through one
+    /// out-of-line call ([`picking`] for decisions, [`general`] for the rest), each with
+    /// a stack frame sized for its own work.
+    #[inline(always)]
     pub fn eval<'r, R: Record + ?Sized>(
         &'r self,
         record: &'r R,
         ctx: &mut EvalContext<'_>,
     ) -> Result<Outcome<'r>, EvalError> {
-        // The common shapes of whole mappings need no stack and no environment.
         match &self.entry {
-            Entry::Attr(slot) => return Ok(Outcome::Value(read_attr(self, record, *slot))),
-            Entry::Const(c) => {
-                if let Some(v) = self.consts.get(c.get()) {
-                    return Ok(Outcome::Value(v.reborrow()));
-                }
+            Entry::Attr(slot) => Ok(Outcome::Value(read_attr(self, record, *slot))),
+            Entry::Const(c) => match self.consts.get(c.get()) {
+                Some(v) => Ok(Outcome::Value(v.reborrow())),
+                None => general(self, record, ctx),
+            },
+            Entry::Pick { .. } | Entry::PickEmpty { .. } | Entry::Switch(..) | Entry::Decide => {
+                picking(self, record, ctx)
             }
-            Entry::Pick {
-                slot,
-                key,
-                ne,
-                then,
-                els,
-            } => {
-                let v = read_attr(self, record, *slot);
-                if let Value::Str(s) = &v {
-                    let leaf = if (**s == **key) != *ne { *then } else { *els };
-                    v.release();
-                    return Ok(Outcome::Value(leaf_value(self, record, leaf)));
-                }
-                // Anything but text compares through the generic equality (and its errors).
-                v.release();
-                return decide(self, record);
-            }
-            Entry::PickEmpty {
-                slot,
-                present,
-                then,
-                els,
-            } => {
-                let v = read_attr(self, record, *slot);
-                let empty = match &v {
-                    Value::Null => Some(true),
-                    Value::Str(s) => Some(s.is_empty()),
-                    // Lists and other types: the generic call decides.
-                    _ => None,
-                };
-                v.release();
-                if let Some(empty) = empty {
-                    let leaf = if empty != *present { *then } else { *els };
-                    return Ok(Outcome::Value(leaf_value(self, record, leaf)));
-                }
-            }
-            Entry::Switch(slot, t) => {
-                let v = read_attr(self, record, *slot);
-                if let (Value::Str(s), Some(table)) = (&v, self.tables.get(t.get())) {
-                    let block = table.lookup(s);
-                    v.release();
-                    if let Some(leaf) = Leaf::of(self.code.get(block.get())) {
-                        return Ok(Outcome::Value(leaf_value(self, record, leaf)));
-                    }
-                } else {
-                    v.release();
-                }
-                return decide(self, record);
-            }
-            Entry::Decide => return decide(self, record),
-            Entry::Ignoring(inner) => {
-                if let Some(out) = building(self, inner, record, ctx) {
-                    return out.map(|o| match o {
-                        Outcome::Value(v) if v.is_null_or_empty() => Outcome::Ignore,
-                        o => o,
-                    });
-                }
-            }
-            // The same three as in `building`, matched here directly: one dispatch, not two.
-            Entry::Chain(c) => {
-                if let Some(out) = direct_chain(self, *c, record, ctx.limits) {
-                    return Ok(out);
-                }
-            }
-            Entry::Filter(slot, filter) => {
-                if let Some(out) = direct_filter(self, *slot, filter, record, ctx.limits) {
-                    return Ok(out);
-                }
-            }
-            Entry::Call(c, args) => {
-                if let Some(site) = self.calls.get(c.get()) {
-                    return direct_call(self, site, args, record, ctx);
-                }
-            }
-            Entry::Generic => {}
+            _ => general(self, record, ctx),
         }
-        if !self.builds_strings {
-            let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
-            return run(self, record, &mut env);
-        }
-        let pool = POOL.with(Cell::take);
-        let mut env = Env::with_pool(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits, pool);
-        let out = run(self, record, &mut env);
-        POOL.with(|p| p.set(env.into_pool()));
-        out
     }
+}
+
+/// The decision entries: an attribute compared, tested or looked up, and a constant or
+/// attribute returned. No stack, no environment, except when `IsNullOrEmpty`/`IsPresent`
+/// meets a list: the generic code decides that.
+#[inline(never)]
+fn picking<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    record: &'r R,
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
+    match &p.entry {
+        Entry::Pick {
+            slot,
+            key,
+            ne,
+            then,
+            els,
+        } => {
+            let v = read_attr(p, record, *slot);
+            if let Value::Str(s) = &v {
+                let leaf = if (**s == **key) != *ne { *then } else { *els };
+                v.release();
+                return Ok(Outcome::Value(leaf_value(p, record, leaf)));
+            }
+            // Anything but text compares through the generic equality (and its errors).
+            v.release();
+        }
+        Entry::PickEmpty {
+            slot,
+            present,
+            then,
+            els,
+        } => {
+            let v = read_attr(p, record, *slot);
+            let empty = match &v {
+                Value::Null => Some(true),
+                Value::Str(s) => Some(s.is_empty()),
+                // Lists and other types: the generic code decides.
+                _ => None,
+            };
+            v.release();
+            if let Some(empty) = empty {
+                let leaf = if empty != *present { *then } else { *els };
+                return Ok(Outcome::Value(leaf_value(p, record, leaf)));
+            }
+            return general(p, record, ctx);
+        }
+        Entry::Switch(slot, t) => {
+            let v = read_attr(p, record, *slot);
+            if let (Value::Str(s), Some(table)) = (&v, p.tables.get(t.get())) {
+                let block = table.lookup(s);
+                v.release();
+                if let Some(leaf) = Leaf::of(p.code.get(block.get())) {
+                    return Ok(Outcome::Value(leaf_value(p, record, leaf)));
+                }
+            } else {
+                v.release();
+            }
+        }
+        _ => {}
+    }
+    decide(p, record)
+}
+
+/// Every entry but a pass-through, a constant and the decisions: string building, filters,
+/// direct calls and the generic loop.
+#[inline(never)]
+fn general<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    record: &'r R,
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
+    match &p.entry {
+        Entry::Ignoring(inner) => {
+            if let Some(out) = building(p, inner, record, ctx) {
+                return out.map(|o| match o {
+                    Outcome::Value(v) if v.is_null_or_empty() => Outcome::Ignore,
+                    o => o,
+                });
+            }
+        }
+        // The same three as in `building`, matched here directly: one dispatch, not two.
+        Entry::Chain(c) => {
+            if let Some(out) = direct_chain(p, *c, record, ctx.limits) {
+                return Ok(out);
+            }
+        }
+        Entry::Filter(slot, filter) => {
+            if let Some(out) = direct_filter(p, *slot, filter, record, ctx.limits) {
+                return Ok(out);
+            }
+        }
+        Entry::Call(c, args) => {
+            if let Some(site) = p.calls.get(c.get()) {
+                return direct_call(p, site, args, record, ctx);
+            }
+        }
+        Entry::Attr(_)
+        | Entry::Const(_)
+        | Entry::Pick { .. }
+        | Entry::PickEmpty { .. }
+        | Entry::Switch(..)
+        | Entry::Decide
+        | Entry::Generic => {}
+    }
+    if !p.builds_strings {
+        let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
+        return run(p, record, &mut env);
+    }
+    let pool = POOL.with(Cell::take);
+    let mut env = Env::with_pool(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits, pool);
+    let out = run(p, record, &mut env);
+    POOL.with(|pl| pl.set(env.into_pool()));
+    out
 }
 
 /// The entries [`Entry::Ignoring`] wraps (string building, or a pass-through): `None` when
