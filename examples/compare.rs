@@ -7,7 +7,8 @@
 //! are timed in interleaved batches (batch 1 of every variant, then batch 2, …), so a noisy
 //! neighbour hits them alike; the number shown is the median over batches of the mean ns per
 //! call inside a batch. `MAPEXPR_BENCH_ONLY=upn` keeps the workloads whose name contains it.
-//! `MAPEXPR_PROFILE=upn_ascii` (or `set30`) runs only the VM in a loop, for a profiler.
+//! `MAPEXPR_PROFILE=upn_ascii` (or `set30`, or one of its mappings: `set30/mailNickname`)
+//! runs only the VM in a loop, for a profiler.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -142,6 +143,20 @@ fn profile(name: &str) {
                 }
             }
             black_box(&out);
+            n += 1;
+        }
+    } else if let Some(target) = name.strip_prefix("set30/") {
+        // One mapping of the set, by its target attribute, on the set's record.
+        let base = common::cel_base();
+        let s = common::Set30::new(&base);
+        let rec = SlotRecord::new(&s.slots);
+        let at = common::SET30
+            .iter()
+            .position(|(t, _)| *t == target)
+            .expect("a target attribute of the 30-mapping set");
+        let p = &s.programs[at];
+        while !done(n) {
+            black_box(p.eval(black_box(&rec), &mut ctx).unwrap());
             n += 1;
         }
     } else {

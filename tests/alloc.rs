@@ -166,6 +166,35 @@ fn format_datetime() {
     check("format_datetime");
 }
 
+/// A one-function text transform of an attribute (`ToUpper([UserID])`) hands back the
+/// record's own text when nothing changes, and allocates exactly its output otherwise.
+#[test]
+fn transforms_allocate_only_changed_text() {
+    let mut env = common::Env::new();
+    let mut ctx = env.ctx();
+    for (expr, input, expected, allocs) in [
+        ("ToUpper([id])", "JSMITH01", "JSMITH01", 0.0),
+        ("ToUpper([id])", "jsmith01", "JSMITH01", 1.0),
+        ("ToLower([id])", "jsmith01", "jsmith01", 0.0),
+        ("Trim([id])", " jsmith01 ", "jsmith01", 0.0),
+        ("StripSpaces([id])", "j smith", "jsmith", 1.0),
+        ("NormalizeDiacritics([id])", "Akesson", "Akesson", 0.0),
+        ("NormalizeDiacritics([id])", "Åkesson", "Akesson", 1.0),
+    ] {
+        let program = mapexpr::compile(expr).unwrap();
+        let slots = [mapexpr::Value::str(input)];
+        let rec = SlotRecord::new(&slots);
+        let got = per_call(|| {
+            let out = program.eval(&rec, &mut ctx).unwrap();
+            assert_eq!(out, Outcome::Value(mapexpr::Value::str(expected)), "{expr}");
+        });
+        assert_eq!(
+            got, allocs,
+            "{expr} on {input:?}: allocations per evaluation"
+        );
+    }
+}
+
 /// The baselines: the native functions and the `regex` crate meet their counts (so the
 /// targets above are reachable), and a table of everything is printed for BENCHMARKS.md
 /// (`cargo test --test alloc -- --nocapture report`).

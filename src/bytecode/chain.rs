@@ -38,6 +38,35 @@ pub enum Unary {
     Left(i64),
 }
 
+impl Unary {
+    /// The transform a one-argument call of `name` is (without a culture, ToLower and
+    /// ToUpper are invariant): shared by the chain compiler and the VM's transform entry.
+    pub fn of_name(name: &str) -> Option<Unary> {
+        Some(match name {
+            "StripSpaces" => Unary::StripSpaces,
+            "NormalizeDiacritics" => Unary::NormalizeDiacritics,
+            "ToLower" => Unary::ToLower,
+            "ToUpper" => Unary::ToUpper,
+            "Trim" => Unary::Trim,
+            _ => return None,
+        })
+    }
+
+    /// The transform of a whole text, borrowed when nothing changes: what the function of
+    /// the same name returns for a text argument. `None` for `Filter` and `Left`, which
+    /// need their data.
+    pub fn on_text(self, s: &str) -> Option<Cow<'_, str>> {
+        Some(match self {
+            Unary::StripSpaces => crate::text::strip_spaces(s),
+            Unary::NormalizeDiacritics => diacritics::normalize(s),
+            Unary::ToLower => case::to_lower(s, CaseRules::Invariant),
+            Unary::ToUpper => case::to_upper(s, CaseRules::Invariant),
+            Unary::Trim => Cow::Borrowed(s.trim_matches(char::is_whitespace)),
+            Unary::Filter(_) | Unary::Left(_) => return None,
+        })
+    }
+}
+
 /// One node of a chain; children are indices into `Chain::nodes`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Node {
@@ -399,7 +428,9 @@ fn attr_leaf<'v, F: Fn(SlotIdx) -> Value<'v>>(
     r
 }
 
-/// Appends a leaf value's text; `Ok(false)` for Null; a list bails out.
+/// Appends a leaf value's text; `Ok(false)` for Null; a list bails out. Inlined for text
+/// and Null (nearly every leaf); the rendering of other scalars is out of line.
+#[inline(always)]
 fn leaf(v: &Value<'_>, buf: &mut String) -> Result<bool, Bail> {
     match v {
         Value::Null => Ok(false),
@@ -407,7 +438,15 @@ fn leaf(v: &Value<'_>, buf: &mut String) -> Result<bool, Bail> {
             buf.push_str(s);
             Ok(true)
         }
-        v @ (Value::Int(_) | Value::Bool(_) | Value::Date(_)) => {
+        v => scalar_leaf(v, buf),
+    }
+}
+
+/// [`leaf`] for integers, Booleans and dates (rendered); a list bails out.
+#[inline(never)]
+fn scalar_leaf(v: &Value<'_>, buf: &mut String) -> Result<bool, Bail> {
+    match v {
+        Value::Int(_) | Value::Bool(_) | Value::Date(_) => {
             use std::fmt::Write as _;
             let _ = write!(buf, "{}", v.render_scalar());
             Ok(true)

@@ -303,6 +303,10 @@ pub(crate) enum Entry {
     /// attribute, done by the filter alone (the input comes back borrowed when nothing is
     /// deleted).
     Filter(SlotIdx, Box<crate::text::regex_dotnet::CharFilter>),
+    /// `ToUpper([a])`, `ToLower([a])`, `Trim([a])`, `StripSpaces([a])` or
+    /// `NormalizeDiacritics([a])` (no culture): the transform on the attribute's text, which
+    /// comes back borrowed when nothing changes (an upper-case ID through `ToUpper`).
+    Transform(SlotIdx, chain::Unary),
     /// `IgnoreFlowIfNullOrEmpty(x)` where `x` has one of the shapes above: `x`'s entry,
     /// then the Ignore outcome for a Null or `""` value.
     Ignoring(Box<Entry>),
@@ -349,6 +353,18 @@ impl Leaf {
             _ => None,
         }
     }
+}
+
+/// [`Entry::Transform`] for a one-argument call of a text transform on an attribute.
+fn transform(site: &CallSite, args: &[Arg]) -> Option<Entry> {
+    let [Arg::Attr(slot)] = args else {
+        return None;
+    };
+    if site.site.is_some() {
+        return None;
+    }
+    let op = chain::Unary::of_name(site.spec.name)?;
+    Some(Entry::Transform(*slot, op))
 }
 
 /// An argument of an [`Entry::Call`].
@@ -480,7 +496,11 @@ impl Entry {
                     })
                     .collect::<Option<_>>()?;
                 let site = calls.get(c.get())?;
-                Some(class_deletion(site, &args, consts).unwrap_or(Entry::Call(*c, args)))
+                Some(
+                    class_deletion(site, &args, consts)
+                        .or_else(|| transform(site, &args))
+                        .unwrap_or(Entry::Call(*c, args)),
+                )
             }
             _ => None,
         }
@@ -547,6 +567,14 @@ impl Program {
                 None => "string chain",
             },
             Entry::Filter(..) => "character filter",
+            Entry::Transform(_, op) => match op {
+                chain::Unary::ToUpper => "text transform (ToUpper)",
+                chain::Unary::ToLower => "text transform (ToLower)",
+                chain::Unary::Trim => "text transform (Trim)",
+                chain::Unary::StripSpaces => "text transform (StripSpaces)",
+                chain::Unary::NormalizeDiacritics => "text transform (NormalizeDiacritics)",
+                chain::Unary::Filter(_) | chain::Unary::Left(_) => "text transform",
+            },
             Entry::Call(..) => "direct call",
             Entry::Ignoring(_) => "ignore-if-empty around a direct path",
         };

@@ -561,17 +561,7 @@ impl Compiler<'_> {
                 }
                 Node::Switch { src, keys, default }
             }
-            name if n == 1 => {
-                let op = match name {
-                    "StripSpaces" => Unary::StripSpaces,
-                    "NormalizeDiacritics" => Unary::NormalizeDiacritics,
-                    "ToLower" => Unary::ToLower,
-                    "ToUpper" => Unary::ToUpper,
-                    "Trim" => Unary::Trim,
-                    _ => return None,
-                };
-                Node::Unary(op, self.chain_node(slot(0)?, parts)?)
-            }
+            name if n == 1 => Node::Unary(Unary::of_name(name)?, self.chain_node(slot(0)?, parts)?),
             _ => return None,
         })
     }

@@ -130,8 +130,11 @@ pub fn len<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>,
 pub fn strip_spaces<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
     Ok(match args.take(0).into_text()? {
         None => Value::Null,
-        Some(t) if !t.contains(' ') => Value::Str(t),
-        Some(t) => Value::string(t.chars().filter(|c| *c != ' ').collect()),
+        Some(Cow::Borrowed(t)) => Value::Str(crate::text::strip_spaces(t)),
+        Some(Cow::Owned(t)) => match crate::text::strip_spaces(&t) {
+            Cow::Borrowed(_) => Value::string(t),
+            Cow::Owned(stripped) => Value::string(stripped),
+        },
     })
 }
 

@@ -10,3 +10,13 @@ pub mod diacritics;
 pub mod regex_dotnet;
 pub mod titlecase;
 pub mod utf16;
+
+/// `StripSpaces`: removes every U+0020 and nothing else (spec, StripSpaces). Borrowed when
+/// there is none.
+pub fn strip_spaces(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(' ') {
+        std::borrow::Cow::Owned(s.chars().filter(|c| *c != ' ').collect())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}

@@ -10,6 +10,7 @@ use std::mem::ManuallyDrop;
 
 use smallvec::SmallVec;
 
+use crate::bytecode::chain::Unary;
 use crate::bytecode::{
     Arg, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Leaf, Op, Program, SlotIdx, TableIdx,
 };
@@ -194,6 +195,11 @@ fn general<'r, R: Record + ?Sized>(
                 return Ok(out);
             }
         }
+        Entry::Transform(slot, op) => {
+            if let Some(out) = direct_transform(p, *slot, *op, record, ctx.limits) {
+                return Ok(out);
+            }
+        }
         Entry::Call(c, args) => {
             if let Some(site) = p.calls.get(c.get()) {
                 return direct_call(p, site, args, record, ctx);
@@ -231,6 +237,7 @@ fn building<'r, R: Record + ?Sized>(
         Entry::Attr(slot) => Some(Ok(Outcome::Value(read_attr(p, record, *slot)))),
         Entry::Chain(c) => direct_chain(p, *c, record, ctx.limits).map(Ok),
         Entry::Filter(slot, filter) => direct_filter(p, *slot, filter, record, ctx.limits).map(Ok),
+        Entry::Transform(slot, op) => direct_transform(p, *slot, *op, record, ctx.limits).map(Ok),
         Entry::Call(c, args) => {
             let site = p.calls.get(c.get())?;
             Some(direct_call(p, site, args, record, ctx))
@@ -297,6 +304,30 @@ fn direct_filter<'r, R: Record + ?Sized>(
                 Cow::Owned(kept) => within(kept, limits),
             }
         }
+        other => {
+            other.release();
+            None
+        }
+    }
+}
+
+/// [`Entry::Transform`]: a text transform of a text attribute, borrowed when nothing
+/// changes. `None` (the generic call runs) for anything but text or Null, or a result over
+/// a value limit.
+#[inline]
+fn direct_transform<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    slot: SlotIdx,
+    op: Unary,
+    rec: &'r R,
+    limits: &Limits,
+) -> Option<Outcome<'r>> {
+    match read_attr(p, rec, slot) {
+        Value::Null => Some(Outcome::Value(Value::Null)),
+        Value::Str(Cow::Borrowed(s)) => match op.on_text(s)? {
+            Cow::Borrowed(kept) => Some(Outcome::Value(Value::str(kept))),
+            Cow::Owned(built) => within(built, limits),
+        },
         other => {
             other.release();
             None

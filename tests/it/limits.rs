@@ -619,4 +619,17 @@ fn direct_paths_keep_their_limits() {
     // A direct call whose result is over the per-value limit.
     let src = r#"Replace([a], "x", , , "0123456789", , )"#;
     assert_eq!(eval_with(src, &rec, &value), limit());
+    // A transform entry: a changed text over the limits is an error; an unchanged one is
+    // the record's own (borrowed) value, not built by the evaluation.
+    let value = Limits {
+        max_value_bytes: 7,
+        ..Limits::default()
+    };
+    assert_eq!(eval_with("ToUpper([a])", &rec, &value), limit());
+    assert_eq!(eval_with("ToLower([a])", &rec, &value), End::Len(8));
+    let output = Limits {
+        max_output_bytes: 7,
+        ..Limits::default()
+    };
+    assert_eq!(eval_with("ToUpper([a])", &rec, &output), limit());
 }
