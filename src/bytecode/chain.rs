@@ -205,14 +205,17 @@ impl Flat {
         for p in &self.pieces {
             let t: &'v str = match p {
                 Piece::Text(t) => t,
-                Piece::Attr(slot) => match attr(*slot) {
-                    Value::Str(Cow::Borrowed(t)) => t,
-                    Value::Null => "",
-                    other => {
-                        drop(other);
-                        return None;
-                    }
-                },
+                Piece::Attr(slot) => {
+                    let v = attr(*slot);
+                    let t = match &v {
+                        Value::Str(Cow::Borrowed(t)) => Some(*t),
+                        Value::Null => Some(""),
+                        _ => None,
+                    };
+                    // Borrowed text and Null own nothing: no call into the drop glue.
+                    v.release();
+                    t?
+                }
             };
             // A Join skips empty pieces; a concatenation may as well (they add nothing).
             if !t.is_empty() {
