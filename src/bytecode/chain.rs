@@ -125,6 +125,9 @@ pub struct Sizes {
     pub fixed: usize,
     /// The attributes the chain reads itself, one entry per node.
     pub attrs: Vec<SlotIdx>,
+    /// Every constant text and separator is ASCII: with ASCII attributes the whole result
+    /// is ASCII, and the transforms take their ASCII forms (see [`Gathered`]).
+    pub ascii: bool,
 }
 
 impl Sizes {
@@ -133,13 +136,18 @@ impl Sizes {
         let mut sizes = Sizes {
             fixed: 8,
             attrs: Vec::new(),
+            ascii: true,
         };
         for node in nodes {
             match node {
-                Node::Text(t) => sizes.fixed += t.len(),
+                Node::Text(t) => {
+                    sizes.fixed += t.len();
+                    sizes.ascii &= t.is_ascii();
+                }
                 Node::Attr(slot) => sizes.attrs.push(*slot),
                 Node::Join(sep, children) => {
-                    sizes.fixed += sep.len() * children.len().saturating_sub(1)
+                    sizes.fixed += sep.len() * children.len().saturating_sub(1);
+                    sizes.ascii &= sep.is_ascii();
                 }
                 Node::Pushed(_) | Node::Concat(_) | Node::Unary(..) | Node::Switch { .. } => {}
             }
@@ -294,7 +302,69 @@ impl Chain {
         scratch: &mut String,
     ) -> Result<bool, Bail> {
         let root = self.nodes.len().checked_sub(1).ok_or(Bail)? as u32;
-        let cx = Cx { attr, pushed };
+        let cx = Cx {
+            attr,
+            pushed,
+            texts: None,
+            ascii: false,
+        };
+        self.node(root, &cx, buf, scratch)
+    }
+
+    /// Reads every attribute the chain writes, once, before building: their texts (by node)
+    /// and the exact capacity, instead of one read to size the buffer and another to write.
+    /// `None` (the caller then uses [`Chain::capacity_hint`] and [`Chain::eval`]) for a
+    /// chain of more than [`GATHER`] nodes, or an attribute that is not borrowed text or
+    /// Null (a number to render, a list to bail out on, a value the record built).
+    #[inline]
+    pub fn gather<'v>(
+        &self,
+        attr: &impl Fn(SlotIdx) -> Value<'v>,
+        g: &mut Gathered<'v>,
+    ) -> Option<()> {
+        if self.nodes.len() > GATHER {
+            return None;
+        }
+        g.capacity = self.sizes.fixed;
+        g.ascii = self.sizes.ascii;
+        for (node, text) in self.nodes.iter().zip(g.texts.iter_mut()) {
+            if let Node::Attr(slot) = node {
+                let v = attr(*slot);
+                let t = match &v {
+                    Value::Str(Cow::Borrowed(t)) => Some(*t),
+                    Value::Null => None,
+                    _ => {
+                        v.release();
+                        return None;
+                    }
+                };
+                v.release();
+                if let Some(t) = t {
+                    g.capacity += t.len();
+                    g.ascii &= t.is_ascii();
+                }
+                *text = t;
+            }
+        }
+        Some(())
+    }
+
+    /// [`Chain::eval`] over the attributes [`Chain::gather`] read (the chain must have no
+    /// pushed values). `attr` still serves what is not written, such as a Switch's source.
+    pub fn eval_gathered<'v, F: Fn(SlotIdx) -> Value<'v>>(
+        &self,
+        attr: &F,
+        g: &Gathered<'v>,
+        buf: &mut String,
+        scratch: &mut String,
+    ) -> Result<bool, Bail> {
+        let root = self.nodes.len().checked_sub(1).ok_or(Bail)? as u32;
+        let cx = Cx {
+            attr,
+            pushed: &[],
+            texts: Some(&g.texts),
+            ascii: g.ascii,
+        };
         self.node(root, &cx, buf, scratch)
     }
 
@@ -304,7 +374,7 @@ impl Chain {
     fn child<'v, F: Fn(SlotIdx) -> Value<'v>>(
         &self,
         i: u32,
-        cx: &Cx<'_, '_, F>,
+        cx: &Cx<'_, '_, 'v, F>,
         buf: &mut String,
         scratch: &mut String,
     ) -> Result<bool, Bail> {
@@ -313,7 +383,7 @@ impl Chain {
                 buf.push_str(t);
                 Ok(true)
             }
-            Some(Node::Attr(slot)) => attr_leaf(cx, *slot, buf),
+            Some(Node::Attr(slot)) => attr_leaf(cx, i, *slot, buf),
             _ => self.node(i, cx, buf, scratch),
         }
     }
@@ -321,7 +391,7 @@ impl Chain {
     fn node<'v, F: Fn(SlotIdx) -> Value<'v>>(
         &self,
         i: u32,
-        cx: &Cx<'_, '_, F>,
+        cx: &Cx<'_, '_, 'v, F>,
         buf: &mut String,
         scratch: &mut String,
     ) -> Result<bool, Bail> {
@@ -330,7 +400,7 @@ impl Chain {
                 buf.push_str(t);
                 Ok(true)
             }
-            Node::Attr(slot) => attr_leaf(cx, *slot, buf),
+            Node::Attr(slot) => attr_leaf(cx, i, *slot, buf),
             Node::Pushed(k) => leaf(cx.pushed.get(*k as usize).ok_or(Bail)?, buf),
             Node::Switch { src, keys, default } => {
                 let v = (cx.attr)(*src);
@@ -404,7 +474,7 @@ impl Chain {
                         };
                         buf.truncate(start + keep);
                     }
-                    op => apply(*op, buf, start, scratch),
+                    op => apply(*op, buf, start, scratch, cx.ascii),
                 }
                 Ok(true)
             }
@@ -412,19 +482,49 @@ impl Chain {
     }
 }
 
-/// What a chain reads: attributes and the values pushed before it.
-struct Cx<'a, 'p, F> {
-    attr: &'a F,
-    pushed: &'a [Value<'p>],
+/// Chains of at most this many nodes read their attributes up front ([`Chain::gather`]).
+pub const GATHER: usize = 8;
+
+/// The attributes of a chain, read once: [`Chain::gather`] fills it (it lives in the
+/// caller's frame: it is never moved).
+#[derive(Default)]
+pub struct Gathered<'v> {
+    /// By node index: the text of each attribute node (`None` for Null and other nodes).
+    texts: [Option<&'v str>; GATHER],
+    /// The exact length of the pieces, plus slack for transforms that grow text.
+    pub capacity: usize,
+    /// Every attribute, constant and separator is ASCII.
+    ascii: bool,
 }
 
-/// Appends an attribute's text (see [`leaf`]).
+/// What a chain reads: attributes and the values pushed before it, or the gathered texts.
+struct Cx<'a, 'p, 'v, F> {
+    attr: &'a F,
+    pushed: &'a [Value<'p>],
+    /// The gathered attribute texts, by node index.
+    texts: Option<&'a [Option<&'v str>; GATHER]>,
+    /// Everything written is ASCII (only with gathered texts): each transform takes its
+    /// ASCII form (NormalizeDiacritics is then the identity).
+    ascii: bool,
+}
+
+/// Appends the text of attribute node `i` (see [`leaf`]).
 #[inline(always)]
 fn attr_leaf<'v, F: Fn(SlotIdx) -> Value<'v>>(
-    cx: &Cx<'_, '_, F>,
+    cx: &Cx<'_, '_, 'v, F>,
+    i: u32,
     slot: SlotIdx,
     buf: &mut String,
 ) -> Result<bool, Bail> {
+    if let Some(texts) = cx.texts {
+        return Ok(match texts.get(i as usize).copied().flatten() {
+            Some(t) => {
+                buf.push_str(t);
+                true
+            }
+            None => false,
+        });
+    }
     let v = (cx.attr)(slot);
     let r = leaf(&v, buf);
     v.release();
@@ -461,12 +561,22 @@ fn scalar_leaf(v: &Value<'_>, buf: &mut String) -> Result<bool, Bail> {
 /// Applies a transform to `buf[start..]` in place; `scratch` holds the new tail when its
 /// length changes (both buffers are recycled, so this allocates nothing in steady state except
 /// for non-ASCII case mapping and diacritics, which build their result).
-fn apply(op: Unary, buf: &mut String, start: usize, scratch: &mut String) {
+fn apply(op: Unary, buf: &mut String, start: usize, scratch: &mut String, ascii: bool) {
     let Some(tail) = buf.get_mut(start..) else {
         return;
     };
     scratch.clear();
     let changed = match op {
+        // Known ASCII: no check, and no diacritics to remove.
+        Unary::ToLower if ascii => {
+            tail.make_ascii_lowercase();
+            false
+        }
+        Unary::ToUpper if ascii => {
+            tail.make_ascii_uppercase();
+            false
+        }
+        Unary::NormalizeDiacritics if ascii => false,
         Unary::ToLower if tail.is_ascii() => {
             tail.make_ascii_lowercase();
             false

@@ -10,7 +10,7 @@ use std::mem::ManuallyDrop;
 
 use smallvec::SmallVec;
 
-use crate::bytecode::chain::Unary;
+use crate::bytecode::chain::{Gathered, Unary};
 use crate::bytecode::{
     Arg, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Leaf, Op, Program, SlotIdx, TableIdx,
 };
@@ -264,9 +264,20 @@ fn direct_chain<'r, R: Record + ?Sized>(
     if let Some(out) = chain.flat.as_ref().and_then(|f| f.eval(&attr)) {
         return within(out, limits);
     }
-    let mut buf = String::with_capacity(chain.capacity_hint(&attr, &[]));
     let mut scratch = SCRATCH.with(Cell::take);
-    let built = chain.eval(&attr, &[], &mut buf, &mut scratch);
+    let mut g = Gathered::default();
+    let (buf, built) = match chain.gather(&attr, &mut g) {
+        Some(()) => {
+            let mut buf = String::with_capacity(g.capacity);
+            let built = chain.eval_gathered(&attr, &g, &mut buf, &mut scratch);
+            (buf, built)
+        }
+        None => {
+            let mut buf = String::with_capacity(chain.capacity_hint(&attr, &[]));
+            let built = chain.eval(&attr, &[], &mut buf, &mut scratch);
+            (buf, built)
+        }
+    };
     SCRATCH.with(|s| s.set(scratch));
     match built {
         Ok(false) => Some(Outcome::Value(Value::Null)),
