@@ -99,8 +99,55 @@ impl Program {
             Entry::Pick { .. } | Entry::PickEmpty { .. } | Entry::Switch(..) | Entry::Decide => {
                 picking(self, record, ctx)
             }
+            Entry::Chain(c) => chained(self, *c, record, ctx),
+            Entry::Filter(slot, filter) => filtered(self, *slot, filter, record, ctx),
+            Entry::Transform(slot, op) => transformed(self, *slot, *op, record, ctx),
             _ => general(self, record, ctx),
         }
+    }
+}
+
+/// [`Entry::Chain`], out of line; the generic code when the chain bails out.
+#[inline(never)]
+fn chained<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    c: ChainIdx,
+    record: &'r R,
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
+    match direct_chain(p, c, record, ctx.limits) {
+        Some(out) => Ok(out),
+        None => generic(p, record, ctx),
+    }
+}
+
+/// [`Entry::Filter`], out of line; the generic code for anything but text or Null.
+#[inline(never)]
+fn filtered<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    slot: SlotIdx,
+    filter: &CharFilter,
+    record: &'r R,
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
+    match direct_filter(p, slot, filter, record, ctx.limits) {
+        Some(out) => Ok(out),
+        None => generic(p, record, ctx),
+    }
+}
+
+/// [`Entry::Transform`], out of line; the generic code for anything but text or Null.
+#[inline(never)]
+fn transformed<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    slot: SlotIdx,
+    op: Unary,
+    record: &'r R,
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
+    match direct_transform(p, slot, op, record, ctx.limits) {
+        Some(out) => Ok(out),
+        None => generic(p, record, ctx),
     }
 }
 
@@ -167,8 +214,8 @@ fn picking<'r, R: Record + ?Sized>(
     decide(p, record)
 }
 
-/// Every entry but a pass-through, a constant and the decisions: string building, filters,
-/// direct calls and the generic loop.
+/// The entries without their own out-of-line function (`IgnoreFlowIfNullOrEmpty` around a
+/// direct path, a direct call) and the generic loop.
 #[inline(never)]
 fn general<'r, R: Record + ?Sized>(
     p: &'r Program,
@@ -184,22 +231,6 @@ fn general<'r, R: Record + ?Sized>(
                 });
             }
         }
-        // The same three as in `building`, matched here directly: one dispatch, not two.
-        Entry::Chain(c) => {
-            if let Some(out) = direct_chain(p, *c, record, ctx.limits) {
-                return Ok(out);
-            }
-        }
-        Entry::Filter(slot, filter) => {
-            if let Some(out) = direct_filter(p, *slot, filter, record, ctx.limits) {
-                return Ok(out);
-            }
-        }
-        Entry::Transform(slot, op) => {
-            if let Some(out) = direct_transform(p, *slot, *op, record, ctx.limits) {
-                return Ok(out);
-            }
-        }
         Entry::Call(c, args) => {
             if let Some(site) = p.calls.get(c.get()) {
                 return direct_call(p, site, args, record, ctx);
@@ -211,8 +242,21 @@ fn general<'r, R: Record + ?Sized>(
         | Entry::PickEmpty { .. }
         | Entry::Switch(..)
         | Entry::Decide
+        | Entry::Chain(_)
+        | Entry::Filter(..)
+        | Entry::Transform(..)
         | Entry::Generic => {}
     }
+    generic(p, record, ctx)
+}
+
+/// The generic loop, with the buffer pool when the program builds strings.
+#[inline(never)]
+fn generic<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    record: &'r R,
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
     if !p.builds_strings {
         let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
         return run(p, record, &mut env);
