@@ -107,50 +107,6 @@ impl Program {
     }
 }
 
-/// [`Entry::Chain`], out of line; the generic code when the chain bails out.
-#[inline(never)]
-fn chained<'r, R: Record + ?Sized>(
-    p: &'r Program,
-    c: ChainIdx,
-    record: &'r R,
-    ctx: &mut EvalContext<'_>,
-) -> Result<Outcome<'r>, EvalError> {
-    match direct_chain(p, c, record, ctx.limits) {
-        Some(out) => Ok(out),
-        None => generic(p, record, ctx),
-    }
-}
-
-/// [`Entry::Filter`], out of line; the generic code for anything but text or Null.
-#[inline(never)]
-fn filtered<'r, R: Record + ?Sized>(
-    p: &'r Program,
-    slot: SlotIdx,
-    filter: &CharFilter,
-    record: &'r R,
-    ctx: &mut EvalContext<'_>,
-) -> Result<Outcome<'r>, EvalError> {
-    match direct_filter(p, slot, filter, record, ctx.limits) {
-        Some(out) => Ok(out),
-        None => generic(p, record, ctx),
-    }
-}
-
-/// [`Entry::Transform`], out of line; the generic code for anything but text or Null.
-#[inline(never)]
-fn transformed<'r, R: Record + ?Sized>(
-    p: &'r Program,
-    slot: SlotIdx,
-    op: Unary,
-    record: &'r R,
-    ctx: &mut EvalContext<'_>,
-) -> Result<Outcome<'r>, EvalError> {
-    match direct_transform(p, slot, op, record, ctx.limits) {
-        Some(out) => Ok(out),
-        None => generic(p, record, ctx),
-    }
-}
-
 /// The decision entries: an attribute compared, tested or looked up, and a constant or
 /// attribute returned. No stack, no environment, except when `IsNullOrEmpty`/`IsPresent`
 /// meets a list: the generic code decides that.
@@ -224,12 +180,24 @@ fn general<'r, R: Record + ?Sized>(
 ) -> Result<Outcome<'r>, EvalError> {
     match &p.entry {
         Entry::Ignoring(inner) => {
-            if let Some(out) = building(p, inner, record, ctx) {
-                return out.map(|o| match o {
-                    Outcome::Value(v) if v.is_null_or_empty() => Outcome::Ignore,
-                    o => o,
-                });
-            }
+            // Each path falls back to the generic code of the whole program, whose
+            // IgnoreFlowIfNullOrEmpty has then already decided: mapping its result again
+            // changes nothing.
+            let out = match &**inner {
+                Entry::Attr(slot) => Ok(Outcome::Value(read_attr(p, record, *slot))),
+                Entry::Chain(c) => chained(p, *c, record, ctx),
+                Entry::Filter(slot, filter) => filtered(p, *slot, filter, record, ctx),
+                Entry::Transform(slot, op) => transformed(p, *slot, *op, record, ctx),
+                Entry::Call(c, args) => match p.calls.get(c.get()) {
+                    Some(site) => direct_call(p, site, args, record, ctx),
+                    None => generic(p, record, ctx),
+                },
+                _ => generic(p, record, ctx),
+            };
+            return out.map(|o| match o {
+                Outcome::Value(v) if v.is_null_or_empty() => Outcome::Ignore,
+                o => o,
+            });
         }
         Entry::Call(c, args) => {
             if let Some(site) = p.calls.get(c.get()) {
@@ -268,45 +236,34 @@ fn generic<'r, R: Record + ?Sized>(
     out
 }
 
-/// The entries [`Entry::Ignoring`] wraps (string building, or a pass-through): `None` when
-/// the generic code must run the whole program instead.
+/// [`Entry::Chain`]: the chain writes the result straight into its output buffer. The
+/// generic code runs instead for a multi-valued attribute (the chain bails out) or a result
+/// beyond a limit (the generic code reports it with the same error). The result is built
+/// in this function's return slot: returning an `Option` to convert made the caller copy
+/// it back through the stack, which stalled on store forwarding.
 #[inline(never)]
-fn building<'r, R: Record + ?Sized>(
-    p: &'r Program,
-    entry: &'r Entry,
-    record: &'r R,
-    ctx: &mut EvalContext<'_>,
-) -> Option<Result<Outcome<'r>, EvalError>> {
-    match entry {
-        Entry::Attr(slot) => Some(Ok(Outcome::Value(read_attr(p, record, *slot)))),
-        Entry::Chain(c) => direct_chain(p, *c, record, ctx.limits).map(Ok),
-        Entry::Filter(slot, filter) => direct_filter(p, *slot, filter, record, ctx.limits).map(Ok),
-        Entry::Transform(slot, op) => direct_transform(p, *slot, *op, record, ctx.limits).map(Ok),
-        Entry::Call(c, args) => {
-            let site = p.calls.get(c.get())?;
-            Some(direct_call(p, site, args, record, ctx))
-        }
-        _ => None,
-    }
-}
-
-/// [`Entry::Chain`]: the chain writes the result straight into its output buffer. `None`
-/// when the generic code must run instead: a multi-valued attribute (the chain bails out),
-/// or a result beyond a limit (the generic code reports it with the same error).
-#[inline]
-fn direct_chain<'r, R: Record + ?Sized>(
+fn chained<'r, R: Record + ?Sized>(
     p: &'r Program,
     c: ChainIdx,
     rec: &'r R,
-    limits: &Limits,
-) -> Option<Outcome<'r>> {
-    let chain = p.chains.get(c.get())?;
-    if chain.nodes.len() as u64 > limits.max_steps {
-        return None;
-    }
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
+    let limits = ctx.limits;
+    let Some(chain) = p
+        .chains
+        .get(c.get())
+        .filter(|ch| ch.nodes.len() as u64 <= limits.max_steps)
+    else {
+        return generic(p, rec, ctx);
+    };
     let attr = |slot: SlotIdx| read_attr(p, rec, slot);
-    if let Some(out) = chain.flat.as_ref().and_then(|f| f.eval(&attr)) {
-        return within(out, limits);
+    if let Some(flat) = &chain.flat {
+        if let Some(out) = flat.eval(&attr) {
+            if fits(out.len(), limits) {
+                return Ok(Outcome::Value(Value::string(out)));
+            }
+            return generic(p, rec, ctx);
+        }
     }
     let mut scratch = SCRATCH.with(Cell::take);
     let mut g = Gathered::default();
@@ -324,68 +281,71 @@ fn direct_chain<'r, R: Record + ?Sized>(
     };
     SCRATCH.with(|s| s.set(scratch));
     match built {
-        Ok(false) => Some(Outcome::Value(Value::Null)),
-        Ok(true) => within(buf, limits),
-        Err(_) => None,
+        Ok(false) => Ok(Outcome::Value(Value::Null)),
+        Ok(true) if fits(buf.len(), limits) => Ok(Outcome::Value(Value::string(buf))),
+        _ => generic(p, rec, ctx),
     }
 }
 
-/// A directly built result, unless it is over a limit (the generic code then reports it).
+/// A directly built result is within the limits (else the generic code reports it).
 #[inline]
-fn within<'r>(s: String, limits: &Limits) -> Option<Outcome<'r>> {
-    (s.len() <= limits.max_value_bytes && s.len() <= limits.max_output_bytes)
-        .then(|| Outcome::Value(Value::string(s)))
+fn fits(len: usize, limits: &Limits) -> bool {
+    len <= limits.max_value_bytes && len <= limits.max_output_bytes
 }
 
-/// [`Entry::Filter`]: a class deletion on a text attribute. `None` (the generic call runs)
-/// for anything but text or Null, or when the step or value limit would be reached.
-#[inline]
-fn direct_filter<'r, R: Record + ?Sized>(
+/// [`Entry::Filter`]: a class deletion on a text attribute. The generic call runs for
+/// anything but text or Null, or when the step or value limit would be reached.
+#[inline(never)]
+fn filtered<'r, R: Record + ?Sized>(
     p: &'r Program,
     slot: SlotIdx,
     filter: &CharFilter,
     rec: &'r R,
-    limits: &Limits,
-) -> Option<Outcome<'r>> {
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
+    let limits = ctx.limits;
     match read_attr(p, rec, slot) {
-        Value::Null => Some(Outcome::Value(Value::Null)),
-        Value::Str(Cow::Borrowed(s)) => {
-            // What the generic Replace charges for a deletion.
-            if functions::text::deletion_steps(s) > limits.max_steps {
-                return None;
-            }
+        Value::Null => Ok(Outcome::Value(Value::Null)),
+        // What the generic Replace charges for a deletion.
+        Value::Str(Cow::Borrowed(s)) if functions::text::deletion_steps(s) <= limits.max_steps => {
             match filter.remove(s) {
-                Cow::Borrowed(kept) => Some(Outcome::Value(Value::str(kept))),
-                Cow::Owned(kept) => within(kept, limits),
+                Cow::Borrowed(kept) => Ok(Outcome::Value(Value::str(kept))),
+                Cow::Owned(kept) if fits(kept.len(), limits) => {
+                    Ok(Outcome::Value(Value::string(kept)))
+                }
+                Cow::Owned(_) => generic(p, rec, ctx),
             }
         }
         other => {
             other.release();
-            None
+            generic(p, rec, ctx)
         }
     }
 }
 
 /// [`Entry::Transform`]: a text transform of a text attribute, borrowed when nothing
-/// changes. `None` (the generic call runs) for anything but text or Null, or a result over
-/// a value limit.
-#[inline]
-fn direct_transform<'r, R: Record + ?Sized>(
+/// changes. The generic call runs for anything but text or Null, or a result over a value
+/// limit.
+#[inline(never)]
+fn transformed<'r, R: Record + ?Sized>(
     p: &'r Program,
     slot: SlotIdx,
     op: Unary,
     rec: &'r R,
-    limits: &Limits,
-) -> Option<Outcome<'r>> {
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
     match read_attr(p, rec, slot) {
-        Value::Null => Some(Outcome::Value(Value::Null)),
-        Value::Str(Cow::Borrowed(s)) => match op.on_text(s)? {
-            Cow::Borrowed(kept) => Some(Outcome::Value(Value::str(kept))),
-            Cow::Owned(built) => within(built, limits),
+        Value::Null => Ok(Outcome::Value(Value::Null)),
+        Value::Str(Cow::Borrowed(s)) => match op.on_text(s) {
+            Some(Cow::Borrowed(kept)) => Ok(Outcome::Value(Value::str(kept))),
+            Some(Cow::Owned(built)) if fits(built.len(), ctx.limits) => {
+                Ok(Outcome::Value(Value::string(built)))
+            }
+            _ => generic(p, rec, ctx),
         },
         other => {
             other.release();
-            None
+            generic(p, rec, ctx)
         }
     }
 }
