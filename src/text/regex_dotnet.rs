@@ -27,6 +27,8 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, HirKind};
 use smallvec::SmallVec;
 
+use super::linear::Linear;
+
 /// What kind of pattern error this is (maps to `invalid-regex` / `dotnet-only-regex`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RegexErrorKind {
@@ -113,6 +115,9 @@ pub struct DotnetRegex {
     /// The fewest bytes a match spans: a shorter rest of the haystack needs no search (the
     /// last step of an iteration usually ends there).
     min_len: usize,
+    /// The direct walk, when the pattern is linear (see [`Linear`]): it replaces the
+    /// anchored engine search at the first possible start.
+    linear: Option<Linear>,
 }
 
 impl DotnetRegex {
@@ -158,6 +163,7 @@ impl DotnetRegex {
         }
         numbers.extend(named.into_iter().map(|(_, idxs)| idxs));
         Ok(DotnetRegex {
+            linear: Linear::new(&hir),
             slot_len: re.group_info().slot_len(),
             min_len: hir.properties().minimum_len().unwrap_or(0),
             re,
@@ -219,11 +225,9 @@ impl DotnetRegex {
     /// (else only the whole match's, which is cheaper to find).
     pub fn matches<'r, 'h>(&'r self, hay: &'h str, groups: bool) -> Matches<'r, 'h> {
         let len = if groups { self.slot_len } else { 2 };
-        let slots = if len <= INLINE_SLOTS {
-            SmallVec::from_buf_and_len([None; INLINE_SLOTS], len)
-        } else {
-            smallvec::smallvec![None; len]
-        };
+        // Writes only the `len` slots in use (building from a full inline buffer would copy
+        // all of them).
+        let slots = smallvec::smallvec![None; len];
         Matches {
             re: self,
             hay,
@@ -243,6 +247,8 @@ impl DotnetRegex {
     /// value that is about half the work. If no match starts there, this call and every
     /// later one of the same iteration (`*anchored` is cleared) searches unanchored, so a
     /// haystack full of false starts costs one extra failed attempt, never a quadratic scan.
+    /// A linear pattern ([`Linear`]) goes further: it finds its first possible start itself
+    /// (with or without prefix literals) and replaces the anchored search by its walk.
     fn search(
         &self,
         hay: &str,
@@ -254,6 +260,18 @@ impl DotnetRegex {
             return None;
         }
         if *anchored {
+            if let Some(linear) = &self.linear {
+                // No possible start: no match at or after `at`.
+                let start = linear.candidate(hay, at)?;
+                if let Some(end) = linear.walk(hay, start, &mut caps.slots) {
+                    if let [s, e, ..] = caps.slots.as_mut_slice() {
+                        (*s, *e) = (NonMaxUsize::new(start), NonMaxUsize::new(end));
+                    }
+                    return Some((start, end));
+                }
+                *anchored = false;
+                return self.unanchored(hay, start, caps);
+            }
             let starts = self.starts.get_or_init(|| {
                 let lits = self.prefixes.as_ref()?;
                 Prefilter::new(MatchKind::LeftmostFirst, lits)
@@ -271,6 +289,11 @@ impl DotnetRegex {
                 at = candidate.start;
             }
         }
+        self.unanchored(hay, at, caps)
+    }
+
+    /// The engine's leftmost-first search from `at`.
+    fn unanchored(&self, hay: &str, at: usize, caps: &mut Caps) -> Option<(usize, usize)> {
         self.re
             .search_slots(&Input::new(hay).range(at..), &mut caps.slots)?;
         caps.get(0)
@@ -1451,6 +1474,150 @@ mod tests {
         ) {
             let (got, want) = all_groups(pattern, &hay);
             proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    /// A pattern from pieces that are mostly linear (see `Linear`), sometimes not: atoms
+    /// with quantifiers, wrapped in groups, with anchors at the ends or in the middle.
+    fn linear_ish_pattern() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        const ATOMS: &[&str] = &[
+            "a", "b", "é", " ", r"\d", "[ab]", "[^a]", r"\s", "[a-c]", ".", "x", "(?i:a)", r"\+",
+            "😀", "ab", "[é😀]", r"\w", "[^é]",
+        ];
+        const QUANTS: &[&str] = &[
+            "", "", "*", "+", "?", "{2}", "{1,3}", "{0,2}", "*?", "+?", "??", "{1,3}?", "{0}",
+        ];
+        let element = (0..ATOMS.len(), 0..QUANTS.len(), 0..5usize);
+        (
+            proptest::collection::vec(element, 1..6),
+            0..4usize,
+            0..4usize,
+            proptest::option::of((0..6usize, 0..6usize)),
+        )
+            .prop_map(|(elements, head, tail, span)| {
+                let n = elements.len();
+                let mut out = String::new();
+                if head == 1 {
+                    out.push('^');
+                }
+                for (i, &(atom, quant, wrap)) in elements.iter().enumerate() {
+                    if span.is_some_and(|(a, _)| a % n == i) {
+                        out.push_str("(?<outer>");
+                    }
+                    if i == 1 && head == 2 {
+                        out.push('^');
+                    }
+                    if i == 1 && tail == 2 {
+                        out.push('$');
+                    }
+                    let body = format!("{}{}", ATOMS[atom], QUANTS[quant]);
+                    match wrap {
+                        1 => out.push_str(&format!("({body})")),
+                        2 => out.push_str(&format!("(?<g{i}>{body})")),
+                        // A quantified group: not linear.
+                        3 if quant == 0 => out.push_str(&format!("({})+", ATOMS[atom])),
+                        _ => out.push_str(&body),
+                    }
+                    if span.is_some_and(|(a, b)| a % n <= i && (a % n).max(b % n) == i) {
+                        out.push(')');
+                    }
+                }
+                if tail == 1 {
+                    out.push('$');
+                }
+                if head == 3 {
+                    out = format!("{out}|z");
+                }
+                out
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The linear walk (and the engine where it gives way) finds exactly the regex
+        /// crate's matches and groups, over the whole .NET iteration, with and without
+        /// group capture.
+        #[test]
+        fn linear_walk_equals_regex_crate(
+            pattern in linear_ish_pattern(),
+            hay in "[ab éx+1😀\n]{0,14}",
+        ) {
+            let (got, want) = all_groups(&pattern, &hay);
+            proptest::prop_assert_eq!(&got, &want, "{}", pattern);
+            let re = DotnetRegex::new(&pattern).unwrap();
+            let mut spans = Vec::new();
+            let mut found = re.matches(&hay, false);
+            while let Some(m) = found.next() {
+                spans.push(Some(m));
+            }
+            let whole: Vec<_> = want.iter().map(|g| g[0]).collect();
+            proptest::prop_assert_eq!(spans, whole, "{} (whole matches only)", pattern);
+        }
+    }
+
+    #[test]
+    fn linear_patterns() {
+        // (pattern, takes the walk); `a|b` is the class `[ab]` to the parser.
+        let cases: &[(&str, bool)] = &[
+            (r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})", true),
+            (r"^(\w+)@contoso\.com$", true),
+            (r"(\d{3})-(\d{4})", true),
+            ("a*?b", true),
+            ("(?i)abc", true),
+            (r"\s+", true),
+            ("", true),
+            ("^", true),
+            ("a$b", true),
+            // The repetition could stop at a character the rest starts with.
+            (r"\d*\d{10}", false),
+            ("a*a", false),
+            (r"(\w+)\.(\w+)", true),
+            (r"(\w+)\s*(\w+)", false),
+            ("a|b", true),
+            ("ab|cd", false),
+            ("(ab)+", false),
+            ("(?:ab)*", false),
+            (r"\bfoo", false),
+            ("(?m)^a", false),
+            ("a^", false),
+            ("a?^b", false),
+        ];
+        for &(pattern, linear) in cases {
+            let re = DotnetRegex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e:?}"));
+            assert_eq!(re.linear.is_some(), linear, "{pattern}");
+        }
+    }
+
+    #[test]
+    fn linear_walk_cases() {
+        let cases: &[(&str, &str)] = &[
+            (r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})", "+1 4255550100"),
+            (
+                r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})",
+                "x+1 42555501 +44 2071234567 +1 42555501009",
+            ),
+            // Unicode digits are `\d` too, and a digit run may mix them with ASCII ones.
+            (r"\+(\d* )(\d{3})", "+١٢ ٣4٥ +1 234"),
+            (r"^(\w+)@contoso\.com$", "jdoe@contoso.com"),
+            (r"^(\w+)@contoso\.com$", "jdoe@contoso.com.evil"),
+            (r"(\w+)\.(\w+)", "john.doe, ä.ö, .x"),
+            ("a*?b", "aab b aaa"),
+            ("a*?", "aab"),
+            ("a+?", "aab"),
+            ("a{2,}?c", "aaac ac"),
+            (r"[é😀]+x", "é😀éx 😀x ex"),
+            (r"\d*$", "ab12"),
+            ("a*$", "aab"),
+            ("^a*", "aab"),
+            ("^", "ab"),
+            ("$", "ab"),
+            ("", "😀a"),
+            ("x{0}y", "xy"),
+        ];
+        for &(pattern, hay) in cases {
+            let (got, want) = all_groups(pattern, hay);
+            assert_eq!(got, want, "{pattern} on {hay:?}");
         }
     }
 
