@@ -93,7 +93,8 @@ enum Step {
     /// Between `min` and `max` characters of `set`, as many as the next characters allow;
     /// with `stop_at_min`, exactly `min` (a lazy repetition whose rest always matches).
     Class {
-        set: CharSet,
+        /// The index of the class in [`Linear::sets`].
+        set: usize,
         min: u32,
         max: u32,
         stop_at_min: bool,
@@ -122,6 +123,9 @@ enum Starts {
 #[derive(Clone, Debug)]
 pub struct Linear {
     steps: Box<[Step]>,
+    /// The classes of the steps, apart so that a step stays small (a class is a 256-byte
+    /// table) and the walk over the steps touches few cache lines.
+    sets: Box<[CharSet]>,
     starts: Starts,
 }
 
@@ -192,6 +196,7 @@ impl Linear {
             free: true,
         };
         let mut steps = Vec::with_capacity(raw.len());
+        let mut sets = Vec::new();
         // Backwards: each step's choice depends on what can follow it.
         for r in raw.into_iter().rev() {
             let (step, next) = match r {
@@ -239,7 +244,7 @@ impl Linear {
                             return None;
                         }
                     }
-                    let set = CharSet::new(&class);
+                    sets.push(CharSet::new(&class));
                     let stop_at_min = !greedy && min < max && rest.free;
                     let next = if min == 0 {
                         let mut first = class;
@@ -254,7 +259,8 @@ impl Linear {
                     };
                     (
                         Step::Class {
-                            set,
+                            // Renumbered below, when the steps are put in order.
+                            set: sets.len() - 1,
                             min,
                             max,
                             stop_at_min,
@@ -267,6 +273,12 @@ impl Linear {
             rest = next;
         }
         steps.reverse();
+        sets.reverse();
+        for step in &mut steps {
+            if let Step::Class { set, .. } = step {
+                *set = sets.len() - 1 - *set;
+            }
+        }
         let anchored = steps.iter().any(|s| matches!(s, Step::Start));
         let starts = if anchored || rest.nullable {
             Starts::Here
@@ -280,6 +292,7 @@ impl Linear {
         };
         Some(Linear {
             steps: steps.into_boxed_slice(),
+            sets: sets.into_boxed_slice(),
             starts,
         })
     }
@@ -350,6 +363,9 @@ impl Linear {
                     max,
                     stop_at_min,
                 } => {
+                    let Some(set) = self.sets.get(*set) else {
+                        return None;
+                    };
                     let limit = if *stop_at_min { *min } else { *max };
                     let n = repeat(set, hay, &mut pos, limit);
                     if n < *min {

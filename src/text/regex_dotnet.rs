@@ -25,7 +25,6 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternID, Span};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, HirKind};
-use smallvec::SmallVec;
 
 use super::linear::Linear;
 
@@ -224,16 +223,12 @@ impl DotnetRegex {
     /// The .NET matches of this pattern in `hay`, with every group's span when `groups`
     /// (else only the whole match's, which is cheaper to find).
     pub fn matches<'r, 'h>(&'r self, hay: &'h str, groups: bool) -> Matches<'r, 'h> {
-        let len = if groups { self.slot_len } else { 2 };
-        // Writes only the `len` slots in use (building from a full inline buffer would copy
-        // all of them).
-        let slots = smallvec::smallvec![None; len];
         Matches {
             re: self,
             hay,
             pos: 0,
             anchored: true,
-            caps: Caps { slots },
+            caps: Caps::new(if groups { self.slot_len } else { 2 }),
         }
     }
 
@@ -256,15 +251,12 @@ impl DotnetRegex {
         caps: &mut Caps,
         anchored: &mut bool,
     ) -> Option<(usize, usize)> {
-        if hay.len().checked_sub(at)? < self.min_len {
-            return None;
-        }
         if *anchored {
             if let Some(linear) = &self.linear {
                 // No possible start: no match at or after `at`.
                 let start = linear.candidate(hay, at)?;
-                if let Some(end) = linear.walk(hay, start, &mut caps.slots) {
-                    if let [s, e, ..] = caps.slots.as_mut_slice() {
+                if let Some(end) = linear.walk(hay, start, caps.slots_mut()) {
+                    if let [s, e, ..] = caps.slots_mut() {
                         (*s, *e) = (NonMaxUsize::new(start), NonMaxUsize::new(end));
                     }
                     return Some((start, end));
@@ -282,7 +274,7 @@ impl DotnetRegex {
                 let input = Input::new(hay)
                     .range(candidate.start..)
                     .anchored(Anchored::Yes);
-                if self.re.search_slots(&input, &mut caps.slots).is_some() {
+                if self.re.search_slots(&input, caps.slots_mut()).is_some() {
                     return caps.get(0);
                 }
                 *anchored = false;
@@ -295,7 +287,7 @@ impl DotnetRegex {
     /// The engine's leftmost-first search from `at`.
     fn unanchored(&self, hay: &str, at: usize, caps: &mut Caps) -> Option<(usize, usize)> {
         self.re
-            .search_slots(&Input::new(hay).range(at..), &mut caps.slots)?;
+            .search_slots(&Input::new(hay).range(at..), caps.slots_mut())?;
         caps.get(0)
     }
 }
@@ -304,18 +296,51 @@ impl DotnetRegex {
 const INLINE_SLOTS: usize = 16;
 
 /// The capture slots of one match: crate group `i` spans slots `2i` and `2i + 1`. Held
-/// inline up to eight groups, so a search allocates nothing.
+/// inline up to eight groups, so a search allocates nothing. A plain array rather than a
+/// `SmallVec`: it is built in place, where a `SmallVec` of the same size was filled through
+/// a `memset` call and then moved with a `memcpy` on every Replace call.
 #[derive(Clone, Debug)]
 pub struct Caps {
-    slots: SmallVec<[Option<NonMaxUsize>; INLINE_SLOTS]>,
+    inline: [Option<NonMaxUsize>; INLINE_SLOTS],
+    /// The slots of a pattern with more groups than fit inline; empty otherwise.
+    spill: Vec<Option<NonMaxUsize>>,
+    /// How many slots are in use.
+    len: usize,
 }
 
 impl Caps {
+    #[inline]
+    fn new(len: usize) -> Caps {
+        Caps {
+            inline: [None; INLINE_SLOTS],
+            spill: if len > INLINE_SLOTS {
+                vec![None; len]
+            } else {
+                Vec::new()
+            },
+            len,
+        }
+    }
+
+    #[inline]
+    fn slots(&self) -> &[Option<NonMaxUsize>] {
+        self.inline.get(..self.len).unwrap_or(&self.spill)
+    }
+
+    #[inline]
+    fn slots_mut(&mut self) -> &mut [Option<NonMaxUsize>] {
+        match self.inline.get_mut(..self.len) {
+            Some(slots) => slots,
+            None => &mut self.spill,
+        }
+    }
+
     /// The span of crate group `i`, when it took part in the match.
     #[inline]
     pub fn get(&self, i: usize) -> Option<(usize, usize)> {
-        let start = self.slots.get(2 * i).copied().flatten()?;
-        let end = self.slots.get(2 * i + 1).copied().flatten()?;
+        let slots = self.slots();
+        let start = slots.get(2 * i).copied().flatten()?;
+        let end = slots.get(2 * i + 1).copied().flatten()?;
         Some((start.get(), end.get()))
     }
 }
@@ -337,6 +362,11 @@ impl Matches<'_, '_> {
     #[allow(clippy::should_implement_trait)]
     #[inline]
     pub fn next(&mut self) -> Option<(usize, usize)> {
+        // Checked here, inline, rather than in `search`: the last call of an iteration
+        // usually ends here, without the call.
+        if self.hay.len().checked_sub(self.pos)? < self.re.min_len {
+            return None;
+        }
         let (start, end) =
             self.re
                 .search(self.hay, self.pos, &mut self.caps, &mut self.anchored)?;
