@@ -13,9 +13,9 @@
 //! [`Linear::new`] accepts a pattern only when the walk provably finds exactly the match the
 //! engine's leftmost-first search would find at that start (the proof is on `new`); any
 //! other pattern keeps running on the engine. A failed attempt proves only that no match
-//! starts at that position: the caller ([`super::regex_dotnet::DotnetRegex`]) then
-//! continues with the engine, so a haystack full of false starts never costs a quadratic
-//! number of walks.
+//! starts at that position: the caller ([`super::regex_dotnet::DotnetRegex`]) tries the
+//! next possible start while the failed walks stay within a budget, then continues with
+//! the engine, so a haystack full of false starts never costs a quadratic number of walks.
 
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look};
@@ -331,29 +331,30 @@ impl Linear {
 
     /// The end of the match starting at `start` (a character boundary of `hay`), with the
     /// group boundaries written into `slots` (only the slots it has: two for a search that
-    /// wants only the whole match); `None` when no match starts there. Slots 0 and 1, the
-    /// whole match, are the caller's to write.
+    /// wants only the whole match). Slots 0 and 1, the whole match, are the caller's to
+    /// write. When no match starts there: `Err` with the position where the walk failed
+    /// (the bytes before it were examined).
     #[inline]
     pub fn walk(
         &self,
         hay: &str,
         start: usize,
         slots: &mut [Option<NonMaxUsize>],
-    ) -> Option<usize> {
+    ) -> Result<usize, usize> {
         let bytes = hay.as_bytes();
         let mut pos = start;
         for step in self.steps.iter() {
             match step {
                 Step::Byte(b) => {
                     if bytes.get(pos) != Some(b) {
-                        return None;
+                        return Err(pos);
                     }
                     pos += 1;
                 }
                 Step::Lit(lit) => {
                     let end = pos + lit.len();
-                    if bytes.get(pos..end)? != &lit[..] {
-                        return None;
+                    if bytes.get(pos..end) != Some(&lit[..]) {
+                        return Err(pos);
                     }
                     pos = end;
                 }
@@ -364,12 +365,12 @@ impl Linear {
                     stop_at_min,
                 } => {
                     let Some(set) = self.sets.get(*set) else {
-                        return None;
+                        return Err(pos);
                     };
                     let limit = if *stop_at_min { *min } else { *max };
                     let n = repeat(set, hay, &mut pos, limit);
                     if n < *min {
-                        return None;
+                        return Err(pos);
                     }
                 }
                 Step::Slot(i) => {
@@ -379,17 +380,17 @@ impl Linear {
                 }
                 Step::Start => {
                     if pos != 0 {
-                        return None;
+                        return Err(pos);
                     }
                 }
                 Step::End => {
                     if pos != bytes.len() {
-                        return None;
+                        return Err(pos);
                     }
                 }
             }
         }
-        Some(pos)
+        Ok(pos)
     }
 }
 

@@ -227,7 +227,10 @@ impl DotnetRegex {
             re: self,
             hay,
             pos: 0,
-            anchored: true,
+            fast: Fast {
+                anchored: true,
+                budget: hay.len(),
+            },
             caps: Caps::new(if groups { self.slot_len } else { 2 }),
         }
     }
@@ -240,29 +243,46 @@ impl DotnetRegex {
     /// only place the leftmost match can start, and an anchored search there runs only the
     /// last of the three (or only the forward DFA without groups): on a short attribute
     /// value that is about half the work. If no match starts there, this call and every
-    /// later one of the same iteration (`*anchored` is cleared) searches unanchored, so a
+    /// later one of the same iteration (`anchored` is cleared) searches unanchored, so a
     /// haystack full of false starts costs one extra failed attempt, never a quadratic scan.
-    /// A linear pattern ([`Linear`]) goes further: it finds its first possible start itself
-    /// (with or without prefix literals) and replaces the anchored search by its walk.
+    ///
+    /// A linear pattern ([`Linear`]) goes further: it finds its possible starts itself (with
+    /// or without prefix literals) and replaces the anchored search by its walk. A failed
+    /// walk moves on to the next possible start (`john.doe@x` for `\w+@\w+` fails at `j`,
+    /// `o`, `h` and `n` before `d`), as long as the bytes the failed walks of the iteration
+    /// examined stay within the haystack's length (`budget`); past that the engine takes
+    /// over, so the walks at most double the work of one pass over the haystack.
     fn search(
         &self,
         hay: &str,
         mut at: usize,
         caps: &mut Caps,
-        anchored: &mut bool,
+        fast: &mut Fast,
     ) -> Option<(usize, usize)> {
-        if *anchored {
+        if fast.anchored {
             if let Some(linear) = &self.linear {
-                // No possible start: no match at or after `at`.
-                let start = linear.candidate(hay, at)?;
-                if let Some(end) = linear.walk(hay, start, caps.slots_mut()) {
-                    if let [s, e, ..] = caps.slots_mut() {
-                        (*s, *e) = (NonMaxUsize::new(start), NonMaxUsize::new(end));
+                loop {
+                    // No possible start: no match at or after `at`.
+                    let start = linear.candidate(hay, at)?;
+                    match linear.walk(hay, start, caps.slots_mut()) {
+                        Ok(end) => {
+                            if let [s, e, ..] = caps.slots_mut() {
+                                (*s, *e) = (NonMaxUsize::new(start), NonMaxUsize::new(end));
+                            }
+                            return Some((start, end));
+                        }
+                        Err(reached) => {
+                            let cost = reached.saturating_sub(start) + 1;
+                            if cost > fast.budget {
+                                fast.anchored = false;
+                                return self.unanchored(hay, start, caps);
+                            }
+                            fast.budget -= cost;
+                            // No match starts at `start`: the next character may.
+                            at = next_start(hay, start, start);
+                        }
                     }
-                    return Some((start, end));
                 }
-                *anchored = false;
-                return self.unanchored(hay, start, caps);
             }
             let starts = self.starts.get_or_init(|| {
                 let lits = self.prefixes.as_ref()?;
@@ -277,7 +297,7 @@ impl DotnetRegex {
                 if self.re.search_slots(&input, caps.slots_mut()).is_some() {
                     return caps.get(0);
                 }
-                *anchored = false;
+                fast.anchored = false;
                 at = candidate.start;
             }
         }
@@ -353,8 +373,16 @@ pub struct Matches<'r, 'h> {
     re: &'r DotnetRegex,
     hay: &'h str,
     pos: usize,
-    anchored: bool,
+    fast: Fast,
     caps: Caps,
+}
+
+/// What the fast paths of [`DotnetRegex::search`] may still do in one iteration.
+struct Fast {
+    /// An anchored attempt at the first possible start is still worth making.
+    anchored: bool,
+    /// The bytes failed linear walks may still examine.
+    budget: usize,
 }
 
 impl Matches<'_, '_> {
@@ -367,9 +395,9 @@ impl Matches<'_, '_> {
         if self.hay.len().checked_sub(self.pos)? < self.re.min_len {
             return None;
         }
-        let (start, end) =
-            self.re
-                .search(self.hay, self.pos, &mut self.caps, &mut self.anchored)?;
+        let (start, end) = self
+            .re
+            .search(self.hay, self.pos, &mut self.caps, &mut self.fast)?;
         self.pos = next_start(self.hay, start, end);
         Some((start, end))
     }
