@@ -1672,6 +1672,11 @@ mod tests {
             ("$", "ab"),
             ("", "😀a"),
             ("x{0}y", "xy"),
+            // Failed walks at `j`, `o`, `h`, `n`, then a match at `d`.
+            (r"(\w+)@(\w+)", "john.doe@contoso x@y"),
+            // The first failed walk uses up most of the budget; the engine finds the rest.
+            (r"\d+x", "1111111111111111 12x 3x"),
+            (r"(\d{3})-(\d{4})", "12-345 555-1234 5555-12345"),
         ];
         for &(pattern, hay) in cases {
             let (got, want) = all_groups(pattern, hay);
