@@ -436,6 +436,8 @@ enum Piece {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expander {
     pieces: Vec<Piece>,
+    /// Some piece refers to a group other than the whole match (see [`Self::needs_groups`]).
+    groups: bool,
 }
 
 impl Expander {
@@ -493,7 +495,10 @@ impl Expander {
         if !lit.is_empty() {
             pieces.push(Piece::Lit(lit));
         }
-        Expander { pieces }
+        let groups = pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Group(g) if g.as_slice() != [0]));
+        Expander { pieces, groups }
     }
 
     /// The replacement text when it has no substitutions.
@@ -506,10 +511,9 @@ impl Expander {
     }
 
     /// True when the expansion refers to a capture group other than the whole match.
+    #[inline]
     pub fn needs_groups(&self) -> bool {
-        self.pieces
-            .iter()
-            .any(|p| matches!(p, Piece::Group(g) if g.as_slice() != [0]))
+        self.groups
     }
 
     /// Appends the expansion for one match of `hay` whose groups are in `caps`.
