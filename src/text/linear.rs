@@ -398,41 +398,46 @@ impl Linear {
 const SHORT: usize = 32;
 
 /// Consumes up to `limit` members of `set` from `*pos`, and returns how many it consumed.
-/// Runs of ASCII members are counted by a tight loop over the bytes (one table load each);
-/// a character above ASCII is decoded only where one starts.
+/// A run of ASCII members is counted by a tight loop over the bytes (one table load each);
+/// only where a character above ASCII starts does the rest go out of line.
 #[inline(always)]
 fn repeat(set: &CharSet, hay: &str, pos: &mut usize, limit: u32) -> u32 {
-    let bytes = hay.as_bytes();
-    let mut n = 0u32;
-    loop {
-        let rest = bytes.get(*pos..).unwrap_or(&[]);
-        let want = usize::try_from(limit - n).unwrap_or(usize::MAX);
-        let window = rest.get(..want).unwrap_or(rest);
-        let run = window
-            .iter()
-            .position(|&b| set.class_of(b) != ASCII)
-            .unwrap_or(window.len());
-        *pos += run;
-        // `run` is at most `limit - n`, a `u32`.
-        n += run as u32;
-        // The window ends at the limit or at the end of the haystack.
-        let Some(&b) = window.get(run) else {
-            return n;
-        };
-        if set.class_of(b) != WIDE {
-            return n;
-        }
-        match set.wide_at(hay, *pos) {
-            Some(len) => {
-                *pos += len;
-                n += 1;
-            }
-            None => return n,
-        }
-        if n >= limit {
-            return n;
-        }
+    let rest = hay.as_bytes().get(*pos..).unwrap_or(&[]);
+    let window = rest
+        .get(..usize::try_from(limit).unwrap_or(usize::MAX))
+        .unwrap_or(rest);
+    let run = window
+        .iter()
+        .position(|&b| set.class_of(b) != ASCII)
+        .unwrap_or(window.len());
+    *pos += run;
+    // `run` is at most `limit`, a `u32`.
+    let n = run as u32;
+    match window.get(run) {
+        Some(&b) if set.class_of(b) == WIDE => repeat_wide(set, hay, pos, n, limit),
+        _ => n,
     }
+}
+
+/// [`repeat`] from a character above ASCII on, `n` members already consumed.
+#[inline(never)]
+fn repeat_wide(set: &CharSet, hay: &str, pos: &mut usize, mut n: u32, limit: u32) -> u32 {
+    while n < limit {
+        let Some(&b) = hay.as_bytes().get(*pos) else {
+            break;
+        };
+        let len = match set.class_of(b) {
+            ASCII => 1,
+            WIDE => match set.wide_at(hay, *pos) {
+                Some(len) => len,
+                None => break,
+            },
+            _ => break,
+        };
+        *pos += len;
+        n += 1;
+    }
+    n
 }
 
 fn char_class(c: char) -> ClassUnicode {

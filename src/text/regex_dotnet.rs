@@ -331,13 +331,14 @@ pub struct Caps {
 impl Caps {
     #[inline]
     fn new(len: usize) -> Caps {
+        let spill = if len > INLINE_SLOTS {
+            vec![None; len]
+        } else {
+            Vec::new()
+        };
         Caps {
             inline: [None; INLINE_SLOTS],
-            spill: if len > INLINE_SLOTS {
-                vec![None; len]
-            } else {
-                Vec::new()
-            },
+            spill,
             len,
         }
     }
