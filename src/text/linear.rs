@@ -114,7 +114,7 @@ enum Starts {
     /// Only where this byte occurs: every match begins with this ASCII character.
     Byte(u8),
     /// Only at a member of the set: every match begins with one of its characters.
-    Set(CharSet),
+    Set(Box<CharSet>),
     /// Only at the search position: the pattern can match empty, or begins with `^`.
     Here,
 }
@@ -240,7 +240,7 @@ impl Linear {
                     if min < max {
                         let mut overlap = class.clone();
                         overlap.intersect(&rest.first);
-                        if overlap.ranges().first().is_some() {
+                        if !overlap.ranges().is_empty() {
                             return None;
                         }
                     }
@@ -287,7 +287,7 @@ impl Linear {
                 [r] if r.start() == r.end() && r.start().is_ascii() => {
                     Starts::Byte(r.start() as u8)
                 }
-                _ => Starts::Set(CharSet::new(&rest.first)),
+                _ => Starts::Set(Box::new(CharSet::new(&rest.first))),
             }
         };
         Some(Linear {
