@@ -716,7 +716,9 @@ pub fn replace<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Out<'a> {
 }
 
 /// The call's pattern: the site's, borrowed (no reference count to touch on the hot path),
-/// or the pattern argument's, compiled through the cache into `compiled`.
+/// or the pattern argument's, compiled through the cache into `compiled`. Inline for the
+/// site's; the argument's is compiled out of line.
+#[inline]
 fn site_regex<'r>(
     site: Option<&'r ReplaceSite>,
     args: &Args<'_, '_>,
@@ -725,6 +727,14 @@ fn site_regex<'r>(
     if let Some(re) = site.and_then(|s| s.regex.as_deref()) {
         return Ok(Some(re));
     }
+    argument_regex(args, compiled)
+}
+
+#[inline(never)]
+fn argument_regex<'r>(
+    args: &Args<'_, '_>,
+    compiled: &'r mut Option<Arc<DotnetRegex>>,
+) -> Result<Option<&'r DotnetRegex>, FnError> {
     match args.get(PATTERN).text()? {
         None => Ok(None),
         Some(p) => Ok(Some(&**compiled.insert(compile_cached(&p)?))),

@@ -7,6 +7,7 @@
 pub mod case;
 pub mod charset;
 pub mod diacritics;
+pub mod linear;
 pub mod regex_dotnet;
 pub mod titlecase;
 pub mod utf16;

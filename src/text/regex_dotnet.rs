@@ -25,7 +25,8 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternID, Span};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, HirKind};
-use smallvec::SmallVec;
+
+use super::linear::Linear;
 
 /// What kind of pattern error this is (maps to `invalid-regex` / `dotnet-only-regex`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +114,9 @@ pub struct DotnetRegex {
     /// The fewest bytes a match spans: a shorter rest of the haystack needs no search (the
     /// last step of an iteration usually ends there).
     min_len: usize,
+    /// The direct walk, when the pattern is linear (see [`Linear`]): it replaces the
+    /// anchored engine search at the first possible start.
+    linear: Option<Linear>,
 }
 
 impl DotnetRegex {
@@ -158,6 +162,7 @@ impl DotnetRegex {
         }
         numbers.extend(named.into_iter().map(|(_, idxs)| idxs));
         Ok(DotnetRegex {
+            linear: Linear::new(&hir),
             slot_len: re.group_info().slot_len(),
             min_len: hir.properties().minimum_len().unwrap_or(0),
             re,
@@ -218,18 +223,15 @@ impl DotnetRegex {
     /// The .NET matches of this pattern in `hay`, with every group's span when `groups`
     /// (else only the whole match's, which is cheaper to find).
     pub fn matches<'r, 'h>(&'r self, hay: &'h str, groups: bool) -> Matches<'r, 'h> {
-        let len = if groups { self.slot_len } else { 2 };
-        let slots = if len <= INLINE_SLOTS {
-            SmallVec::from_buf_and_len([None; INLINE_SLOTS], len)
-        } else {
-            smallvec::smallvec![None; len]
-        };
         Matches {
             re: self,
             hay,
             pos: 0,
-            anchored: true,
-            caps: Caps { slots },
+            fast: Fast {
+                anchored: true,
+                budget: hay.len(),
+            },
+            caps: Caps::new(if groups { self.slot_len } else { 2 }),
         }
     }
 
@@ -241,19 +243,47 @@ impl DotnetRegex {
     /// only place the leftmost match can start, and an anchored search there runs only the
     /// last of the three (or only the forward DFA without groups): on a short attribute
     /// value that is about half the work. If no match starts there, this call and every
-    /// later one of the same iteration (`*anchored` is cleared) searches unanchored, so a
+    /// later one of the same iteration (`anchored` is cleared) searches unanchored, so a
     /// haystack full of false starts costs one extra failed attempt, never a quadratic scan.
+    ///
+    /// A linear pattern ([`Linear`]) goes further: it finds its possible starts itself (with
+    /// or without prefix literals) and replaces the anchored search by its walk. A failed
+    /// walk moves on to the next possible start (`john.doe@x` for `\w+@\w+` fails at `j`,
+    /// `o`, `h` and `n` before `d`), as long as the bytes the failed walks of the iteration
+    /// examined stay within the haystack's length (`budget`); past that the engine takes
+    /// over, so the walks at most double the work of one pass over the haystack.
     fn search(
         &self,
         hay: &str,
         mut at: usize,
         caps: &mut Caps,
-        anchored: &mut bool,
+        fast: &mut Fast,
     ) -> Option<(usize, usize)> {
-        if hay.len().checked_sub(at)? < self.min_len {
-            return None;
-        }
-        if *anchored {
+        if fast.anchored {
+            if let Some(linear) = &self.linear {
+                loop {
+                    // No possible start: no match at or after `at`.
+                    let start = linear.candidate(hay, at)?;
+                    match linear.walk(hay, start, caps.slots_mut()) {
+                        Ok(end) => {
+                            if let [s, e, ..] = caps.slots_mut() {
+                                (*s, *e) = (NonMaxUsize::new(start), NonMaxUsize::new(end));
+                            }
+                            return Some((start, end));
+                        }
+                        Err(reached) => {
+                            let cost = reached.saturating_sub(start) + 1;
+                            if cost > fast.budget {
+                                fast.anchored = false;
+                                return self.unanchored(hay, start, caps);
+                            }
+                            fast.budget -= cost;
+                            // No match starts at `start`: the next character may.
+                            at = next_start(hay, start, start);
+                        }
+                    }
+                }
+            }
             let starts = self.starts.get_or_init(|| {
                 let lits = self.prefixes.as_ref()?;
                 Prefilter::new(MatchKind::LeftmostFirst, lits)
@@ -264,15 +294,20 @@ impl DotnetRegex {
                 let input = Input::new(hay)
                     .range(candidate.start..)
                     .anchored(Anchored::Yes);
-                if self.re.search_slots(&input, &mut caps.slots).is_some() {
+                if self.re.search_slots(&input, caps.slots_mut()).is_some() {
                     return caps.get(0);
                 }
-                *anchored = false;
+                fast.anchored = false;
                 at = candidate.start;
             }
         }
+        self.unanchored(hay, at, caps)
+    }
+
+    /// The engine's leftmost-first search from `at`.
+    fn unanchored(&self, hay: &str, at: usize, caps: &mut Caps) -> Option<(usize, usize)> {
         self.re
-            .search_slots(&Input::new(hay).range(at..), &mut caps.slots)?;
+            .search_slots(&Input::new(hay).range(at..), caps.slots_mut())?;
         caps.get(0)
     }
 }
@@ -281,18 +316,52 @@ impl DotnetRegex {
 const INLINE_SLOTS: usize = 16;
 
 /// The capture slots of one match: crate group `i` spans slots `2i` and `2i + 1`. Held
-/// inline up to eight groups, so a search allocates nothing.
+/// inline up to eight groups, so a search allocates nothing. A plain array rather than a
+/// `SmallVec`: it is built in place, where a `SmallVec` of the same size was filled through
+/// a `memset` call and then moved with a `memcpy` on every Replace call.
 #[derive(Clone, Debug)]
 pub struct Caps {
-    slots: SmallVec<[Option<NonMaxUsize>; INLINE_SLOTS]>,
+    inline: [Option<NonMaxUsize>; INLINE_SLOTS],
+    /// The slots of a pattern with more groups than fit inline; empty otherwise.
+    spill: Vec<Option<NonMaxUsize>>,
+    /// How many slots are in use.
+    len: usize,
 }
 
 impl Caps {
+    #[inline]
+    fn new(len: usize) -> Caps {
+        let spill = if len > INLINE_SLOTS {
+            vec![None; len]
+        } else {
+            Vec::new()
+        };
+        Caps {
+            inline: [None; INLINE_SLOTS],
+            spill,
+            len,
+        }
+    }
+
+    #[inline]
+    fn slots(&self) -> &[Option<NonMaxUsize>] {
+        self.inline.get(..self.len).unwrap_or(&self.spill)
+    }
+
+    #[inline]
+    fn slots_mut(&mut self) -> &mut [Option<NonMaxUsize>] {
+        match self.inline.get_mut(..self.len) {
+            Some(slots) => slots,
+            None => &mut self.spill,
+        }
+    }
+
     /// The span of crate group `i`, when it took part in the match.
     #[inline]
     pub fn get(&self, i: usize) -> Option<(usize, usize)> {
-        let start = self.slots.get(2 * i).copied().flatten()?;
-        let end = self.slots.get(2 * i + 1).copied().flatten()?;
+        let slots = self.slots();
+        let start = slots.get(2 * i).copied().flatten()?;
+        let end = slots.get(2 * i + 1).copied().flatten()?;
         Some((start.get(), end.get()))
     }
 }
@@ -305,8 +374,16 @@ pub struct Matches<'r, 'h> {
     re: &'r DotnetRegex,
     hay: &'h str,
     pos: usize,
-    anchored: bool,
+    fast: Fast,
     caps: Caps,
+}
+
+/// What the fast paths of [`DotnetRegex::search`] may still do in one iteration.
+struct Fast {
+    /// An anchored attempt at the first possible start is still worth making.
+    anchored: bool,
+    /// The bytes failed linear walks may still examine.
+    budget: usize,
 }
 
 impl Matches<'_, '_> {
@@ -314,9 +391,14 @@ impl Matches<'_, '_> {
     #[allow(clippy::should_implement_trait)]
     #[inline]
     pub fn next(&mut self) -> Option<(usize, usize)> {
-        let (start, end) =
-            self.re
-                .search(self.hay, self.pos, &mut self.caps, &mut self.anchored)?;
+        // Checked here, inline, rather than in `search`: the last call of an iteration
+        // usually ends here, without the call.
+        if self.hay.len().checked_sub(self.pos)? < self.re.min_len {
+            return None;
+        }
+        let (start, end) = self
+            .re
+            .search(self.hay, self.pos, &mut self.caps, &mut self.fast)?;
         self.pos = next_start(self.hay, start, end);
         Some((start, end))
     }
@@ -355,6 +437,8 @@ enum Piece {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expander {
     pieces: Vec<Piece>,
+    /// Some piece refers to a group other than the whole match (see [`Self::needs_groups`]).
+    groups: bool,
 }
 
 impl Expander {
@@ -412,7 +496,10 @@ impl Expander {
         if !lit.is_empty() {
             pieces.push(Piece::Lit(lit));
         }
-        Expander { pieces }
+        let groups = pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Group(g) if g.as_slice() != [0]));
+        Expander { pieces, groups }
     }
 
     /// The replacement text when it has no substitutions.
@@ -425,10 +512,9 @@ impl Expander {
     }
 
     /// True when the expansion refers to a capture group other than the whole match.
+    #[inline]
     pub fn needs_groups(&self) -> bool {
-        self.pieces
-            .iter()
-            .any(|p| matches!(p, Piece::Group(g) if g.as_slice() != [0]))
+        self.groups
     }
 
     /// Appends the expansion for one match of `hay` whose groups are in `caps`.
@@ -1451,6 +1537,155 @@ mod tests {
         ) {
             let (got, want) = all_groups(pattern, &hay);
             proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    /// A pattern from pieces that are mostly linear (see `Linear`), sometimes not: atoms
+    /// with quantifiers, wrapped in groups, with anchors at the ends or in the middle.
+    fn linear_ish_pattern() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        const ATOMS: &[&str] = &[
+            "a", "b", "é", " ", r"\d", "[ab]", "[^a]", r"\s", "[a-c]", ".", "x", "(?i:a)", r"\+",
+            "😀", "ab", "[é😀]", r"\w", "[^é]",
+        ];
+        const QUANTS: &[&str] = &[
+            "", "", "*", "+", "?", "{2}", "{1,3}", "{0,2}", "*?", "+?", "??", "{1,3}?", "{0}",
+        ];
+        let element = (0..ATOMS.len(), 0..QUANTS.len(), 0..5usize);
+        (
+            proptest::collection::vec(element, 1..6),
+            0..4usize,
+            0..4usize,
+            proptest::option::of((0..6usize, 0..6usize)),
+        )
+            .prop_map(|(elements, head, tail, span)| {
+                let n = elements.len();
+                let mut out = String::new();
+                if head == 1 {
+                    out.push('^');
+                }
+                for (i, &(atom, quant, wrap)) in elements.iter().enumerate() {
+                    if span.is_some_and(|(a, _)| a % n == i) {
+                        out.push_str("(?<outer>");
+                    }
+                    if i == 1 && head == 2 {
+                        out.push('^');
+                    }
+                    if i == 1 && tail == 2 {
+                        out.push('$');
+                    }
+                    let body = format!("{}{}", ATOMS[atom], QUANTS[quant]);
+                    match wrap {
+                        1 => out.push_str(&format!("({body})")),
+                        2 => out.push_str(&format!("(?<g{i}>{body})")),
+                        // A quantified group: not linear.
+                        3 if quant == 0 => out.push_str(&format!("({})+", ATOMS[atom])),
+                        _ => out.push_str(&body),
+                    }
+                    if span.is_some_and(|(a, b)| a % n <= i && (a % n).max(b % n) == i) {
+                        out.push(')');
+                    }
+                }
+                if tail == 1 {
+                    out.push('$');
+                }
+                if head == 3 {
+                    out = format!("{out}|z");
+                }
+                out
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The linear walk (and the engine where it gives way) finds exactly the regex
+        /// crate's matches and groups, over the whole .NET iteration, with and without
+        /// group capture.
+        #[test]
+        fn linear_walk_equals_regex_crate(
+            pattern in linear_ish_pattern(),
+            hay in "[ab éx+1😀\n]{0,14}",
+        ) {
+            let (got, want) = all_groups(&pattern, &hay);
+            proptest::prop_assert_eq!(&got, &want, "{}", pattern);
+            let re = DotnetRegex::new(&pattern).unwrap();
+            let mut spans = Vec::new();
+            let mut found = re.matches(&hay, false);
+            while let Some(m) = found.next() {
+                spans.push(Some(m));
+            }
+            let whole: Vec<_> = want.iter().map(|g| g[0]).collect();
+            proptest::prop_assert_eq!(spans, whole, "{} (whole matches only)", pattern);
+        }
+    }
+
+    #[test]
+    fn linear_patterns() {
+        // (pattern, takes the walk); `a|b` is the class `[ab]` to the parser.
+        let cases: &[(&str, bool)] = &[
+            (r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})", true),
+            (r"^(\w+)@contoso\.com$", true),
+            (r"(\d{3})-(\d{4})", true),
+            ("a*?b", true),
+            ("(?i)abc", true),
+            (r"\s+", true),
+            ("", true),
+            ("^", true),
+            ("a$b", true),
+            // The repetition could stop at a character the rest starts with.
+            (r"\d*\d{10}", false),
+            ("a*a", false),
+            (r"(\w+)\.(\w+)", true),
+            (r"(\w+)\s*(\w+)", false),
+            ("a|b", true),
+            ("ab|cd", false),
+            ("(ab)+", false),
+            ("(?:ab)*", false),
+            (r"\bfoo", false),
+            ("(?m)^a", false),
+            ("a^", false),
+            ("a?^b", false),
+        ];
+        for &(pattern, linear) in cases {
+            let re = DotnetRegex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e:?}"));
+            assert_eq!(re.linear.is_some(), linear, "{pattern}");
+        }
+    }
+
+    #[test]
+    fn linear_walk_cases() {
+        let cases: &[(&str, &str)] = &[
+            (r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})", "+1 4255550100"),
+            (
+                r"\+(?<isdCode>\d* )(?<phoneNumber>\d{10})",
+                "x+1 42555501 +44 2071234567 +1 42555501009",
+            ),
+            // Unicode digits are `\d` too, and a digit run may mix them with ASCII ones.
+            (r"\+(\d* )(\d{3})", "+١٢ ٣4٥ +1 234"),
+            (r"^(\w+)@contoso\.com$", "jdoe@contoso.com"),
+            (r"^(\w+)@contoso\.com$", "jdoe@contoso.com.evil"),
+            (r"(\w+)\.(\w+)", "john.doe, ä.ö, .x"),
+            ("a*?b", "aab b aaa"),
+            ("a*?", "aab"),
+            ("a+?", "aab"),
+            ("a{2,}?c", "aaac ac"),
+            (r"[é😀]+x", "é😀éx 😀x ex"),
+            (r"\d*$", "ab12"),
+            ("a*$", "aab"),
+            ("^a*", "aab"),
+            ("^", "ab"),
+            ("$", "ab"),
+            ("", "😀a"),
+            ("x{0}y", "xy"),
+            // Failed walks at `j`, `o`, `h`, `n`, then a match at `d`.
+            (r"(\w+)@(\w+)", "john.doe@contoso x@y"),
+            // The first failed walk uses up most of the budget; the engine finds the rest.
+            (r"\d+x", "1111111111111111 12x 3x"),
+            (r"(\d{3})-(\d{4})", "12-345 555-1234 5555-12345"),
+        ];
+        for &(pattern, hay) in cases {
+            let (got, want) = all_groups(pattern, hay);
+            assert_eq!(got, want, "{pattern} on {hay:?}");
         }
     }
 
