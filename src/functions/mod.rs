@@ -484,6 +484,13 @@ impl<'e> Env<'e> {
         Ok(())
     }
 
+    /// A new value of `bytes` is within the per-value limit and the output budget.
+    #[inline]
+    fn fits_new(&self, bytes: usize) -> bool {
+        bytes <= self.limits.max_value_bytes
+            && self.built.saturating_add(bytes) <= self.limits.max_output_bytes
+    }
+
     /// Checks a string about to be built against the per-value size limit, before the work
     /// is done (the output budget is counted by [`Env::account`] on the built value).
     #[inline]
@@ -654,16 +661,37 @@ pub fn invoke<'a>(
     }
     // Most calls take only borrowed arguments: nothing to track, nothing to look up.
     if !vals.iter().any(Seen::tracks) {
-        let v = eval(&mut Args::new(vals, present, site), env)?;
-        if matches!(v, Value::Str(Cow::Owned(_)) | Value::Multi(_)) {
-            env.account_new(&v, &Seen::default())?;
-        }
-        return Ok(v);
+        return invoke_untracked(eval, vals, present, site, env);
     }
     let seen = Seen::of(vals);
     let v = eval(&mut Args::new(vals, present, site), env)?;
     env.account_new(&v, &seen)?;
     Ok(v)
+}
+
+/// [`invoke`] when no argument holds an owned buffer or a list (the caller has checked, as
+/// the VM's direct call does while it builds the arguments): no multi-valued mapping and
+/// nothing handed on to track.
+#[inline]
+pub fn invoke_untracked<'a>(
+    eval: NativeFn,
+    vals: &mut [Value<'a>],
+    present: u64,
+    site: Option<&(dyn Any + Send + Sync)>,
+    env: &mut Env<'_>,
+) -> Result<Value<'a>, FnError> {
+    {
+        let v = eval(&mut Args::new(vals, present, site), env)?;
+        match &v {
+            // The usual result, well within the limits: what `account_new` would do, inline.
+            Value::Str(Cow::Owned(s)) if env.fits_new(s.len()) => env.built += s.len(),
+            Value::Str(Cow::Owned(_)) | Value::Multi(_) => {
+                env.account_new(&v, &Seen::default())?;
+            }
+            _ => {}
+        }
+        Ok(v)
+    }
 }
 
 /// The slots a native body (and its `prepare`) sees, in parameter order, with the presence

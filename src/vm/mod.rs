@@ -368,24 +368,33 @@ fn direct_call<'r, R: Record + ?Sized>(
         let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
         return run(p, rec, &mut env);
     };
+    // Whether an argument holds an owned buffer or a list (a folded constant can be a
+    // list), found while the arguments are built instead of in a second pass.
+    let mut tracked = false;
     for (v, a) in filled.iter_mut().zip(args) {
         let arg = match *a {
             Arg::Attr(s) => read_attr(p, rec, s),
             Arg::Const(k) => konst(p, k),
             Arg::Null => continue,
         };
+        tracked |= matches!(arg, Value::Str(Cow::Owned(_)) | Value::Multi(_));
         // The slot holds Null: skip its drop glue.
         std::mem::forget(std::mem::replace(v, arg));
     }
     let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
-    let out = functions::invoke(
-        site.spec,
-        site.eval,
-        filled,
-        site.present,
-        site.site.as_deref(),
-        &mut env,
-    );
+    let site_data = site.site.as_deref();
+    let out = if tracked {
+        functions::invoke(
+            site.spec,
+            site.eval,
+            filled,
+            site.present,
+            site_data,
+            &mut env,
+        )
+    } else {
+        functions::invoke_untracked(site.eval, filled, site.present, site_data, &mut env)
+    };
     for v in filled.iter_mut() {
         if v.owns_memory() {
             drop(std::mem::take(v));
