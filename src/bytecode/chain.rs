@@ -67,8 +67,10 @@ impl Unary {
     }
 }
 
-/// One node of a chain; children are indices into `Chain::nodes`.
+/// One node of a chain; children are indices into `Chain::nodes`. `repr(u8)`: the kind is
+/// a plain byte read by the walk's dispatch, not a niche decoded out of a string's capacity.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(u8)]
 pub enum Node {
     /// An attribute.
     Attr(SlotIdx),
