@@ -256,6 +256,9 @@ pub struct Program {
 /// argument recycling). Every fast path falls back to the generic code for anything unusual
 /// (a multi-valued attribute, a limit about to be exceeded), so semantics live in one place.
 #[derive(Clone, Debug)]
+// A plain byte tag: `Program::eval` is inlined into every caller, and its dispatch then
+// reads one byte instead of decoding a niche.
+#[repr(u8)]
 pub(crate) enum Entry {
     /// Anything else: the generic loop.
     Generic,
