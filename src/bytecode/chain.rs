@@ -296,10 +296,13 @@ impl Chain {
     }
 
     /// Evaluates the chain into `buf` (which must be empty). `Ok(false)` means Null.
+    /// `gathered`: the attributes [`Chain::gather`] read (only without pushed values);
+    /// `attr` still serves what is not written, such as a Switch's source.
     pub fn eval<'v, F: Fn(SlotIdx) -> Value<'v>>(
         &self,
         attr: &F,
         pushed: &[Value<'_>],
+        gathered: Option<&Gathered<'v>>,
         buf: &mut String,
         scratch: &mut String,
     ) -> Result<bool, Bail> {
@@ -307,8 +310,8 @@ impl Chain {
         let cx = Cx {
             attr,
             pushed,
-            texts: None,
-            ascii: false,
+            texts: gathered.map(|g| &g.texts),
+            ascii: gathered.is_some_and(|g| g.ascii),
         };
         self.node(root, &cx, buf, scratch)
     }
@@ -349,25 +352,6 @@ impl Chain {
             }
         }
         Some(())
-    }
-
-    /// [`Chain::eval`] over the attributes [`Chain::gather`] read (the chain must have no
-    /// pushed values). `attr` still serves what is not written, such as a Switch's source.
-    pub fn eval_gathered<'v, F: Fn(SlotIdx) -> Value<'v>>(
-        &self,
-        attr: &F,
-        g: &Gathered<'v>,
-        buf: &mut String,
-        scratch: &mut String,
-    ) -> Result<bool, Bail> {
-        let root = self.nodes.len().checked_sub(1).ok_or(Bail)? as u32;
-        let cx = Cx {
-            attr,
-            pushed: &[],
-            texts: Some(&g.texts),
-            ascii: g.ascii,
-        };
-        self.node(root, &cx, buf, scratch)
     }
 
     /// A Join's or concatenation's child: attributes and text (most children) are written

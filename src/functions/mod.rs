@@ -680,18 +680,16 @@ pub fn invoke_untracked<'a>(
     site: Option<&(dyn Any + Send + Sync)>,
     env: &mut Env<'_>,
 ) -> Result<Value<'a>, FnError> {
-    {
-        let v = eval(&mut Args::new(vals, present, site), env)?;
-        match &v {
-            // The usual result, well within the limits: what `account_new` would do, inline.
-            Value::Str(Cow::Owned(s)) if env.fits_new(s.len()) => env.built += s.len(),
-            Value::Str(Cow::Owned(_)) | Value::Multi(_) => {
-                env.account_new(&v, &Seen::default())?;
-            }
-            _ => {}
+    let v = eval(&mut Args::new(vals, present, site), env)?;
+    match &v {
+        // The usual result, well within the limits: what `account_new` would do, inline.
+        Value::Str(Cow::Owned(s)) if env.fits_new(s.len()) => env.built += s.len(),
+        Value::Str(Cow::Owned(_)) | Value::Multi(_) => {
+            env.account_new(&v, &Seen::default())?;
         }
-        Ok(v)
+        _ => {}
     }
+    Ok(v)
 }
 
 /// The slots a native body (and its `prepare`) sees, in parameter order, with the presence

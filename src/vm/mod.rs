@@ -270,12 +270,12 @@ fn chained<'r, R: Record + ?Sized>(
     let (buf, built) = match chain.gather(&attr, &mut g) {
         Some(()) => {
             let mut buf = String::with_capacity(g.capacity);
-            let built = chain.eval_gathered(&attr, &g, &mut buf, &mut scratch);
+            let built = chain.eval(&attr, &[], Some(&g), &mut buf, &mut scratch);
             (buf, built)
         }
         None => {
             let mut buf = String::with_capacity(chain.capacity_hint(&attr, &[]));
-            let built = chain.eval(&attr, &[], &mut buf, &mut scratch);
+            let built = chain.eval(&attr, &[], None, &mut buf, &mut scratch);
             (buf, built)
         }
     };
@@ -630,7 +630,7 @@ fn run<'r, R: Record + ?Sized>(
                 // The scratch buffer stays on this thread between evaluations: unlike pooled
                 // buffers it is never handed out as a result, so it is never lost.
                 let mut scratch = SCRATCH.with(Cell::take);
-                let built = chain.eval(&attr, pushed, &mut buf, &mut scratch);
+                let built = chain.eval(&attr, pushed, None, &mut buf, &mut scratch);
                 SCRATCH.with(|s| s.set(scratch));
                 for v in stack.drain(base..) {
                     env.recycle(v);
