@@ -56,14 +56,22 @@ pub fn join<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>,
     let mut len = 0usize;
     let mut lone: Option<usize> = None;
     for i in 1..args.len() {
-        for v in args.get(i).as_list() {
-            env.charge(1)?;
-            if let Some(t) = piece(v) {
+        let values = args.get(i).as_list();
+        // One step per value, charged per argument: the budget is exceeded exactly when
+        // charging them one by one would exceed it, with the same error.
+        env.charge(values.len() as u64)?;
+        for v in values {
+            let n = match v {
+                Value::Str(s) => s.len(),
+                Value::Null => 0,
+                other => piece(other).map_or(0, |t| t.len()),
+            };
+            if n > 0 {
                 if count == 0 {
                     lone = Some(i);
                 }
                 count += 1;
-                len += t.len();
+                len += n;
             }
         }
     }
@@ -92,15 +100,29 @@ pub fn join<'a>(args: &mut Args<'_, 'a>, env: &mut Env<'_>) -> Result<Value<'a>,
     env.check_len(len)?;
     let mut out = env.buffer(len);
     let mut first = true;
+    // A one-byte separator (the usual `;` or `,`) is pushed as a byte, not copied.
+    let byte_sep = match sep.as_bytes() {
+        [b] if b.is_ascii() => Some(char::from(*b)),
+        _ => None,
+    };
     for i in 1..args.len() {
         for v in args.get(i).as_list() {
-            if let Some(t) = piece(v) {
-                if !first {
-                    out.push_str(sep);
+            let text = match v {
+                Value::Str(s) if !s.is_empty() => Cow::Borrowed(&**s),
+                Value::Str(_) | Value::Null => continue,
+                other => match piece(other) {
+                    Some(t) => t,
+                    None => continue,
+                },
+            };
+            if !first {
+                match byte_sep {
+                    Some(c) => out.push(c),
+                    None => out.push_str(sep),
                 }
-                first = false;
-                out.push_str(&t);
             }
+            first = false;
+            out.push_str(&text);
         }
     }
     Ok(Value::string(out))
