@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${SECONDS_PER_TARGET:-20}"
-targets=(parse roundtrip eval datefmt bind)
+targets=(parse roundtrip eval datefmt bind regex)
 if [ -f fuzz/fuzz_targets/mappings.rs ]; then targets+=(mappings); fi
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build
