@@ -326,7 +326,9 @@ fn run(c: &mut Criterion) {
 /// `generate:<file>` writes `MAPEXPR_BENCH_USERS` users to `<file>`; `pipeline1`,
 /// `pipeline2`, `bind`, `ignored`, `borrowed` and `lines` run over it.
 fn run_once(spec: &str) {
-    let (what, file) = spec.split_once(':').expect("MAPEXPR_RUN_ONCE is <what>:<file>");
+    let (what, file) = spec
+        .split_once(':')
+        .expect("MAPEXPR_RUN_ONCE is <what>:<file>");
     if what == "generate" {
         let files = generate(users());
         std::fs::write(file, &files.bytes).unwrap();

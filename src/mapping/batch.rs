@@ -35,13 +35,14 @@
 //!   a seed, each record's Guid/RandomString stream is derived from the seed and the record's
 //!   line number, so the output does not depend on the thread count.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use serde_json::Value as Json;
 
-use super::bind::{BindError, plain_run, recycle};
+use super::bind::{BindError, needs_escape, plain_run, recycle};
 use super::compiled::input_failure;
 use super::{CompiledSet, Failure, Mode};
 use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
@@ -370,7 +371,7 @@ struct Worker<'a, 'o> {
     set: &'a CompiledSet,
     opts: &'a BatchOptions<'o>,
     columns: Option<&'a CsvColumns>,
-    /// Each mapping's `"target":`, escaped once.
+    /// Each mapping's `,"target":`, escaped once.
     keys: Vec<Vec<u8>>,
     /// The random source when no seed is given.
     entropy: Option<SeededRng>,
@@ -392,7 +393,8 @@ fn work(
         keys: set
             .targets()
             .map(|t| {
-                let mut k = Vec::with_capacity(t.len() + 3);
+                let mut k = Vec::with_capacity(t.len() + 4);
+                k.push(b',');
                 json_str(&mut k, t);
                 k.push(b':');
                 k
@@ -585,19 +587,27 @@ impl Worker<'_, '_> {
         let mut ctx = EvalContext::new(&clock, &mut rng, self.opts.oracle, &self.opts.limits);
         let record = SlotRecord::new(slots);
         let start = out.len();
-        out.push(b'{');
         let keys = &self.keys;
         let applied = self
             .set
             .apply_with(&record, self.opts.mode, &mut ctx, |i, _, value| {
-                if out.len() > start + 1 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(keys.get(i).map_or(&b"\"\":"[..], Vec::as_slice));
+                // Every key is written with a comma before it; the first comma becomes the
+                // opening brace below, so no attribute tests whether it is the first.
+                out.extend_from_slice(keys.get(i).map_or(&b",\"\":"[..], Vec::as_slice));
                 write_value(out, &value);
+                // Most results borrow the record or a constant: no drop glue for those, and
+                // an owned string is freed inline.
+                match value {
+                    Value::Str(Cow::Owned(s)) => drop(s),
+                    other => other.release(),
+                }
             });
         match applied {
             Ok(()) => {
+                match out.get_mut(start) {
+                    Some(first) => *first = b'{',
+                    None => out.push(b'{'),
+                }
                 out.extend_from_slice(b"}\n");
                 Ok(())
             }
@@ -728,12 +738,8 @@ pub(crate) fn json_str(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
     out.reserve(b.len() + 2);
     out.push(b'"');
-    // Most output text needs no escape: one branch-free pass (vectorised) over the bytes,
-    // then one copy.
-    if !b
-        .iter()
-        .fold(false, |e, &c| e | (c < 0x20) | (c == b'"') | (c == b'\\'))
-    {
+    // Most output text needs no escape: a few word tests, then one copy.
+    if !needs_escape(b) {
         out.extend_from_slice(b);
         out.push(b'"');
         return;

@@ -23,6 +23,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -50,6 +51,8 @@ pub struct SlotIndex {
     /// The slot of `appRoleAssignments`, whose list elements may be role objects (those lines
     /// go through serde_json).
     roles: Option<usize>,
+    /// The key order of the lines bound so far, a hint for the scanner.
+    order: KeyOrder,
 }
 
 impl SlotIndex {
@@ -66,6 +69,7 @@ impl SlotIndex {
             keys: KeyTable::new(names),
             len: names.len(),
             roles: names.iter().position(|n| n == "appRoleAssignments"),
+            order: KeyOrder::new(names.len()),
         }
     }
 
@@ -101,28 +105,48 @@ impl SlotIndex {
         text: &'t str,
         slots: &mut Vec<Value<'t>>,
     ) -> Result<(), BindError> {
-        reset(slots, self.len);
-        let mut scan = Scan {
-            text,
-            b: text.as_bytes(),
-            i: 0,
-        };
-        if scan.record(self, slots).is_ok() {
+        if self.scan_into(text, slots).is_ok() {
             return Ok(());
         }
         self.bind_serde_into(text, slots)
     }
 
-    /// The fast scanner alone: `None` when it defers (tests compare it with serde_json).
-    #[cfg(test)]
-    fn bind_fast<'t>(&self, text: &'t str) -> Option<Vec<Value<'t>>> {
-        let mut slots = vec![Value::Null; self.len];
+    /// The fast scanner into `slots`. With at most 64 slots the table is not cleared first:
+    /// the scanner overwrites the slots the line holds and notes them in a mask, and only the
+    /// others are cleared afterwards (usually none: lines of one export hold the same
+    /// attributes).
+    #[inline]
+    fn scan_into<'t>(&self, text: &'t str, slots: &mut Vec<Value<'t>>) -> Fast<()> {
+        let tracked = self.len <= 64;
+        if tracked {
+            if slots.len() != self.len {
+                slots.clear();
+                slots.resize_with(self.len, || Value::Null);
+            }
+        } else {
+            reset(slots, self.len);
+        }
         let mut scan = Scan {
             text,
             b: text.as_bytes(),
             i: 0,
         };
-        scan.record(self, &mut slots).ok().map(|()| slots)
+        let seen = scan.record(self, slots)?;
+        if tracked {
+            let all = u64::MAX >> (64 - self.len.max(1));
+            if seen & all != all {
+                clear_unseen(slots, seen);
+            }
+        }
+        Ok(())
+    }
+
+    /// The fast scanner alone, on a fresh table: `None` when it defers (tests compare it with
+    /// serde_json).
+    #[cfg(test)]
+    fn bind_fast<'t>(&self, text: &'t str) -> Option<Vec<Value<'t>>> {
+        let mut slots = Vec::new();
+        self.scan_into(text, &mut slots).ok().map(|()| slots)
     }
 
     /// The serde_json binder: the reference the fast scanner is tested against, and the path
@@ -168,6 +192,9 @@ struct KeyTable {
     /// `(fingerprint, slot + 1)`; a zero slot marks an empty entry.
     table: Vec<(u32, u32)>,
     names: Vec<Box<[u8]>>,
+    /// For each name, whether JSON writes it without escapes (no `"`, `\` or control
+    /// character), so that its raw bytes in a line can be compared with it directly.
+    plain: Vec<bool>,
     /// `64 - log2(table.len())`: the index is the hash's top bits.
     shift: u32,
 }
@@ -193,8 +220,23 @@ impl KeyTable {
         KeyTable {
             table,
             names: names.iter().map(|n| n.as_bytes().into()).collect(),
+            plain: names.iter().map(|n| !needs_escape(n.as_bytes())).collect(),
             shift,
         }
+    }
+
+    /// The length of `slot`'s name when the key starting at `b[at]` (just after its opening
+    /// quote) is exactly that name, written without escapes: the name's bytes, then the
+    /// closing quote. A plain name holds no quote or backslash, so those bytes are the whole
+    /// key and no escape can hide in them; any other spelling of the name (with escapes) is
+    /// left to the general lookup.
+    #[inline(always)]
+    fn matches_at(&self, slot: usize, b: &[u8], at: usize) -> Option<usize> {
+        let name = self.names.get(slot)?;
+        let n = name.len();
+        let raw = b.get(at..at + n)?;
+        (b.get(at + n) == Some(&b'"') && same_key(name, raw) && self.plain.get(slot) == Some(&true))
+            .then_some(n)
     }
 
     #[inline(always)]
@@ -213,6 +255,57 @@ impl KeyTable {
             }
             i = (i + 1) & mask;
         }
+    }
+}
+
+/// The order in which lines have held the attributes the set reads, kept as a hint: entry 0
+/// is the slot (+ 1) of the first such key of the last line bound, entry `s + 1` the slot
+/// (+ 1) of the one that followed slot `s`; 0 means no guess. Records of one export list
+/// their attributes in the same order, so the scanner compares the key at hand with the
+/// guessed name directly (one word comparison and a quote) instead of finding the key's end,
+/// hashing it and probing the table. A wrong guess costs that comparison, then the key goes
+/// through the table as before; the hint never decides what a key is.
+///
+/// The index is shared by the worker threads of a run, so the hint is a table of relaxed
+/// atomics: each is a plain load or store, and it is written only when a line's order
+/// differs from the guess (never, in steady state), so threads do not contend for it. A
+/// stale or mixed guess from another thread is merely wrong, never unsafe.
+#[derive(Debug, Default)]
+struct KeyOrder(Vec<AtomicU32>);
+
+impl KeyOrder {
+    fn new(len: usize) -> KeyOrder {
+        KeyOrder((0..=len).map(|_| AtomicU32::new(0)).collect())
+    }
+
+    /// The guessed slot after state `at` (0: the start of the object, `s + 1`: after slot
+    /// `s`).
+    #[inline(always)]
+    fn guess(&self, at: usize) -> Option<usize> {
+        let g = self.0.get(at)?.load(Ordering::Relaxed);
+        (g as usize).checked_sub(1)
+    }
+
+    /// Records that slot `slot` followed state `at`.
+    #[inline(always)]
+    fn learn(&self, at: usize, slot: usize) {
+        if let Some(e) = self.0.get(at) {
+            let v = slot as u32 + 1;
+            if e.load(Ordering::Relaxed) != v {
+                e.store(v, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Clone for KeyOrder {
+    fn clone(&self) -> KeyOrder {
+        KeyOrder(
+            self.0
+                .iter()
+                .map(|e| AtomicU32::new(e.load(Ordering::Relaxed)))
+                .collect(),
+        )
     }
 }
 
@@ -287,6 +380,7 @@ fn key_hash(k: &[u8]) -> u64 {
 // The fast scanner
 
 /// The fast scanner gave up on the line; serde_json binds it instead.
+#[derive(Debug)]
 struct Defer;
 
 type Fast<T> = Result<T, Defer>;
@@ -329,6 +423,29 @@ pub(crate) fn plain_run(b: &[u8], at: usize) -> usize {
     }
     let m = specials(u64::from_le_bytes(w));
     i - at + ((m.trailing_zeros() / 8) as usize).min(rest.len())
+}
+
+/// True when `b` holds a `"`, `\` or control byte (text that JSON must escape). Reads whole
+/// words, the last one overlapping the one before, so a short string costs one or two word
+/// tests and no byte loop; the output writer calls it for every string it writes.
+#[inline]
+pub(crate) fn needs_escape(b: &[u8]) -> bool {
+    let n = b.len();
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            if specials(load8(b, at)) != 0 {
+                return true;
+            }
+            at += 8;
+        }
+        specials(load8(b, n - 8)) != 0
+    } else if n >= 4 {
+        // Two overlapping halves of one word: flags are per byte, so any special byte shows.
+        specials((load4(b, 0) << 32) | load4(b, n - 4)) != 0
+    } else {
+        b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+    }
 }
 
 struct Scan<'t> {
@@ -377,30 +494,52 @@ impl<'t> Scan<'t> {
         }
     }
 
-    /// The whole line: one object, then only white space.
-    fn record(&mut self, index: &SlotIndex, slots: &mut [Value<'t>]) -> Fast<()> {
+    /// The whole line: one object, then only white space. Returns the mask of the slots it
+    /// wrote (bit `s` for slot `s < 64`); slots it did not write are left as they were.
+    fn record(&mut self, index: &SlotIndex, slots: &mut [Value<'t>]) -> Fast<u64> {
+        let mut seen = 0u64;
         self.ws();
         self.eat(b'{')?;
         self.ws();
         if self.peek()? == b'}' {
             self.i += 1;
         } else {
+            // The key-order state: 0 at the start, `s + 1` after the key of slot `s`.
+            let mut state = 0;
             loop {
                 self.eat(b'"')?;
-                let key = self.string()?;
-                let slot = match self.b.get(key.start..key.end) {
-                    Some(k) if !key.escaped => index.keys.get(k),
-                    Some(_) => index.keys.get(self.unescape(&key)?.as_bytes()),
-                    None => return Err(Defer),
+                let guess = index.order.guess(state);
+                let slot = match guess.and_then(|g| index.keys.matches_at(g, self.b, self.i)) {
+                    Some(len) => {
+                        self.i += len + 1;
+                        guess
+                    }
+                    None => {
+                        let key = self.string()?;
+                        let slot = match self.b.get(key.start..key.end) {
+                            Some(k) if !key.escaped => index.keys.get(k),
+                            Some(_) => index.keys.get(self.unescape(&key)?.as_bytes()),
+                            None => return Err(Defer),
+                        };
+                        if let Some(s) = slot {
+                            index.order.learn(state, s);
+                        }
+                        slot
+                    }
                 };
                 self.ws();
                 self.eat(b':')?;
                 self.ws();
                 match slot {
-                    Some(slot) => match slots.get_mut(slot) {
-                        Some(dst) => self.value_into(dst, index.roles == Some(slot))?,
-                        None => return Err(Defer),
-                    },
+                    Some(slot) => {
+                        match slots.get_mut(slot) {
+                            Some(dst) => self.value_into(dst, index.roles == Some(slot))?,
+                            None => return Err(Defer),
+                        }
+                        // Past 64 slots the mask is not used (the table was cleared first).
+                        seen |= 1u64.wrapping_shl(slot as u32);
+                        state = slot + 1;
+                    }
                     None => self.skip(0)?,
                 }
                 self.ws();
@@ -419,7 +558,7 @@ impl<'t> Scan<'t> {
         }
         self.ws();
         if self.i == self.b.len() {
-            Ok(())
+            Ok(seen)
         } else {
             Err(Defer)
         }
@@ -1015,6 +1154,16 @@ pub(crate) fn discard(v: Value<'_>) {
     }
 }
 
+/// Clears the slots whose bit is not in `seen` (the attributes a line did not hold).
+#[inline(never)]
+fn clear_unseen(slots: &mut [Value<'_>], seen: u64) {
+    for (i, s) in slots.iter_mut().enumerate().take(64) {
+        if seen & (1 << i) == 0 {
+            discard(std::mem::take(s));
+        }
+    }
+}
+
 /// Resets a slot table to `len` Nulls, keeping its allocation.
 #[inline]
 fn reset(slots: &mut Vec<Value<'_>>, len: usize) {
@@ -1536,6 +1685,184 @@ mod tests {
                 (a, b) => proptest::prop_assert!(false, "{line:?}: {a:?} vs {b:?}"),
             }
         }
+    }
+
+    /// The names the key-order tests bind: prefixes of each other, one that JSON must escape
+    /// (so it is never compared raw), a non-ASCII one, the role attribute.
+    const ORDER_NAMES: [&str; 6] = ["a", "ab", "b", "q\"x", "Zoë", "appRoleAssignments"];
+
+    /// One entry of a generated line: which key (the six names, an unread key, or a second
+    /// "ab"), whether its spelling escapes its first character, and which value.
+    fn order_entry(key: usize, spelling: usize, value: usize) -> String {
+        let names = [
+            "a",
+            "ab",
+            "b",
+            "q\"x",
+            "Zoë",
+            "appRoleAssignments",
+            "unread",
+            "ab",
+        ];
+        let name = names[key % names.len()];
+        let key = match spelling {
+            // The first character as a `\u` escape.
+            1 => {
+                let mut chars = name.chars();
+                let first = chars.next().unwrap_or('x');
+                let rest = serde_json::to_string(chars.as_str()).unwrap();
+                format!("\"\\u{:04x}{}", u32::from(first) & 0xffff, &rest[1..])
+            }
+            // Raw between quotes: not JSON for `q"x`, whose raw bytes must never pass for it.
+            2 => format!("\"{name}\""),
+            _ => serde_json::to_string(name).unwrap(),
+        };
+        let values = [
+            r#""text""#,
+            r#""Zoë é""#,
+            r#""esc\"aped""#,
+            "17",
+            "null",
+            "true",
+            r#"["x", 2, null]"#,
+            "[]",
+            r#"{"n": [1, {"m": "k"}]}"#,
+            "1.5",
+        ];
+        format!("{key}: {}", values[value % values.len()])
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 1000, ..Default::default() })]
+
+        /// The key-order guess is only a hint: over a run of lines with changing key orders,
+        /// missing and repeated attributes, escaped spellings of names and unread keys, bound
+        /// one after the other with one index into one reused table, every line binds exactly
+        /// what the serde_json binder binds on its own (absent attributes back to Null).
+        #[test]
+        fn key_order_guess_never_changes_what_binds(
+            lines in proptest::collection::vec(
+                proptest::collection::vec((0usize..8, proptest::sample::select(vec![0, 0, 0, 0, 1, 2]), 0usize..10), 0..9),
+                1..12,
+            ),
+        ) {
+            let names = names(&ORDER_NAMES);
+            let index = SlotIndex::new(&names);
+            // All lines live as long as the table, as a chunk's lines do in a batch worker, so
+            // the table keeps the last line's values until the next line overwrites them.
+            let lines: Vec<String> = lines
+                .iter()
+                .map(|entries| {
+                    let body: Vec<String> =
+                        entries.iter().map(|&(k, e, v)| order_entry(k, e, v)).collect();
+                    format!("{{{}}}", body.join(", "))
+                })
+                .collect();
+            let mut table = Vec::new();
+            let mut fast = Vec::new();
+            for line in &lines {
+                let want = SlotIndex::new(&names).bind_serde(line);
+                // The scanner alone, on its own table, never binds what serde_json would not.
+                if index.scan_into(line, &mut fast).is_ok() {
+                    proptest::prop_assert_eq!(Some(&fast), want.as_ref().ok(), "{}", line);
+                }
+                let got = index.bind_into(line, &mut table);
+                match (got, want) {
+                    (Ok(()), Ok(want)) => proptest::prop_assert_eq!(&table, &want, "{}", line),
+                    (Err(BindError::Syntax(a)), Err(BindError::Syntax(b))) => proptest::prop_assert_eq!(a, b),
+                    (Err(BindError::Input(a)), Err(BindError::Input(b))) => proptest::prop_assert_eq!(a.message, b.message),
+                    (a, b) => proptest::prop_assert!(false, "{line}: {a:?} vs {b:?}"),
+                }
+            }
+        }
+    }
+
+    /// Lines of one export share their key order; a line in another order, one with a key
+    /// the guess expects spelled with an escape, and one missing attributes all bind right
+    /// into the same table, whose stale slots go back to Null.
+    #[test]
+    fn key_order_guess_follows_the_lines() {
+        let index = SlotIndex::new(&names(&["a", "ab", "b"]));
+        let mut table = Vec::new();
+        let cases: [(&str, [Value<'static>; 3]); 6] = [
+            (
+                r#"{"a": "1", "ab": "2", "b": "3"}"#,
+                [Value::str("1"), Value::str("2"), Value::str("3")],
+            ),
+            (
+                r#"{"a": "4", "ab": "5", "b": "6"}"#,
+                [Value::str("4"), Value::str("5"), Value::str("6")],
+            ),
+            (
+                r#"{"b": "7", "a": "8", "x": 1, "ab": "9"}"#,
+                [Value::str("8"), Value::str("9"), Value::str("7")],
+            ),
+            (
+                r#"{"b": "7", "\u0061": "8", "ab": "9"}"#,
+                [Value::str("8"), Value::str("9"), Value::str("7")],
+            ),
+            (
+                r#"{"ab": "only"}"#,
+                [Value::Null, Value::str("only"), Value::Null],
+            ),
+            (
+                r#"{"a": "1", "a": "2"}"#,
+                [Value::str("2"), Value::Null, Value::Null],
+            ),
+        ];
+        for (line, want) in cases {
+            // The scanner binds every one of them itself, through the guess or the table.
+            index
+                .scan_into(line, &mut table)
+                .expect("the scanner binds it");
+            assert_eq!(table, want, "{line}");
+        }
+        // The guess now expects "a" first: a key that only starts like it, or a key equal to
+        // it followed by more text, is looked up in full.
+        for (line, want) in [
+            (
+                r#"{"ab": "x", "a": "y"}"#,
+                [Value::str("y"), Value::str("x"), Value::Null],
+            ),
+            (
+                r#"{"a\u0062": "x"}"#,
+                [Value::Null, Value::str("x"), Value::Null],
+            ),
+            (
+                r#"{"a ": "x", "b": 1}"#,
+                [Value::Null, Value::Null, Value::Int(1)],
+            ),
+        ] {
+            index.bind_into(r#"{"a": "1"}"#, &mut table).expect("binds");
+            index
+                .scan_into(line, &mut table)
+                .expect("the scanner binds it");
+            assert_eq!(table, want, "{line}");
+        }
+        // A name JSON must escape is never taken from a line's raw bytes.
+        let index = SlotIndex::new(&names(&["q\"x"]));
+        index
+            .bind_into(r#"{"q\"x": "1"}"#, &mut table)
+            .expect("binds");
+        assert_eq!(table, [Value::str("1")]);
+        assert!(index.bind_into(r#"{"q"x": "2"}"#, &mut table).is_err());
+        // A wide set (past the 64 slots the written-slot mask covers) clears the whole table
+        // before each line instead.
+        let wide: Vec<String> = (0..70).map(|i| format!("k{i}")).collect();
+        let index = SlotIndex::new(&wide);
+        let mut table = Vec::new();
+        index
+            .bind_into(r#"{"k0": "x", "k65": "y", "k69": 3}"#, &mut table)
+            .expect("binds");
+        assert_eq!(
+            (&table[0], &table[65], &table[69]),
+            (&Value::str("x"), &Value::str("y"), &Value::Int(3))
+        );
+        index
+            .bind_into(r#"{"k65": "z"}"#, &mut table)
+            .expect("binds");
+        assert_eq!(table.iter().filter(|v| **v != Value::Null).count(), 1);
+        assert_eq!(table[65], Value::str("z"));
     }
 
     #[test]
