@@ -42,7 +42,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use serde_json::Value as Json;
 
-use super::bind::{BindError, needs_escape, plain_run, recycle};
+use super::bind::{BindError, load4, load8, needs_escape, plain_run, recycle, specials};
 use super::compiled::input_failure;
 use super::{CompiledSet, Failure, Mode};
 use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
@@ -372,7 +372,7 @@ struct Worker<'a, 'o> {
     opts: &'a BatchOptions<'o>,
     columns: Option<&'a CsvColumns>,
     /// Each mapping's `,"target":`, escaped once.
-    keys: Vec<Vec<u8>>,
+    keys: Vec<Key>,
     /// The random source when no seed is given.
     entropy: Option<SeededRng>,
     /// The slot table's allocation between chunks (always empty).
@@ -397,7 +397,7 @@ fn work(
                 k.push(b',');
                 json_str(&mut k, t);
                 k.push(b':');
-                k
+                Key::new(k)
             })
             .collect(),
         entropy: if opts.seed.is_none() {
@@ -593,8 +593,13 @@ impl Worker<'_, '_> {
             .apply_with(&record, self.opts.mode, &mut ctx, |i, _, value| {
                 // Every key is written with a comma before it; the first comma becomes the
                 // opening brace below, so no attribute tests whether it is the first.
-                out.extend_from_slice(keys.get(i).map_or(&b",\"\":"[..], Vec::as_slice));
-                write_value(out, &value);
+                match keys.get(i) {
+                    Some(key) => write_attribute(out, key, &value),
+                    None => {
+                        out.extend_from_slice(b",\"\":");
+                        write_value(out, &value);
+                    }
+                }
                 // Most results borrow the record or a constant: no drop glue for those, and
                 // an owned string is freed inline.
                 match value {
@@ -679,6 +684,123 @@ fn seed_for(seed: u64, line: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// One output attribute's `,"target":`, escaped once, also kept in a fixed-size block when it
+/// is short so that [`write_attribute`] copies it with a few word stores.
+struct Key {
+    bytes: Vec<u8>,
+    /// `bytes` padded with zeros, when they fit.
+    block: Option<[u8; KEY_BLOCK]>,
+}
+
+/// The longest key written as a block (`,"extensionAttribute15":` is 25 bytes).
+const KEY_BLOCK: usize = 32;
+
+/// The longest text value written by [`write_short`].
+const SHORT_TEXT: usize = 32;
+
+/// The room [`write_short`] writes into: a key block, two quotes, the text and a word of
+/// slack for its last store.
+const SHORT_ROOM: usize = KEY_BLOCK + SHORT_TEXT + 16;
+
+impl Key {
+    fn new(bytes: Vec<u8>) -> Key {
+        let block = (bytes.len() <= KEY_BLOCK).then(|| {
+            let mut block = [0u8; KEY_BLOCK];
+            for (d, s) in block.iter_mut().zip(&bytes) {
+                *d = *s;
+            }
+            block
+        });
+        Key { bytes, block }
+    }
+}
+
+/// Appends `,"target":value` for one output attribute.
+///
+/// Most attributes are short text that needs no escape (names, codes, addresses), and for
+/// those the general path — a call to `memcpy` for the key, another for the text, a capacity
+/// check per piece — costs more than the bytes themselves. So a short text value is written
+/// by [`write_short`] into room reserved at once, and the line is then cut to its real
+/// length. Anything else (long text, text to escape, other values) takes the general path,
+/// which writes the same bytes.
+#[inline]
+fn write_attribute(out: &mut Vec<u8>, key: &Key, value: &Value<'_>) {
+    if let (Value::Str(s), Some(block)) = (value, &key.block) {
+        if s.len() <= SHORT_TEXT {
+            let base = out.len();
+            out.extend_from_slice(&[0u8; SHORT_ROOM]);
+            let written = out
+                .get_mut(base..)
+                .and_then(<[u8]>::first_chunk_mut::<SHORT_ROOM>)
+                .and_then(|room| write_short(room, block, key.bytes.len(), s.as_bytes()));
+            match written {
+                Some(n) => {
+                    out.truncate(base + n);
+                    return;
+                }
+                None => out.truncate(base),
+            }
+        }
+    }
+    out.extend_from_slice(&key.bytes);
+    write_value(out, value);
+}
+
+/// Writes the key (`len` bytes of `block`) and the JSON string of `b` (at most
+/// [`SHORT_TEXT`] bytes) at the start of `room`; returns the length written, or `None` when
+/// `b` needs an escape. The key is one block copy; the text is copied in words, the last one
+/// overlapping the one before (whatever lands past the end is cut off afterwards), each
+/// tested for bytes to escape as it is copied.
+#[inline(always)]
+fn write_short(
+    room: &mut [u8; SHORT_ROOM],
+    block: &[u8; KEY_BLOCK],
+    len: usize,
+    b: &[u8],
+) -> Option<usize> {
+    *room.first_chunk_mut::<KEY_BLOCK>()? = *block;
+    *room.get_mut(len)? = b'"';
+    let text = len + 1;
+    let n = b.len();
+    let mut store = |to: usize, w: u64| -> Option<()> {
+        *room.get_mut(text + to..)?.first_chunk_mut::<8>()? = w.to_le_bytes();
+        Some(())
+    };
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            let w = load8(b, i);
+            if specials(w) != 0 {
+                return None;
+            }
+            store(i, w)?;
+            i += 8;
+        }
+        let w = load8(b, n - 8);
+        if specials(w) != 0 {
+            return None;
+        }
+        store(n - 8, w)?;
+    } else if n >= 4 {
+        let (h, t) = (load4(b, 0), load4(b, n - 4));
+        if specials((h << 32) | t) != 0 {
+            return None;
+        }
+        // Four bytes of the head word, then the tail word over the rest.
+        store(0, h)?;
+        store(n - 4, t)?;
+    } else {
+        for (k, &c) in b.iter().enumerate() {
+            if c < 0x20 || c == b'"' || c == b'\\' {
+                return None;
+            }
+            *room.get_mut(text + k)? = c;
+        }
+    }
+    *room.get_mut(text + n)? = b'"';
+    Some(text + n + 1)
 }
 
 /// An output value in JSON, byte for byte what `serde_json::to_writer(value_to_json(v))`
@@ -974,6 +1096,60 @@ mod tests {
             "{\"n\":\"ANN\",\"m\":\"x|y\"}\n{\"n\":\"BOB\",\"d\":\"8/25/2021 12:00:00 AM\",\"m\":\"\"}\n"
         );
         assert!(rej.starts_with("{\"line\":4,\"errors\":[{\"target\":null,\"code\":\"invalid-input\",\"message\":\"the row has 1 fields, the header has 3\"}]"), "{rej}");
+    }
+
+    /// `write_attribute` writes `,"target":` and the value exactly as the general path does
+    /// (the key's bytes, then serde_json's bytes for the value), whether the short-text path
+    /// takes it or not: text of every length around the word and block sizes, with and
+    /// without bytes to escape anywhere in it, non-ASCII, keys too long for a block, other
+    /// values, after output already in the buffer.
+    #[test]
+    fn attribute_writer_matches_the_general_path() {
+        use crate::mapping::value_to_json;
+        use proptest::prelude::*;
+        let text = prop_oneof![
+            "[a-zA-Z0-9 .@-]{0,40}",
+            "\\PC{0,12}",
+            (
+                0usize..40,
+                0usize..40,
+                prop_oneof![Just('"'), Just('\\'), Just('\n'), Just('\u{1}'), Just('é')]
+            )
+                .prop_map(|(n, at, c)| {
+                    let mut s: String = "abcdefghij".repeat(4).chars().take(n).collect();
+                    s.insert(at.min(n), c);
+                    s
+                }),
+        ];
+        let value = prop_oneof![
+            8 => text.prop_map(Value::string),
+            1 => any::<i64>().prop_map(Value::Int),
+            1 => Just(Value::Null),
+            1 => Just(Value::Bool(true)),
+        ];
+        let target = prop_oneof!["[a-zA-Z0-9]{0,40}", Just("a\"b".to_string())];
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 4000,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&(target, value, "[a-z]{0,3}"), |(t, v, prefix)| {
+                let mut k = vec![b','];
+                json_str(&mut k, &t);
+                k.push(b':');
+                let key = Key::new(k.clone());
+                let mut got = prefix.clone().into_bytes();
+                write_attribute(&mut got, &key, &v);
+                let mut want = prefix.into_bytes();
+                want.extend_from_slice(&k);
+                want.extend_from_slice(&serde_json::to_vec(&value_to_json(&v)).unwrap());
+                prop_assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want)
+                );
+                Ok(())
+            })
+            .unwrap();
     }
 
     /// The hand-written output writer gives serde_json's bytes for every kind of value,

@@ -340,15 +340,17 @@ fn mix(h: u64, w: u64) -> u64 {
     (h ^ w).wrapping_mul(K).rotate_left(26)
 }
 
+/// The eight bytes at `at` as a little-endian word (0 past the end).
 #[inline]
-fn load8(b: &[u8], at: usize) -> u64 {
+pub(crate) fn load8(b: &[u8], at: usize) -> u64 {
     b.get(at..)
         .and_then(<[u8]>::first_chunk::<8>)
         .map_or(0, |w| u64::from_le_bytes(*w))
 }
 
+/// The four bytes at `at` as a little-endian word (0 past the end).
 #[inline]
-fn load4(b: &[u8], at: usize) -> u64 {
+pub(crate) fn load4(b: &[u8], at: usize) -> u64 {
     b.get(at..)
         .and_then(<[u8]>::first_chunk::<4>)
         .map_or(0, |w| u64::from(u32::from_le_bytes(*w)))
