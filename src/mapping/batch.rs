@@ -36,7 +36,7 @@
 //!   line number, so the output does not depend on the thread count.
 
 use std::borrow::Cow;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -118,10 +118,7 @@ pub fn run<R: Read + Send>(
     }
     // CSV headers are read before any thread starts, so every worker shares them.
     let (source, columns) = match format {
-        InputFormat::Ndjson => (
-            Source::Lines(BufReader::with_capacity(READ_BUFFER, input)),
-            None,
-        ),
+        InputFormat::Ndjson => (Source::Lines(LineReader::new(input)), None),
         InputFormat::Csv => {
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(true)
@@ -169,7 +166,7 @@ pub fn run<R: Read + Send>(
 }
 
 enum Source<R: Read> {
-    Lines(BufReader<R>),
+    Lines(LineReader<R>),
     Csv(Box<csv::Reader<R>>),
 }
 
@@ -227,8 +224,9 @@ struct Done {
     end_offset: u64,
 }
 
-/// The input buffer: large reads, few system calls.
-const READ_BUFFER: usize = 1 << 20;
+/// The least one read of NDJSON input asks for (a few pages: fewer system calls on a pipe,
+/// and a small chunk of long lines still reads whole lines at a time).
+const MIN_READ: usize = 16 << 10;
 
 /// Stop starting new chunks past this many bytes, so huge lines do not make huge chunks.
 const CHUNK_BYTES: usize = 4 << 20;
@@ -240,39 +238,163 @@ pub const MAX_LINE: usize = 16 << 20;
 /// How much of an over-long line is echoed in its reject entry.
 const ECHO_HEAD: usize = 256;
 
-/// Appends one line (with its `\n`) to `buf`, keeping at most `MAX_LINE + 1` of its bytes;
-/// returns the full length consumed. A longer line is consumed to its end, and `buf` then
-/// holds (past its old length) only the line's first [`ECHO_HEAD`] bytes.
-fn read_line_capped<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    let base = buf.len();
-    let mut total = 0usize;
-    loop {
-        let avail = match r.fill_buf() {
-            Ok(a) => a,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if avail.is_empty() {
-            break;
-        }
-        let (take, done) = match memchr::memchr(b'\n', avail) {
-            Some(i) => (i + 1, true),
-            None => (avail.len(), false),
-        };
-        if total <= MAX_LINE {
-            let room = (MAX_LINE + 1).saturating_sub(buf.len() - base);
-            buf.extend_from_slice(avail.get(..take.min(room)).unwrap_or_default());
-        }
-        total += take;
-        r.consume(take);
-        if total > MAX_LINE {
-            buf.truncate(base + ECHO_HEAD);
-        }
-        if done {
-            break;
+/// Cuts NDJSON input into chunks of lines, reading it straight into each chunk's buffer.
+///
+/// A chunk's lines are read in blocks into its `data`, where the worker binds them in place,
+/// so each input byte is copied once from the input (no intermediate buffer, no copy per
+/// line). A block usually ends inside a line (or a few lines past the chunk's last one): that
+/// tail is kept in `carry` and starts the next chunk. Reads are sized from the lines seen so
+/// far to end just past the chunk's last line, so the tail stays small.
+struct LineReader<R> {
+    input: R,
+    /// Bytes read but not yet in a chunk: the start of the next chunk's first line.
+    carry: Vec<u8>,
+    eof: bool,
+    /// Lines seen so far (the 1-based number of the last one).
+    line: u64,
+    /// Input bytes in chunks so far.
+    offset: u64,
+    /// Average line length so far, to size reads; 0 before the first chunk.
+    per_line: usize,
+}
+
+impl<R: Read> LineReader<R> {
+    fn new(input: R) -> LineReader<R> {
+        LineReader {
+            input,
+            carry: Vec::new(),
+            eof: false,
+            line: 0,
+            offset: 0,
+            per_line: 0,
         }
     }
-    Ok(total)
+
+    /// Fills `bufs.data` and `bufs.items` with up to `max` lines (fewer at the end of the
+    /// input or past [`CHUNK_BYTES`]). Returns false when no line is left for another chunk.
+    fn fill(&mut self, bufs: &mut Buffers, max: usize) -> std::io::Result<bool> {
+        let data = &mut bufs.data;
+        data.extend_from_slice(&self.carry);
+        self.carry.clear();
+        let first = self.offset;
+        // `start`: where the next line begins; `seen`: bytes after it known to hold no line
+        // end.
+        let (mut start, mut seen) = (0usize, 0usize);
+        while bufs.items.len() < max && start < CHUNK_BYTES {
+            let rest = data.get(start + seen..).unwrap_or_default();
+            if let Some(at) = memchr::memchr(b'\n', rest) {
+                let end = start + seen + at;
+                self.push(&mut bufs.items, data, start, end, true);
+                (start, seen) = (end + 1, 0);
+                continue;
+            }
+            seen = data.len() - start;
+            if self.eof {
+                if seen > 0 {
+                    self.push(&mut bufs.items, data, start, data.len(), false);
+                    start = data.len();
+                }
+                break;
+            }
+            if seen > MAX_LINE {
+                let item = self.skip_long_line(data, start)?;
+                bufs.items.push(item);
+                seen = 0;
+                continue;
+            }
+            // Enough for the lines still missing, judged by the lines so far, plus one.
+            let missing = (max - bufs.items.len()).min(CHUNK_BYTES / self.per_line.max(1));
+            let want = (missing + 1)
+                .saturating_mul(self.per_line.max(1))
+                .clamp(MIN_READ, CHUNK_BYTES);
+            if self.read(data, want)? == 0 {
+                self.eof = true;
+            }
+        }
+        self.carry
+            .extend_from_slice(data.get(start..).unwrap_or_default());
+        data.truncate(start);
+        let lines = bufs.items.len().max(1);
+        self.per_line = ((self.offset - first) as usize / lines).max(1);
+        Ok(!(self.eof && self.carry.is_empty()))
+    }
+
+    /// Appends up to `want` bytes of input to `data`; returns how many (0 at the end).
+    fn read(&mut self, data: &mut Vec<u8>, want: usize) -> std::io::Result<usize> {
+        // `read_to_end` through `take` reads into the vector's spare room without zeroing
+        // it first (for files, standard input and byte slices) and retries interrupted
+        // reads.
+        (&mut self.input).take(want as u64).read_to_end(data)
+    }
+
+    /// Records the line `data[start..end]` (`newline`: it ended with `\n`, which is not part
+    /// of it; a `\r` before it is dropped too).
+    fn push(
+        &mut self,
+        items: &mut Vec<Item>,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        newline: bool,
+    ) {
+        self.line += 1;
+        let len = end - start + usize::from(newline);
+        self.offset += len as u64;
+        let line = self.line;
+        if len > MAX_LINE {
+            let head = data
+                .get(start..start + ECHO_HEAD)
+                .unwrap_or_default()
+                .to_vec();
+            items.push(Item::TooLong { line, len, head });
+            return;
+        }
+        let end = if newline && end > start && data.get(end - 1) == Some(&b'\r') {
+            end - 1
+        } else {
+            end
+        };
+        let body = data.get(start..end).unwrap_or_default();
+        if body.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            items.push(Item::Blank);
+        } else {
+            items.push(Item::Line { line, start, end });
+        }
+    }
+
+    /// The line starting at `data[start]` is over [`MAX_LINE`] bytes: keeps its first
+    /// [`ECHO_HEAD`] bytes, reads and drops the rest up to its end, and leaves `data` holding
+    /// whatever followed it.
+    #[cold]
+    fn skip_long_line(&mut self, data: &mut Vec<u8>, start: usize) -> std::io::Result<Item> {
+        let head = data
+            .get(start..start + ECHO_HEAD)
+            .unwrap_or_default()
+            .to_vec();
+        let mut len = data.len() - start;
+        data.truncate(start);
+        self.line += 1;
+        loop {
+            if self.read(data, CHUNK_BYTES)? == 0 {
+                self.eof = true;
+                break;
+            }
+            let rest = data.get(start..).unwrap_or_default();
+            if let Some(at) = memchr::memchr(b'\n', rest) {
+                len += at + 1;
+                data.drain(start..start + at + 1);
+                break;
+            }
+            len += rest.len();
+            data.truncate(start);
+        }
+        self.offset += len as u64;
+        Ok(Item::TooLong {
+            line: self.line,
+            len,
+            head,
+        })
+    }
 }
 
 fn read_chunks<R: Read>(
@@ -282,7 +404,6 @@ fn read_chunks<R: Read>(
     tokens: &Receiver<Buffers>,
 ) -> Result<(), String> {
     let mut seq = 0u64;
-    let mut line = 0u64;
     let mut offset = 0u64;
     loop {
         // A token is free only when fewer than the limit of chunks exist; the writer hangs up
@@ -299,37 +420,11 @@ fn read_chunks<R: Read>(
         while bufs.items.len() < chunk_records && bytes < CHUNK_BYTES {
             match &mut source {
                 Source::Lines(r) => {
-                    let start = bufs.data.len();
-                    let n = read_line_capped(r, &mut bufs.data)
+                    eof = !r
+                        .fill(&mut bufs, chunk_records)
                         .map_err(|e| format!("cannot read the input: {e}"))?;
-                    if n == 0 {
-                        eof = true;
-                        break;
-                    }
-                    line += 1;
-                    offset += n as u64;
-                    bytes += bufs.data.len() - start;
-                    if n > MAX_LINE {
-                        let head = bufs.data.split_off(start);
-                        bufs.items.push(Item::TooLong { line, len: n, head });
-                        continue;
-                    }
-                    let mut end = bufs.data.len();
-                    let body = bufs.data.get(start..).unwrap_or_default();
-                    if body.last() == Some(&b'\n') {
-                        end -= 1;
-                        if body.len() >= 2 && body.get(body.len() - 2) == Some(&b'\r') {
-                            end -= 1;
-                        }
-                    }
-                    bufs.data.truncate(end);
-                    let body = bufs.data.get(start..).unwrap_or_default();
-                    if body.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
-                        bufs.data.truncate(start);
-                        bufs.items.push(Item::Blank);
-                    } else {
-                        bufs.items.push(Item::Line { line, start, end });
-                    }
+                    offset = r.offset;
+                    break;
                 }
                 Source::Csv(r) => {
                     let mut record = csv::ByteRecord::new();
@@ -1070,6 +1165,147 @@ mod tests {
                 .collect();
             let want: Vec<u64> = (0..500u64).filter(|i| i % 7 < 3).map(|i| i + 1).collect();
             assert_eq!(lines, want);
+        }
+    }
+
+    /// Hands out its bytes a few at a time, like a pipe.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.1).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// The reader cuts any input into the lines a plain split finds — numbered, with `\r\n`
+    /// and a last line without an end, blank lines marked, lines across read and chunk
+    /// boundaries whole — whatever the chunk size and however the input trickles in, and its
+    /// byte offset ends at the input's length.
+    #[test]
+    fn line_reader_cuts_every_input_like_a_split() {
+        use proptest::prelude::*;
+        let line = prop_oneof![
+            6 => "[a-z{}\":, ]{0,40}",
+            1 => Just(String::new()),
+            1 => Just(" \t ".to_string()),
+            1 => (0usize..3, 1usize..40_000).prop_map(|(c, n)| "x".repeat(n) + ["", "\r", " "][c]),
+        ];
+        let input = (
+            proptest::collection::vec(line, 0..60),
+            any::<bool>(),
+            any::<bool>(),
+        );
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 300,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(
+                &(
+                    input,
+                    1usize..700,
+                    prop_oneof![Just(usize::MAX), 1usize..5000],
+                ),
+                |((lines, crlf, last_newline), max, piece)| {
+                    let mut text = lines.join(if crlf { "\r\n" } else { "\n" });
+                    if last_newline && !lines.is_empty() {
+                        text.push('\n');
+                    }
+                    let bytes = text.as_bytes();
+                    // The reference: every `\n`-terminated piece, and a last unterminated
+                    // one when it is not empty.
+                    let mut want: Vec<Option<&[u8]>> = Vec::new();
+                    let mut pieces: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+                    if pieces.last().is_some_and(|p| p.is_empty()) {
+                        pieces.pop();
+                    }
+                    let n = pieces.len();
+                    for (i, p) in pieces.into_iter().enumerate() {
+                        let ended = i + 1 < n || bytes.last() == Some(&b'\n');
+                        let p = if ended {
+                            p.strip_suffix(b"\r").unwrap_or(p)
+                        } else {
+                            p
+                        };
+                        let blank = p.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'));
+                        want.push((!blank).then_some(p));
+                    }
+                    let mut reader = LineReader::new(Trickle(bytes, piece));
+                    let mut got: Vec<Option<Vec<u8>>> = Vec::new();
+                    let mut bufs = Buffers::default();
+                    loop {
+                        bufs.data.clear();
+                        bufs.items.clear();
+                        let more = reader.fill(&mut bufs, max).unwrap();
+                        prop_assert!(bufs.items.len() <= max);
+                        for item in &bufs.items {
+                            match item {
+                                Item::Blank => got.push(None),
+                                Item::Line { line, start, end } => {
+                                    prop_assert_eq!(*line as usize, got.len() + 1);
+                                    got.push(Some(bufs.data[*start..*end].to_vec()));
+                                }
+                                _ => prop_assert!(false, "no over-long line here"),
+                            }
+                        }
+                        if !more {
+                            break;
+                        }
+                    }
+                    let want: Vec<Option<Vec<u8>>> =
+                        want.into_iter().map(|p| p.map(<[u8]>::to_vec)).collect();
+                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(reader.offset, bytes.len() as u64);
+                    prop_assert_eq!(reader.line as usize, n);
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+
+    /// Over-long lines are rejected with their full length wherever they are: in the middle,
+    /// last without a line end, found too long while still being read or only at their end
+    /// (`MAX_LINE` bytes and the line end); the lines around them are intact.
+    #[test]
+    fn line_reader_reports_over_long_lines_anywhere() {
+        for (size, piece, ended) in [
+            (MAX_LINE + 5, usize::MAX, true),
+            (MAX_LINE + 5, usize::MAX, false),
+            (MAX_LINE + 5, 1 << 20, true),
+            (MAX_LINE, usize::MAX, true),
+        ] {
+            let long = vec![b'y'; size];
+            let mut input = b"{}\n".to_vec();
+            input.extend_from_slice(&long);
+            if ended {
+                input.extend_from_slice(b"\r\n{\"a\": 1}\n");
+            }
+            let mut reader = LineReader::new(Trickle(&input, piece));
+            let mut bufs = Buffers::default();
+            let mut items = Vec::new();
+            loop {
+                bufs.data.clear();
+                bufs.items.clear();
+                let more = reader.fill(&mut bufs, 2).unwrap();
+                items.extend(bufs.items.drain(..).map(|item| match item {
+                    Item::TooLong { line, len, head } => (line, len, head.len()),
+                    Item::Line { line, start, end } => (line, end - start, 0),
+                    _ => (0, 0, 0),
+                }));
+                assert!(bufs.data.len() <= MAX_LINE + CHUNK_BYTES + (1 << 20));
+                if !more {
+                    break;
+                }
+            }
+            let mut want = vec![(1, 2, 0), (2, size + if ended { 2 } else { 0 }, ECHO_HEAD)];
+            if ended {
+                want.push((3, 8, 0));
+            }
+            assert_eq!(items, want, "size {size}, piece {piece}, ended {ended}");
+            assert_eq!(reader.offset, input.len() as u64);
         }
     }
 
