@@ -179,8 +179,13 @@ struct CsvColumns {
 /// A chunk's buffers, kept from chunk to chunk (see the token channel in [`run`]).
 #[derive(Default)]
 struct Buffers {
-    /// NDJSON: the chunk's lines back to back, without their line ends.
+    /// NDJSON: the chunk's lines back to back, as read.
     data: Vec<u8>,
+    /// NDJSON: `data` once the reader has found it all valid UTF-8 (`data` is then empty, and
+    /// the lines are at the same positions here). The reader checks a whole chunk at once, off
+    /// the workers' path, and a worker then needs no check per line; a chunk holding invalid
+    /// UTF-8 stays in `data`, and each of its lines is checked (and rejected) on its own.
+    text: String,
     items: Vec<Item>,
     /// Serialized output lines.
     out: Vec<u8>,
@@ -256,6 +261,31 @@ struct LineReader<R> {
     offset: u64,
     /// Average line length so far, to size reads; 0 before the first chunk.
     per_line: usize,
+}
+
+impl Buffers {
+    /// Empties the buffers for the next chunk, keeping their allocations (a chunk's text goes
+    /// back to being bytes).
+    fn clear(&mut self) {
+        if self.data.capacity() < self.text.capacity() {
+            self.data = std::mem::take(&mut self.text).into_bytes();
+        }
+        self.data.clear();
+        self.text.clear();
+        self.items.clear();
+        self.out.clear();
+        self.rej.clear();
+    }
+
+    /// Turns `data` into `text` when all of it is UTF-8 (no copy either way). Lines end at a
+    /// `\n`, which is never part of a multi-byte sequence, so every line of valid text is valid
+    /// on its own.
+    fn check_text(&mut self) {
+        match String::from_utf8(std::mem::take(&mut self.data)) {
+            Ok(text) => self.text = text,
+            Err(e) => self.data = e.into_bytes(),
+        }
+    }
 }
 
 impl<R: Read> LineReader<R> {
@@ -411,10 +441,7 @@ fn read_chunks<R: Read>(
         let Ok(mut bufs) = tokens.recv() else {
             return Ok(());
         };
-        bufs.data.clear();
-        bufs.items.clear();
-        bufs.out.clear();
-        bufs.rej.clear();
+        bufs.clear();
         let mut bytes = 0usize;
         let mut eof = false;
         while bufs.items.len() < chunk_records && bytes < CHUNK_BYTES {
@@ -423,6 +450,7 @@ fn read_chunks<R: Read>(
                     eof = !r
                         .fill(&mut bufs, chunk_records)
                         .map_err(|e| format!("cannot read the input: {e}"))?;
+                    bufs.check_text();
                     offset = r.offset;
                     break;
                 }
@@ -551,10 +579,13 @@ impl Worker<'_, '_> {
                         Echo::Value(Json::String(format!("{}…", String::from_utf8_lossy(head))));
                     (*line, Err((vec![input_failure(msg)], echo)))
                 }
-                Item::Line { line, start, end } => {
-                    let bytes = bufs.data.get(*start..*end).unwrap_or_default();
-                    (*line, self.json_record(bytes, *line, &mut slots, out))
-                }
+                Item::Line { line, start, end } => match bufs.text.get(*start..*end) {
+                    Some(text) => (*line, self.json_text(text, *line, &mut slots, out)),
+                    None => {
+                        let bytes = bufs.data.get(*start..*end).unwrap_or_default();
+                        (*line, self.json_record(bytes, *line, &mut slots, out))
+                    }
+                },
                 Item::Csv { line, record } => match self.columns {
                     Some(cols) => (*line, self.csv_record(cols, record, *line, &mut slots, out)),
                     None => continue,
@@ -590,6 +621,18 @@ impl Worker<'_, '_> {
                 return Err((vec![input_failure(msg)], lossy()));
             }
         };
+        self.json_text(text, line, slots, out)
+    }
+
+    /// [`Worker::json_record`] for a line known to be UTF-8.
+    fn json_text<'t>(
+        &mut self,
+        text: &'t str,
+        line: u64,
+        slots: &mut Vec<Value<'t>>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejected> {
+        let lossy = || Echo::Value(Json::String(text.to_owned()));
         match self.set.bind_json_text_into(text, slots) {
             Ok(()) => {}
             Err(BindError::Input(e)) => {
@@ -1068,6 +1111,9 @@ fn write_chunks(
                     *buf = Vec::new();
                 }
             }
+            if bufs.text.capacity() > KEEP_BUFFER {
+                bufs.text = String::new();
+            }
             // The reader may be gone already (end of input); a lost token is harmless then.
             let _ = tokens.send(bufs);
             progress(&summary);
@@ -1165,6 +1211,54 @@ mod tests {
                 .collect();
             let want: Vec<u64> = (0..500u64).filter(|i| i % 7 < 3).map(|i| i + 1).collect();
             assert_eq!(lines, want);
+        }
+    }
+
+    /// Invalid UTF-8 anywhere on a line — in an attribute the set reads, in one it skips,
+    /// outside any string — rejects that line alone, with the column of the first bad byte,
+    /// whether its chunk is checked whole by the reader (and found bad) or the line sits
+    /// alone in its chunk; valid lines around it, non-ASCII ones included, are written.
+    #[test]
+    fn invalid_utf8_rejects_only_its_line_with_its_column() {
+        let lines: [&[u8]; 6] = [
+            b"{\"a\": \"Zo\xc3\xab\"}",
+            b"{\"a\": \"x\xffy\"}",
+            b"{\"skipped\": \"\xc3\", \"a\": \"b\"}",
+            b"{\"a\": \"ok\"} \xe2\x82",
+            b"{\"a\": \"\xf0\x9f\x98\x80\"}",
+            b"\xed\xa0\x80{}",
+        ];
+        let mut input = Vec::new();
+        for l in lines {
+            input.extend_from_slice(l);
+            input.push(b'\n');
+        }
+        let want_out = "{\"n\":\"ZOË\",\"m\":\"\"}\n{\"n\":\"😀\",\"m\":\"\"}\n";
+        let want_rej = [(2, 9), (3, 14), (4, 13), (6, 1)];
+        for chunk in [1, 2, 1000] {
+            let (out, rej, s) = batch(&input, InputFormat::Ndjson, 2, chunk);
+            assert_eq!(out, want_out, "chunk {chunk}");
+            assert_eq!((s.read, s.written, s.rejected), (6, 2, 4));
+            let got: Vec<(u64, String)> = rej
+                .lines()
+                .map(|l| {
+                    let v: Json = serde_json::from_str(l).unwrap();
+                    (
+                        v["line"].as_u64().unwrap(),
+                        v["errors"][0]["message"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            let want: Vec<(u64, String)> = want_rej
+                .iter()
+                .map(|&(line, col)| {
+                    (
+                        line,
+                        format!("the line is not valid UTF-8 (invalid byte at column {col})"),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "chunk {chunk}");
         }
     }
 
