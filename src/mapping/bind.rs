@@ -399,10 +399,13 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// flag a byte above a real one), which is the only one used.
 #[inline]
 pub(crate) fn specials(w: u64) -> u64 {
-    let q = w ^ (ONES * u64::from(b'"'));
+    // `"` (0x22) and the control characters are exactly the bytes that are below 0x21 once
+    // bit 1 is flipped (the flip maps 0x00..=0x1f onto itself and 0x22 to 0x20, and keeps
+    // everything else at 0x21 or above), so one "less than" test finds them all; the
+    // backslash takes an equality test.
+    let x = w ^ (ONES * 0x02);
     let s = w ^ (ONES * u64::from(b'\\'));
-    ((q.wrapping_sub(ONES) & !q) | (s.wrapping_sub(ONES) & !s) | (w.wrapping_sub(ONES * 0x20) & !w))
-        & HIGH
+    ((x.wrapping_sub(ONES * 0x21) & !x) | (s.wrapping_sub(ONES) & !s)) & HIGH
 }
 
 /// The offset, from `at`, of the first `"`, `\` or control byte in `b[at..]` (or the length of
@@ -410,21 +413,24 @@ pub(crate) fn specials(w: u64) -> u64 {
 /// read as one word padded with a plain byte.
 #[inline(always)]
 pub(crate) fn plain_run(b: &[u8], at: usize) -> usize {
-    let mut i = at;
-    while let Some(w) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+    let from = b.get(at..).unwrap_or_default();
+    let mut words = from.chunks_exact(8);
+    let mut i = 0;
+    for w in &mut words {
+        let Some(w) = w.first_chunk::<8>() else { break };
         let m = specials(u64::from_le_bytes(*w));
         if m != 0 {
-            return i - at + (m.trailing_zeros() / 8) as usize;
+            return i + (m.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    let rest = b.get(i..).unwrap_or_default();
+    let rest = words.remainder();
     let mut w = [b'A'; 8];
     for (d, s) in w.iter_mut().zip(rest) {
         *d = *s;
     }
     let m = specials(u64::from_le_bytes(w));
-    i - at + ((m.trailing_zeros() / 8) as usize).min(rest.len())
+    i + ((m.trailing_zeros() / 8) as usize).min(rest.len())
 }
 
 /// True when `b` holds a `"`, `\` or control byte (text that JSON must escape). Reads whole
@@ -473,6 +479,15 @@ impl<'t> Scan<'t> {
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.b.get(self.i) {
             self.i += 1;
+        }
+    }
+
+    /// [`Scan::ws`] behind one comparison: between the tokens of a record there is usually
+    /// no white space at all (JSON writers print NDJSON compact).
+    #[inline(always)]
+    fn ws_fast(&mut self) {
+        if self.b.get(self.i).is_some_and(|&c| c <= b' ') {
+            self.ws();
         }
     }
 
@@ -529,9 +544,9 @@ impl<'t> Scan<'t> {
                         slot
                     }
                 };
-                self.ws();
+                self.ws_fast();
                 self.eat(b':')?;
-                self.ws();
+                self.ws_fast();
                 match slot {
                     Some(slot) => {
                         match slots.get_mut(slot) {
@@ -544,11 +559,11 @@ impl<'t> Scan<'t> {
                     }
                     None => self.skip(0)?,
                 }
-                self.ws();
+                self.ws_fast();
                 match self.peek()? {
                     b',' => {
                         self.i += 1;
-                        self.ws();
+                        self.ws_fast();
                     }
                     b'}' => {
                         self.i += 1;
@@ -830,7 +845,12 @@ impl<'t> Scan<'t> {
             let raw = self.string()?;
             if !raw.escaped {
                 let s = self.text.get(raw.start..raw.end).ok_or(Defer)?;
-                discard(std::mem::replace(dst, Value::Str(Cow::Borrowed(s))));
+                match dst {
+                    // The slot still holds the previous line's text for this attribute (the
+                    // usual case in a batch): only the reference changes.
+                    Value::Str(Cow::Borrowed(old)) => *old = s,
+                    other => discard(std::mem::replace(other, Value::Str(Cow::Borrowed(s)))),
+                }
                 return Ok(());
             }
             let s = self.unescape(&raw)?;
@@ -1685,6 +1705,39 @@ mod tests {
                 (Err(BindError::Syntax(a)), Err(BindError::Syntax(b))) => proptest::prop_assert_eq!(a, b),
                 (Err(BindError::Input(a)), Err(BindError::Input(b))) => proptest::prop_assert_eq!(a.message, b.message),
                 (a, b) => proptest::prop_assert!(false, "{line:?}: {a:?} vs {b:?}"),
+            }
+        }
+    }
+
+    /// `specials` flags its lowest byte exactly: for every byte value at every position of
+    /// a word, after plain bytes and before any byte, the lowest flag is that byte when it is
+    /// `"`, `\` or a control character, and past it otherwise.
+    #[test]
+    fn specials_finds_the_first_byte_to_escape() {
+        let special = |c: u8| c < 0x20 || c == b'"' || c == b'\\';
+        let plain = [b'a', b' ', b'!', b'#', b'[', b']', b'~', 0x80, 0xff];
+        for c in 0..=255u8 {
+            for pos in 0..8 {
+                for &before in &plain {
+                    for after in 0..=255u8 {
+                        let mut w = [before; 8];
+                        w[pos] = c;
+                        if pos < 7 {
+                            w[pos + 1] = after;
+                        }
+                        let first = w.iter().position(|&b| special(b)).unwrap_or(8);
+                        let m = specials(u64::from_le_bytes(w));
+                        let got = if m == 0 {
+                            8
+                        } else {
+                            (m.trailing_zeros() / 8) as usize
+                        };
+                        assert_eq!(got, first, "{w:?}");
+                        if pos == 7 {
+                            break;
+                        }
+                    }
+                }
             }
         }
     }
