@@ -35,7 +35,6 @@
 //!   a seed, each record's Guid/RandomString stream is derived from the seed and the record's
 //!   line number, so the output does not depend on the thread count.
 
-use std::borrow::Cow;
 use std::io::{Read, Write};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -728,21 +727,15 @@ impl Worker<'_, '_> {
         let keys = &self.keys;
         let applied = self
             .set
-            .apply_with(&record, self.opts.mode, &mut ctx, |i, _, value| {
+            .apply_each(&record, self.opts.mode, &mut ctx, |i, _, value| {
                 // Every key is written with a comma before it; the first comma becomes the
                 // opening brace below, so no attribute tests whether it is the first.
                 match keys.get(i) {
-                    Some(key) => write_attribute(out, key, &value),
+                    Some(key) => write_attribute(out, key, value),
                     None => {
                         out.extend_from_slice(b",\"\":");
-                        write_value(out, &value);
+                        write_value(out, value);
                     }
-                }
-                // Most results borrow the record or a constant: no drop glue for those, and
-                // an owned string is freed inline.
-                match value {
-                    Value::Str(Cow::Owned(s)) => drop(s),
-                    other => other.release(),
                 }
             });
         match applied {

@@ -288,6 +288,21 @@ impl CompiledSet {
         ctx: &mut EvalContext<'_>,
         mut emit: impl FnMut(usize, &'r str, Value<'r>),
     ) -> Result<(), Vec<Failure>> {
+        self.apply_each(record, mode, ctx, |i, target, v| {
+            emit(i, target, std::mem::take(v));
+        })
+    }
+
+    /// [`CompiledSet::apply_with`] handing each value to `emit` by reference: `emit` may take
+    /// it (`std::mem::take`), and whatever it leaves is dropped after it returns. A caller
+    /// that only reads the value (the batch writer serializes it) saves moving it.
+    pub fn apply_each<'r, R: Record + ?Sized>(
+        &'r self,
+        record: &'r R,
+        mode: Mode,
+        ctx: &mut EvalContext<'_>,
+        mut emit: impl FnMut(usize, &'r str, &mut Value<'r>),
+    ) -> Result<(), Vec<Failure>> {
         let mut failures = Vec::new();
         // The same steps as `eval_mapping`, written out so that each result goes straight
         // from the program to `emit` (no `Result<Option<Value>>` to build and take apart, the
@@ -297,31 +312,38 @@ impl CompiledSet {
             if mode == Mode::Update && m.apply == Apply::OnCreate {
                 continue;
             }
-            let mut v = match &m.kind {
-                Kind::Program(p) => match p.eval(record, ctx) {
-                    Ok(Outcome::Value(v)) => v,
-                    Ok(Outcome::Ignore) => continue,
-                    Err(error) => {
+            let mut r = match &m.kind {
+                Kind::Program(p) => p.eval(record, ctx),
+                Kind::Direct(slot) => Ok(Outcome::Value(self.read_direct(record, *slot))),
+                Kind::Constant(v) => Ok(Outcome::Value(v.reborrow())),
+            };
+            // The result is used where it was returned, by reference, and never moved as a
+            // whole: it was just written field by field, and a whole-value copy would read
+            // it back before those writes can be forwarded (a stall per mapping).
+            match &mut r {
+                Ok(Outcome::Value(v)) => {
+                    if matches!(v, Value::Null) {
+                        if let Some(d) = &m.default {
+                            *v = d.reborrow();
+                        }
+                    }
+                    if failures.is_empty() {
+                        emit(i, m.target.as_str(), v);
+                    }
+                    release_in_place(v);
+                }
+                Ok(Outcome::Ignore) => {}
+                Err(_) => {
+                    if let Err(error) = std::mem::replace(&mut r, Ok(Outcome::Ignore)) {
                         failures.push(Failure {
                             target: Some(m.target.clone()),
                             error,
                         });
-                        continue;
                     }
-                },
-                Kind::Direct(slot) => self.read_direct(record, *slot),
-                Kind::Constant(v) => v.reborrow(),
-            };
-            if matches!(v, Value::Null) {
-                if let Some(d) = &m.default {
-                    v = d.reborrow();
                 }
             }
-            if failures.is_empty() {
-                emit(i, m.target.as_str(), v);
-            } else {
-                v.release();
-            }
+            // `r` now owns nothing (see `release_in_place`): no drop glue to run.
+            std::mem::forget(r);
         }
         if failures.is_empty() {
             Ok(())
@@ -405,6 +427,18 @@ impl CompiledMapping {
             (Value::Null, Some(d)) => d.reborrow(),
             _ => v,
         }
+    }
+}
+
+/// Frees what a result owns, leaving a value that owns nothing: an owned string is freed
+/// inline (an empty string stays, which holds no memory), anything else that owns memory
+/// becomes Null through the general drop.
+#[inline(always)]
+fn release_in_place(v: &mut Value<'_>) {
+    match v {
+        Value::Str(Cow::Owned(s)) => drop(std::mem::take(s)),
+        other if other.owns_memory() => *other = Value::Null,
+        _ => {}
     }
 }
 
