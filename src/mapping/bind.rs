@@ -195,6 +195,9 @@ struct KeyTable {
     /// For each name, whether JSON writes it without escapes (no `"`, `\` or control
     /// character), so that its raw bytes in a line can be compared with it directly.
     plain: Vec<bool>,
+    /// For each plain name of up to [`PATTERN_BYTES`]` - 1` bytes, the name and its closing
+    /// quote as a [`KeyPattern`].
+    patterns: Vec<Option<KeyPattern>>,
     /// `64 - log2(table.len())`: the index is the hash's top bits.
     shift: u32,
 }
@@ -221,6 +224,10 @@ impl KeyTable {
             table,
             names: names.iter().map(|n| n.as_bytes().into()).collect(),
             plain: names.iter().map(|n| !needs_escape(n.as_bytes())).collect(),
+            patterns: names
+                .iter()
+                .map(|n| KeyPattern::new(n.as_bytes()))
+                .collect(),
             shift,
         }
     }
@@ -232,6 +239,12 @@ impl KeyTable {
     /// left to the general lookup.
     #[inline(always)]
     fn matches_at(&self, slot: usize, b: &[u8], at: usize) -> Option<usize> {
+        if let (Some(Some(p)), Some(raw)) = (
+            self.patterns.get(slot),
+            b.get(at..).and_then(<[u8]>::first_chunk::<PATTERN_BYTES>),
+        ) {
+            return p.matches(raw).then_some(p.len);
+        }
         let name = self.names.get(slot)?;
         let n = name.len();
         let raw = b.get(at..at + n)?;
@@ -306,6 +319,53 @@ impl Clone for KeyOrder {
                 .map(|e| AtomicU32::new(e.load(Ordering::Relaxed)))
                 .collect(),
         )
+    }
+}
+
+/// The bytes a [`KeyPattern`] compares: the longest name it holds is one less (the closing
+/// quote is part of the pattern).
+const PATTERN_BYTES: usize = 32;
+
+/// A plain name followed by its closing quote, zero-padded to [`PATTERN_BYTES`], with a mask
+/// per word of the bytes that count. Comparing a key with it is four word comparisons and no
+/// branch on the name's length: the names of a record have many lengths one after the other,
+/// which the processor would otherwise mispredict at every key.
+#[derive(Clone, Debug)]
+struct KeyPattern {
+    words: [u64; 4],
+    masks: [u64; 4],
+    /// The name's length (without the quote).
+    len: usize,
+}
+
+impl KeyPattern {
+    fn new(name: &[u8]) -> Option<KeyPattern> {
+        if name.len() >= PATTERN_BYTES || needs_escape(name) {
+            return None;
+        }
+        let mut bytes = [0u8; PATTERN_BYTES];
+        let mut mask = [0u8; PATTERN_BYTES];
+        for (i, &c) in name.iter().chain([&b'"']).enumerate() {
+            *bytes.get_mut(i)? = c;
+            *mask.get_mut(i)? = 0xff;
+        }
+        let words = [0, 8, 16, 24].map(|at| load8(&bytes, at));
+        let masks = [0, 8, 16, 24].map(|at| load8(&mask, at));
+        Some(KeyPattern {
+            words,
+            masks,
+            len: name.len(),
+        })
+    }
+
+    /// True when `raw` starts with the name and its closing quote.
+    #[inline(always)]
+    fn matches(&self, raw: &[u8; PATTERN_BYTES]) -> bool {
+        let mut diff = 0;
+        for (k, (w, m)) in self.words.iter().zip(&self.masks).enumerate() {
+            diff |= (load8(raw, 8 * k) ^ w) & m;
+        }
+        diff == 0
     }
 }
 
@@ -413,18 +473,30 @@ pub(crate) fn specials(w: u64) -> u64 {
 /// read as one word padded with a plain byte.
 #[inline(always)]
 pub(crate) fn plain_run(b: &[u8], at: usize) -> usize {
+    // Sixteen bytes at a time: most strings (keys, codes, names) end within the first two
+    // words, and the first flag of a pair is taken without a branch, so a string's length
+    // does not steer a branch the processor would mispredict.
     let from = b.get(at..).unwrap_or_default();
-    let mut words = from.chunks_exact(8);
+    let mut pairs = from.chunks_exact(16);
     let mut i = 0;
-    for w in &mut words {
-        let Some(w) = w.first_chunk::<8>() else { break };
+    for pair in &mut pairs {
+        let m = u128::from(specials(load8(pair, 0))) | (u128::from(specials(load8(pair, 8))) << 64);
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 16;
+    }
+    // Under 16 bytes left (the end of the line): a word, then the rest padded with a plain
+    // byte.
+    let mut rest = pairs.remainder();
+    if let Some(w) = rest.first_chunk::<8>() {
         let m = specials(u64::from_le_bytes(*w));
         if m != 0 {
             return i + (m.trailing_zeros() / 8) as usize;
         }
         i += 8;
+        rest = rest.get(8..).unwrap_or_default();
     }
-    let rest = words.remainder();
     let mut w = [b'A'; 8];
     for (d, s) in w.iter_mut().zip(rest) {
         *d = *s;
@@ -1737,6 +1809,39 @@ mod tests {
                             break;
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// A key is taken for the guessed name exactly when it is that name and its closing
+    /// quote, for names of every length around the pattern's words and past its size, with
+    /// the line going on for a while or ending right after the key.
+    #[test]
+    fn guessed_names_match_exactly_their_key() {
+        for n in 0..=34 {
+            let name: String = "abcdefghijklmnopqrstuvwxyz0123456789"
+                .chars()
+                .take(n)
+                .collect();
+            let keys = KeyTable::new(&[name.clone()]);
+            let mut other = name.clone().into_bytes();
+            if let Some(last) = other.last_mut() {
+                *last = b'#';
+            }
+            let other = String::from_utf8(other).unwrap_or_default();
+            let cases = [
+                (format!("{name}\""), true),
+                (format!("{name}x\""), false),
+                (format!("{other}\""), other == name),
+                (format!("{}\"", &name[..n.saturating_sub(1)]), n == 0),
+                (format!("{name}\\\""), false),
+            ];
+            for (key, want) in cases {
+                for tail in ["", ": \"some value, long enough to fill the pattern\"}"] {
+                    let line = format!("{key}{tail}");
+                    let got = keys.matches_at(0, line.as_bytes(), 0);
+                    assert_eq!(got, want.then_some(n), "name {name:?}, line {line:?}");
                 }
             }
         }
