@@ -651,7 +651,7 @@ impl Worker<'_, '_> {
                 return Err((vec![failure], lossy()));
             }
         }
-        self.evaluate(slots, line, out)
+        self.evaluate(slots, line, Some(text), out)
             .map_err(|f| (f, Echo::Raw(text.to_owned())))
     }
 
@@ -701,15 +701,18 @@ impl Worker<'_, '_> {
             };
             slots.push(csv_cell(name, text).map_err(|f| (vec![f], echo()))?);
         }
-        self.evaluate(slots, line, out).map_err(|f| (f, echo()))
+        self.evaluate(slots, line, None, out)
+            .map_err(|f| (f, echo()))
     }
 
     /// Applies the set to one bound record and appends its output line to `out`; on failure
     /// `out` is left as it was.
+    /// `json` is the NDJSON line the slots were bound from (see [`write_attribute`]).
     fn evaluate(
         &mut self,
         slots: &[Value<'_>],
         line: u64,
+        json: Option<&str>,
         out: &mut Vec<u8>,
     ) -> Result<(), Vec<Failure>> {
         let clock = RecordClock(match self.opts.now {
@@ -731,7 +734,7 @@ impl Worker<'_, '_> {
                 // Every key is written with a comma before it; the first comma becomes the
                 // opening brace below, so no attribute tests whether it is the first.
                 match keys.get(i) {
-                    Some(key) => write_attribute(out, key, value),
+                    Some(key) => write_attribute(out, key, value, json),
                     None => {
                         out.extend_from_slice(b",\"\":");
                         write_value(out, value);
@@ -856,9 +859,30 @@ impl Key {
 /// by [`write_short`] into room reserved at once, and the line is then cut to its real
 /// length. Anything else (long text, text to escape, other values) takes the general path,
 /// which writes the same bytes.
+///
+/// `json` is the NDJSON line the record was bound from. Text the binder borrowed from it —
+/// an attribute passed through, or part of one — is the content of a JSON string without
+/// escapes, so it holds no byte JSON must escape (a quote would have ended the string, a
+/// backslash would be an escape, a control character is not JSON); and the line goes on
+/// after it. Such text is copied from the line as four whole words, with neither a test for
+/// escapes nor a branch on its length.
 #[inline]
-fn write_attribute(out: &mut Vec<u8>, key: &Key, value: &Value<'_>) {
+fn write_attribute(out: &mut Vec<u8>, key: &Key, value: &Value<'_>, json: Option<&str>) {
     if let (Value::Str(s), Some(block)) = (value, &key.block) {
+        if let Some(words) = json.and_then(|line| words_in_line(line.as_bytes(), s.as_bytes())) {
+            let base = out.len();
+            out.extend_from_slice(&[0u8; SHORT_ROOM]);
+            if let Some(room) = out
+                .get_mut(base..)
+                .and_then(<[u8]>::first_chunk_mut::<SHORT_ROOM>)
+            {
+                if let Some(n) = write_words(room, block, key.bytes.len(), words, s.len()) {
+                    out.truncate(base + n);
+                    return;
+                }
+            }
+            out.truncate(base);
+        }
         if s.len() <= SHORT_TEXT {
             let base = out.len();
             out.extend_from_slice(&[0u8; SHORT_ROOM]);
@@ -877,6 +901,38 @@ fn write_attribute(out: &mut Vec<u8>, key: &Key, value: &Value<'_>) {
     }
     out.extend_from_slice(&key.bytes);
     write_value(out, value);
+}
+
+/// When `text` (at most [`SHORT_TEXT`] bytes) starts within `line` and the line has
+/// [`SHORT_TEXT`] bytes from there, those bytes: the text (wholly inside them) and whatever
+/// follows it.
+#[inline(always)]
+fn words_in_line<'l>(line: &'l [u8], text: &[u8]) -> Option<&'l [u8; SHORT_TEXT]> {
+    if text.len() > SHORT_TEXT {
+        return None;
+    }
+    // Where the text starts in the line, if it does: addresses compared as numbers (text
+    // elsewhere gives an offset past the line's end, or wraps around to one).
+    let at = (text.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+    line.get(at..)?.first_chunk::<SHORT_TEXT>()
+}
+
+/// Writes the key (`len` bytes of `block`), then `"`, the first `n` bytes of `words` and `"`
+/// at the start of `room`; returns the length written. All of `words` is copied (four word
+/// stores) and what lies past the text is overwritten or cut off afterwards.
+#[inline(always)]
+fn write_words(
+    room: &mut [u8; SHORT_ROOM],
+    block: &[u8; KEY_BLOCK],
+    len: usize,
+    words: &[u8; SHORT_TEXT],
+    n: usize,
+) -> Option<usize> {
+    *room.first_chunk_mut::<KEY_BLOCK>()? = *block;
+    *room.get_mut(len)? = b'"';
+    *room.get_mut(len + 1..)?.first_chunk_mut::<SHORT_TEXT>()? = *words;
+    *room.get_mut(len + 1 + n)? = b'"';
+    Some(len + n + 2)
 }
 
 /// Writes the key (`len` bytes of `block`) and the JSON string of `b` (at most
@@ -1140,6 +1196,16 @@ mod tests {
         )
         .unwrap();
         let compiled = CompiledSet::compile(&set, &CompileOptions::default()).unwrap();
+        run_set(&compiled, input, format, threads, chunk)
+    }
+
+    fn run_set(
+        compiled: &CompiledSet,
+        input: &[u8],
+        format: InputFormat,
+        threads: usize,
+        chunk: usize,
+    ) -> (String, String, Summary) {
         let oracle = TakenSet::new();
         let opts = BatchOptions {
             threads,
@@ -1152,7 +1218,7 @@ mod tests {
         };
         let (mut out, mut rej) = (Vec::new(), Vec::new());
         let s = run(
-            &compiled,
+            compiled,
             input,
             format,
             &mut out,
@@ -1205,6 +1271,83 @@ mod tests {
             let want: Vec<u64> = (0..500u64).filter(|i| i % 7 < 3).map(|i| i + 1).collect();
             assert_eq!(lines, want);
         }
+    }
+
+    /// Text is copied from the line only when it lies wholly inside it and the line has a
+    /// block of bytes from its start.
+    #[test]
+    fn words_come_only_from_inside_the_line() {
+        let buf =
+            "{\"x\": \"0123456789abcdefghijklmnopqrstuvwxyz0123456789\"} and more after the line";
+        let line = &buf.as_bytes()[..60];
+        assert!(words_in_line(line, &buf.as_bytes()[7..20]).is_some());
+        // Too close to the line's end for a block, reaching past it, before it, elsewhere.
+        assert!(words_in_line(line, &buf.as_bytes()[40..45]).is_none());
+        assert!(words_in_line(line, &buf.as_bytes()[50..62]).is_none());
+        assert!(words_in_line(&buf.as_bytes()[7..60], &buf.as_bytes()[2..5]).is_none());
+        assert!(words_in_line(line, b"0123456789").is_none());
+        assert!(words_in_line(line, &buf.as_bytes()[7..7 + SHORT_TEXT + 1]).is_none());
+    }
+
+    /// Every output line is what serde_json writes for the set's results, however the values
+    /// reach the writer: passed through from the line (copied as words, unchecked), cut out
+    /// of it (Mid, Trim), chosen by IIF, unescaped (owned), rebuilt (Join of one piece),
+    /// constants; with text of every length, non-ASCII, escapes, near the end of the line or
+    /// not.
+    #[test]
+    fn batch_output_matches_serde_json_for_every_value_source() {
+        use crate::mapping::value_to_json;
+        use proptest::prelude::*;
+        let set = MappingSet::from_json_str(
+            r#"[{"target": "a", "expression": "[a]"}, {"target": "mid", "expression": "Mid([a], 2, 40)"},
+                {"target": "trim", "expression": "Trim([b])"}, {"target": "pick", "expression": "IIF(IsNullOrEmpty([b]), [a], [b])"},
+                {"target": "join", "expression": "Join(\"\", [b])"}, {"target": "k", "constant": "q\"x"},
+                {"target": "b", "attribute": "b"}]"#,
+        )
+        .unwrap();
+        let compiled = CompiledSet::compile(&set, &CompileOptions::default()).unwrap();
+        let text = prop_oneof![
+            "[a-z ]{0,40}",
+            "[a-zA-Zéø€😀 ]{0,20}",
+            Just("tab\\t \\\"quoted\\\" \\u00e9 \\\\".to_string()),
+        ];
+        let record = (text.clone(), text, "[a-z]{0,50}").prop_map(|(a, b, pad)| {
+            format!("{{\"a\": \"{a}\", \"b\": \"{b}\", \"pad\": \"{pad}\"}}")
+        });
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 200,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&proptest::collection::vec(record, 1..20), |lines| {
+                let input = lines.join("\n");
+                let (out, rej, _) = run_set(&compiled, input.as_bytes(), InputFormat::Ndjson, 1, 7);
+                prop_assert_eq!(rej, "");
+                let oracle = TakenSet::new();
+                let limits = Limits::default();
+                let clock = crate::context::FixedClock(DateTime::MIN);
+                let mut rng = crate::functions::NoRandom;
+                let mut ctx = EvalContext::new(&clock, &mut rng, &oracle, &limits);
+                for (line, got) in lines.iter().zip(out.lines()) {
+                    let slots = compiled.bind_json_text(line).unwrap();
+                    let record = SlotRecord::new(&slots);
+                    let values = compiled.apply(&record, Mode::Create, &mut ctx).unwrap();
+                    let fields: Vec<String> = values
+                        .iter()
+                        .map(|(t, v)| {
+                            format!(
+                                "{}:{}",
+                                serde_json::to_string(t).unwrap(),
+                                serde_json::to_string(&value_to_json(v)).unwrap()
+                            )
+                        })
+                        .collect();
+                    prop_assert_eq!(got, format!("{{{}}}", fields.join(",")));
+                }
+                prop_assert_eq!(out.lines().count(), lines.len());
+                Ok(())
+            })
+            .unwrap();
     }
 
     /// Invalid UTF-8 anywhere on a line — in an attribute the set reads, in one it skips,
@@ -1462,14 +1605,34 @@ mod tests {
                 k.push(b':');
                 let key = Key::new(k.clone());
                 let mut got = prefix.clone().into_bytes();
-                write_attribute(&mut got, &key, &v);
-                let mut want = prefix.into_bytes();
+                write_attribute(&mut got, &key, &v, None);
+                let mut want = prefix.clone().into_bytes();
                 want.extend_from_slice(&k);
                 want.extend_from_slice(&serde_json::to_vec(&value_to_json(&v)).unwrap());
                 prop_assert_eq!(
                     String::from_utf8_lossy(&got),
                     String::from_utf8_lossy(&want)
                 );
+                // The same text borrowed from a line, as the binder leaves it (only text
+                // without bytes to escape is ever borrowed from a line), with the line
+                // going on for a while or ending soon after it.
+                if let Value::Str(s) = &v {
+                    if !needs_escape(s.as_bytes()) {
+                        for tail in [
+                            "\"}",
+                            "\", \"pad\": \"a long enough value to pass the words\"}",
+                        ] {
+                            let line = format!("{{\"x\": \"{s}{tail}");
+                            let inner = &line[7..7 + s.len()];
+                            let mut got = prefix.clone().into_bytes();
+                            write_attribute(&mut got, &key, &Value::str(inner), Some(&line));
+                            prop_assert_eq!(
+                                String::from_utf8_lossy(&got),
+                                String::from_utf8_lossy(&want)
+                            );
+                        }
+                    }
+                }
                 Ok(())
             })
             .unwrap();
