@@ -1824,7 +1824,7 @@ mod tests {
                 .chars()
                 .take(n)
                 .collect();
-            let keys = KeyTable::new(&[name.clone()]);
+            let keys = KeyTable::new(std::slice::from_ref(&name));
             let mut other = name.clone().into_bytes();
             if let Some(last) = other.last_mut() {
                 *last = b'#';
