@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 
 #[path = "common/mod.rs"]
 mod common;
@@ -320,5 +320,40 @@ fn run(c: &mut Criterion) {
     g.finish();
 }
 
+/// `MAPEXPR_RUN_ONCE=<what>:<file>` runs one variant once over a saved input instead of the
+/// benchmarks, for callgrind: instruction counts over N and 2N users, subtracted, give the
+/// exact cost per record without the start-up (the timings here are too noisy to steer by).
+/// `generate:<file>` writes `MAPEXPR_BENCH_USERS` users to `<file>`; `pipeline1`,
+/// `pipeline2`, `bind`, `ignored`, `borrowed` and `lines` run over it.
+fn run_once(spec: &str) {
+    let (what, file) = spec
+        .split_once(':')
+        .expect("MAPEXPR_RUN_ONCE is <what>:<file>");
+    if what == "generate" {
+        let files = generate(users());
+        std::fs::write(file, &files.bytes).unwrap();
+        return;
+    }
+    let bytes = std::fs::read(file).unwrap();
+    let n = match what {
+        "pipeline1" => run_pipeline(Path::new(""), &bytes, 1).unwrap(),
+        "pipeline2" => run_pipeline(Path::new(""), &bytes, 2).unwrap(),
+        "bind" => bind_lines(&bytes),
+        "ignored" => parse_ignored(&bytes),
+        "borrowed" => parse_borrowed_struct(&bytes),
+        "lines" => split_lines(&bytes),
+        other => panic!("unknown MAPEXPR_RUN_ONCE variant {other}"),
+    };
+    eprintln!("{what}: {n} records");
+}
+
 criterion_group!(benches, run);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("MAPEXPR_RUN_ONCE") {
+        run_once(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

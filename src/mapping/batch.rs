@@ -35,13 +35,13 @@
 //!   a seed, each record's Guid/RandomString stream is derived from the seed and the record's
 //!   line number, so the output does not depend on the thread count.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use serde_json::Value as Json;
 
-use super::bind::{BindError, plain_run, recycle};
+use super::bind::{BindError, load4, load8, needs_escape, plain_run, recycle, specials};
 use super::compiled::input_failure;
 use super::{CompiledSet, Failure, Mode};
 use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
@@ -117,10 +117,7 @@ pub fn run<R: Read + Send>(
     }
     // CSV headers are read before any thread starts, so every worker shares them.
     let (source, columns) = match format {
-        InputFormat::Ndjson => (
-            Source::Lines(BufReader::with_capacity(READ_BUFFER, input)),
-            None,
-        ),
+        InputFormat::Ndjson => (Source::Lines(LineReader::new(input)), None),
         InputFormat::Csv => {
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(true)
@@ -168,7 +165,7 @@ pub fn run<R: Read + Send>(
 }
 
 enum Source<R: Read> {
-    Lines(BufReader<R>),
+    Lines(LineReader<R>),
     Csv(Box<csv::Reader<R>>),
 }
 
@@ -181,8 +178,13 @@ struct CsvColumns {
 /// A chunk's buffers, kept from chunk to chunk (see the token channel in [`run`]).
 #[derive(Default)]
 struct Buffers {
-    /// NDJSON: the chunk's lines back to back, without their line ends.
+    /// NDJSON: the chunk's lines back to back, as read.
     data: Vec<u8>,
+    /// NDJSON: `data` once the reader has found it all valid UTF-8 (`data` is then empty, and
+    /// the lines are at the same positions here). The reader checks a whole chunk at once, off
+    /// the workers' path, and a worker then needs no check per line; a chunk holding invalid
+    /// UTF-8 stays in `data`, and each of its lines is checked (and rejected) on its own.
+    text: String,
     items: Vec<Item>,
     /// Serialized output lines.
     out: Vec<u8>,
@@ -226,8 +228,9 @@ struct Done {
     end_offset: u64,
 }
 
-/// The input buffer: large reads, few system calls.
-const READ_BUFFER: usize = 1 << 20;
+/// The least one read of NDJSON input asks for (a few pages: fewer system calls on a pipe,
+/// and a small chunk of long lines still reads whole lines at a time).
+const MIN_READ: usize = 16 << 10;
 
 /// Stop starting new chunks past this many bytes, so huge lines do not make huge chunks.
 const CHUNK_BYTES: usize = 4 << 20;
@@ -239,39 +242,188 @@ pub const MAX_LINE: usize = 16 << 20;
 /// How much of an over-long line is echoed in its reject entry.
 const ECHO_HEAD: usize = 256;
 
-/// Appends one line (with its `\n`) to `buf`, keeping at most `MAX_LINE + 1` of its bytes;
-/// returns the full length consumed. A longer line is consumed to its end, and `buf` then
-/// holds (past its old length) only the line's first [`ECHO_HEAD`] bytes.
-fn read_line_capped<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    let base = buf.len();
-    let mut total = 0usize;
-    loop {
-        let avail = match r.fill_buf() {
-            Ok(a) => a,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if avail.is_empty() {
-            break;
+/// Cuts NDJSON input into chunks of lines, reading it straight into each chunk's buffer.
+///
+/// A chunk's lines are read in blocks into its `data`, where the worker binds them in place,
+/// so each input byte is copied once from the input (no intermediate buffer, no copy per
+/// line). A block usually ends inside a line (or a few lines past the chunk's last one): that
+/// tail is kept in `carry` and starts the next chunk. Reads are sized from the lines seen so
+/// far to end just past the chunk's last line, so the tail stays small.
+struct LineReader<R> {
+    input: R,
+    /// Bytes read but not yet in a chunk: the start of the next chunk's first line.
+    carry: Vec<u8>,
+    eof: bool,
+    /// Lines seen so far (the 1-based number of the last one).
+    line: u64,
+    /// Input bytes in chunks so far.
+    offset: u64,
+    /// Average line length so far, to size reads; 0 before the first chunk.
+    per_line: usize,
+}
+
+impl Buffers {
+    /// Empties the buffers for the next chunk, keeping their allocations (a chunk's text goes
+    /// back to being bytes).
+    fn clear(&mut self) {
+        if self.data.capacity() < self.text.capacity() {
+            self.data = std::mem::take(&mut self.text).into_bytes();
         }
-        let (take, done) = match memchr::memchr(b'\n', avail) {
-            Some(i) => (i + 1, true),
-            None => (avail.len(), false),
-        };
-        if total <= MAX_LINE {
-            let room = (MAX_LINE + 1).saturating_sub(buf.len() - base);
-            buf.extend_from_slice(avail.get(..take.min(room)).unwrap_or_default());
-        }
-        total += take;
-        r.consume(take);
-        if total > MAX_LINE {
-            buf.truncate(base + ECHO_HEAD);
-        }
-        if done {
-            break;
+        self.data.clear();
+        self.text.clear();
+        self.items.clear();
+        self.out.clear();
+        self.rej.clear();
+    }
+
+    /// Turns `data` into `text` when all of it is UTF-8 (no copy either way). Lines end at a
+    /// `\n`, which is never part of a multi-byte sequence, so every line of valid text is valid
+    /// on its own.
+    fn check_text(&mut self) {
+        match String::from_utf8(std::mem::take(&mut self.data)) {
+            Ok(text) => self.text = text,
+            Err(e) => self.data = e.into_bytes(),
         }
     }
-    Ok(total)
+}
+
+impl<R: Read> LineReader<R> {
+    fn new(input: R) -> LineReader<R> {
+        LineReader {
+            input,
+            carry: Vec::new(),
+            eof: false,
+            line: 0,
+            offset: 0,
+            per_line: 0,
+        }
+    }
+
+    /// Fills `bufs.data` and `bufs.items` with up to `max` lines (fewer at the end of the
+    /// input or past [`CHUNK_BYTES`]). Returns false when no line is left for another chunk.
+    fn fill(&mut self, bufs: &mut Buffers, max: usize) -> std::io::Result<bool> {
+        let data = &mut bufs.data;
+        data.extend_from_slice(&self.carry);
+        self.carry.clear();
+        let first = self.offset;
+        // `start`: where the next line begins; `seen`: bytes after it known to hold no line
+        // end.
+        let (mut start, mut seen) = (0usize, 0usize);
+        while bufs.items.len() < max && start < CHUNK_BYTES {
+            let rest = data.get(start + seen..).unwrap_or_default();
+            if let Some(at) = memchr::memchr(b'\n', rest) {
+                let end = start + seen + at;
+                self.push(&mut bufs.items, data, start, end, true);
+                (start, seen) = (end + 1, 0);
+                continue;
+            }
+            seen = data.len() - start;
+            if self.eof {
+                if seen > 0 {
+                    self.push(&mut bufs.items, data, start, data.len(), false);
+                    start = data.len();
+                }
+                break;
+            }
+            if seen > MAX_LINE {
+                let item = self.skip_long_line(data, start)?;
+                bufs.items.push(item);
+                seen = 0;
+                continue;
+            }
+            // Enough for the lines still missing, judged by the lines so far, plus one.
+            let missing = (max - bufs.items.len()).min(CHUNK_BYTES / self.per_line.max(1));
+            let want = (missing + 1)
+                .saturating_mul(self.per_line.max(1))
+                .clamp(MIN_READ, CHUNK_BYTES);
+            if self.read(data, want)? == 0 {
+                self.eof = true;
+            }
+        }
+        self.carry
+            .extend_from_slice(data.get(start..).unwrap_or_default());
+        data.truncate(start);
+        let lines = bufs.items.len().max(1);
+        self.per_line = ((self.offset - first) as usize / lines).max(1);
+        Ok(!(self.eof && self.carry.is_empty()))
+    }
+
+    /// Appends up to `want` bytes of input to `data`; returns how many (0 at the end).
+    fn read(&mut self, data: &mut Vec<u8>, want: usize) -> std::io::Result<usize> {
+        // `read_to_end` through `take` reads into the vector's spare room without zeroing
+        // it first (for files, standard input and byte slices) and retries interrupted
+        // reads.
+        (&mut self.input).take(want as u64).read_to_end(data)
+    }
+
+    /// Records the line `data[start..end]` (`newline`: it ended with `\n`, which is not part
+    /// of it; a `\r` before it is dropped too).
+    fn push(
+        &mut self,
+        items: &mut Vec<Item>,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        newline: bool,
+    ) {
+        self.line += 1;
+        let len = end - start + usize::from(newline);
+        self.offset += len as u64;
+        let line = self.line;
+        if len > MAX_LINE {
+            let head = data
+                .get(start..start + ECHO_HEAD)
+                .unwrap_or_default()
+                .to_vec();
+            items.push(Item::TooLong { line, len, head });
+            return;
+        }
+        let end = if newline && end > start && data.get(end - 1) == Some(&b'\r') {
+            end - 1
+        } else {
+            end
+        };
+        let body = data.get(start..end).unwrap_or_default();
+        if body.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            items.push(Item::Blank);
+        } else {
+            items.push(Item::Line { line, start, end });
+        }
+    }
+
+    /// The line starting at `data[start]` is over [`MAX_LINE`] bytes: keeps its first
+    /// [`ECHO_HEAD`] bytes, reads and drops the rest up to its end, and leaves `data` holding
+    /// whatever followed it.
+    #[cold]
+    fn skip_long_line(&mut self, data: &mut Vec<u8>, start: usize) -> std::io::Result<Item> {
+        let head = data
+            .get(start..start + ECHO_HEAD)
+            .unwrap_or_default()
+            .to_vec();
+        let mut len = data.len() - start;
+        data.truncate(start);
+        self.line += 1;
+        loop {
+            if self.read(data, CHUNK_BYTES)? == 0 {
+                self.eof = true;
+                break;
+            }
+            let rest = data.get(start..).unwrap_or_default();
+            if let Some(at) = memchr::memchr(b'\n', rest) {
+                len += at + 1;
+                data.drain(start..start + at + 1);
+                break;
+            }
+            len += rest.len();
+            data.truncate(start);
+        }
+        self.offset += len as u64;
+        Ok(Item::TooLong {
+            line: self.line,
+            len,
+            head,
+        })
+    }
 }
 
 fn read_chunks<R: Read>(
@@ -281,7 +433,6 @@ fn read_chunks<R: Read>(
     tokens: &Receiver<Buffers>,
 ) -> Result<(), String> {
     let mut seq = 0u64;
-    let mut line = 0u64;
     let mut offset = 0u64;
     loop {
         // A token is free only when fewer than the limit of chunks exist; the writer hangs up
@@ -289,46 +440,18 @@ fn read_chunks<R: Read>(
         let Ok(mut bufs) = tokens.recv() else {
             return Ok(());
         };
-        bufs.data.clear();
-        bufs.items.clear();
-        bufs.out.clear();
-        bufs.rej.clear();
+        bufs.clear();
         let mut bytes = 0usize;
         let mut eof = false;
         while bufs.items.len() < chunk_records && bytes < CHUNK_BYTES {
             match &mut source {
                 Source::Lines(r) => {
-                    let start = bufs.data.len();
-                    let n = read_line_capped(r, &mut bufs.data)
+                    eof = !r
+                        .fill(&mut bufs, chunk_records)
                         .map_err(|e| format!("cannot read the input: {e}"))?;
-                    if n == 0 {
-                        eof = true;
-                        break;
-                    }
-                    line += 1;
-                    offset += n as u64;
-                    bytes += bufs.data.len() - start;
-                    if n > MAX_LINE {
-                        let head = bufs.data.split_off(start);
-                        bufs.items.push(Item::TooLong { line, len: n, head });
-                        continue;
-                    }
-                    let mut end = bufs.data.len();
-                    let body = bufs.data.get(start..).unwrap_or_default();
-                    if body.last() == Some(&b'\n') {
-                        end -= 1;
-                        if body.len() >= 2 && body.get(body.len() - 2) == Some(&b'\r') {
-                            end -= 1;
-                        }
-                    }
-                    bufs.data.truncate(end);
-                    let body = bufs.data.get(start..).unwrap_or_default();
-                    if body.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
-                        bufs.data.truncate(start);
-                        bufs.items.push(Item::Blank);
-                    } else {
-                        bufs.items.push(Item::Line { line, start, end });
-                    }
+                    bufs.check_text();
+                    offset = r.offset;
+                    break;
                 }
                 Source::Csv(r) => {
                     let mut record = csv::ByteRecord::new();
@@ -370,8 +493,8 @@ struct Worker<'a, 'o> {
     set: &'a CompiledSet,
     opts: &'a BatchOptions<'o>,
     columns: Option<&'a CsvColumns>,
-    /// Each mapping's `"target":`, escaped once.
-    keys: Vec<Vec<u8>>,
+    /// Each mapping's `,"target":`, escaped once.
+    keys: Vec<Key>,
     /// The random source when no seed is given.
     entropy: Option<SeededRng>,
     /// The slot table's allocation between chunks (always empty).
@@ -392,10 +515,11 @@ fn work(
         keys: set
             .targets()
             .map(|t| {
-                let mut k = Vec::with_capacity(t.len() + 3);
+                let mut k = Vec::with_capacity(t.len() + 4);
+                k.push(b',');
                 json_str(&mut k, t);
                 k.push(b':');
-                k
+                Key::new(k)
             })
             .collect(),
         entropy: if opts.seed.is_none() {
@@ -454,10 +578,13 @@ impl Worker<'_, '_> {
                         Echo::Value(Json::String(format!("{}…", String::from_utf8_lossy(head))));
                     (*line, Err((vec![input_failure(msg)], echo)))
                 }
-                Item::Line { line, start, end } => {
-                    let bytes = bufs.data.get(*start..*end).unwrap_or_default();
-                    (*line, self.json_record(bytes, *line, &mut slots, out))
-                }
+                Item::Line { line, start, end } => match bufs.text.get(*start..*end) {
+                    Some(text) => (*line, self.json_text(text, *line, &mut slots, out)),
+                    None => {
+                        let bytes = bufs.data.get(*start..*end).unwrap_or_default();
+                        (*line, self.json_record(bytes, *line, &mut slots, out))
+                    }
+                },
                 Item::Csv { line, record } => match self.columns {
                     Some(cols) => (*line, self.csv_record(cols, record, *line, &mut slots, out)),
                     None => continue,
@@ -493,6 +620,18 @@ impl Worker<'_, '_> {
                 return Err((vec![input_failure(msg)], lossy()));
             }
         };
+        self.json_text(text, line, slots, out)
+    }
+
+    /// [`Worker::json_record`] for a line known to be UTF-8.
+    fn json_text<'t>(
+        &mut self,
+        text: &'t str,
+        line: u64,
+        slots: &mut Vec<Value<'t>>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejected> {
+        let lossy = || Echo::Value(Json::String(text.to_owned()));
         match self.set.bind_json_text_into(text, slots) {
             Ok(()) => {}
             Err(BindError::Input(e)) => {
@@ -512,7 +651,7 @@ impl Worker<'_, '_> {
                 return Err((vec![failure], lossy()));
             }
         }
-        self.evaluate(slots, line, out)
+        self.evaluate(slots, line, Some(text), out)
             .map_err(|f| (f, Echo::Raw(text.to_owned())))
     }
 
@@ -562,15 +701,18 @@ impl Worker<'_, '_> {
             };
             slots.push(csv_cell(name, text).map_err(|f| (vec![f], echo()))?);
         }
-        self.evaluate(slots, line, out).map_err(|f| (f, echo()))
+        self.evaluate(slots, line, None, out)
+            .map_err(|f| (f, echo()))
     }
 
     /// Applies the set to one bound record and appends its output line to `out`; on failure
     /// `out` is left as it was.
+    /// `json` is the NDJSON line the slots were bound from (see [`write_attribute`]).
     fn evaluate(
         &mut self,
         slots: &[Value<'_>],
         line: u64,
+        json: Option<&str>,
         out: &mut Vec<u8>,
     ) -> Result<(), Vec<Failure>> {
         let clock = RecordClock(match self.opts.now {
@@ -585,19 +727,26 @@ impl Worker<'_, '_> {
         let mut ctx = EvalContext::new(&clock, &mut rng, self.opts.oracle, &self.opts.limits);
         let record = SlotRecord::new(slots);
         let start = out.len();
-        out.push(b'{');
         let keys = &self.keys;
         let applied = self
             .set
-            .apply_with(&record, self.opts.mode, &mut ctx, |i, _, value| {
-                if out.len() > start + 1 {
-                    out.push(b',');
+            .apply_each(&record, self.opts.mode, &mut ctx, |i, _, value| {
+                // Every key is written with a comma before it; the first comma becomes the
+                // opening brace below, so no attribute tests whether it is the first.
+                match keys.get(i) {
+                    Some(key) => write_attribute(out, key, value, json),
+                    None => {
+                        out.extend_from_slice(b",\"\":");
+                        write_value(out, value);
+                    }
                 }
-                out.extend_from_slice(keys.get(i).map_or(&b"\"\":"[..], Vec::as_slice));
-                write_value(out, &value);
             });
         match applied {
             Ok(()) => {
+                match out.get_mut(start) {
+                    Some(first) => *first = b'{',
+                    None => out.push(b'{'),
+                }
                 out.extend_from_slice(b"}\n");
                 Ok(())
             }
@@ -671,6 +820,176 @@ fn seed_for(seed: u64, line: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// One output attribute's `,"target":`, escaped once, also kept in a fixed-size block when it
+/// is short so that [`write_attribute`] copies it with a few word stores.
+struct Key {
+    bytes: Vec<u8>,
+    /// `bytes` padded with zeros, when they fit.
+    block: Option<[u8; KEY_BLOCK]>,
+}
+
+/// The longest key written as a block (`,"extensionAttribute15":` is 25 bytes).
+const KEY_BLOCK: usize = 32;
+
+/// The longest text value written by [`write_short`].
+const SHORT_TEXT: usize = 32;
+
+/// The room [`write_short`] writes into: a key block, two quotes, the text and a word of
+/// slack for its last store.
+const SHORT_ROOM: usize = KEY_BLOCK + SHORT_TEXT + 16;
+
+impl Key {
+    fn new(bytes: Vec<u8>) -> Key {
+        let block = (bytes.len() <= KEY_BLOCK).then(|| {
+            let mut block = [0u8; KEY_BLOCK];
+            for (d, s) in block.iter_mut().zip(&bytes) {
+                *d = *s;
+            }
+            block
+        });
+        Key { bytes, block }
+    }
+}
+
+/// Appends `,"target":value` for one output attribute.
+///
+/// Most attributes are short text that needs no escape (names, codes, addresses), and for
+/// those the general path — a call to `memcpy` for the key, another for the text, a capacity
+/// check per piece — costs more than the bytes themselves. So a short text value is written
+/// by [`write_short`] into room reserved at once, and the line is then cut to its real
+/// length. Anything else (long text, text to escape, other values) takes the general path,
+/// which writes the same bytes.
+///
+/// `json` is the NDJSON line the record was bound from. Text the binder borrowed from it —
+/// an attribute passed through, or part of one — is the content of a JSON string without
+/// escapes, so it holds no byte JSON must escape (a quote would have ended the string, a
+/// backslash would be an escape, a control character is not JSON); and the line goes on
+/// after it. Such text is copied from the line as four whole words, with neither a test for
+/// escapes nor a branch on its length.
+#[inline]
+fn write_attribute(out: &mut Vec<u8>, key: &Key, value: &Value<'_>, json: Option<&str>) {
+    if let (Value::Str(s), Some(block)) = (value, &key.block) {
+        if let Some(words) = json.and_then(|line| words_in_line(line.as_bytes(), s.as_bytes())) {
+            let base = out.len();
+            out.extend_from_slice(&[0u8; SHORT_ROOM]);
+            if let Some(room) = out
+                .get_mut(base..)
+                .and_then(<[u8]>::first_chunk_mut::<SHORT_ROOM>)
+            {
+                if let Some(n) = write_words(room, block, key.bytes.len(), words, s.len()) {
+                    out.truncate(base + n);
+                    return;
+                }
+            }
+            out.truncate(base);
+        }
+        if s.len() <= SHORT_TEXT {
+            let base = out.len();
+            out.extend_from_slice(&[0u8; SHORT_ROOM]);
+            let written = out
+                .get_mut(base..)
+                .and_then(<[u8]>::first_chunk_mut::<SHORT_ROOM>)
+                .and_then(|room| write_short(room, block, key.bytes.len(), s.as_bytes()));
+            match written {
+                Some(n) => {
+                    out.truncate(base + n);
+                    return;
+                }
+                None => out.truncate(base),
+            }
+        }
+    }
+    out.extend_from_slice(&key.bytes);
+    write_value(out, value);
+}
+
+/// When `text` (at most [`SHORT_TEXT`] bytes) starts within `line` and the line has
+/// [`SHORT_TEXT`] bytes from there, those bytes: the text (wholly inside them) and whatever
+/// follows it.
+#[inline(always)]
+fn words_in_line<'l>(line: &'l [u8], text: &[u8]) -> Option<&'l [u8; SHORT_TEXT]> {
+    if text.len() > SHORT_TEXT {
+        return None;
+    }
+    // Where the text starts in the line, if it does: addresses compared as numbers (text
+    // elsewhere gives an offset past the line's end, or wraps around to one).
+    let at = (text.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+    line.get(at..)?.first_chunk::<SHORT_TEXT>()
+}
+
+/// Writes the key (`len` bytes of `block`), then `"`, the first `n` bytes of `words` and `"`
+/// at the start of `room`; returns the length written. All of `words` is copied (four word
+/// stores) and what lies past the text is overwritten or cut off afterwards.
+#[inline(always)]
+fn write_words(
+    room: &mut [u8; SHORT_ROOM],
+    block: &[u8; KEY_BLOCK],
+    len: usize,
+    words: &[u8; SHORT_TEXT],
+    n: usize,
+) -> Option<usize> {
+    *room.first_chunk_mut::<KEY_BLOCK>()? = *block;
+    *room.get_mut(len)? = b'"';
+    *room.get_mut(len + 1..)?.first_chunk_mut::<SHORT_TEXT>()? = *words;
+    *room.get_mut(len + 1 + n)? = b'"';
+    Some(len + n + 2)
+}
+
+/// Writes the key (`len` bytes of `block`) and the JSON string of `b` (at most
+/// [`SHORT_TEXT`] bytes) at the start of `room`; returns the length written, or `None` when
+/// `b` needs an escape. The key is one block copy; the text is copied in words, the last one
+/// overlapping the one before (whatever lands past the end is cut off afterwards), each
+/// tested for bytes to escape as it is copied.
+#[inline(always)]
+fn write_short(
+    room: &mut [u8; SHORT_ROOM],
+    block: &[u8; KEY_BLOCK],
+    len: usize,
+    b: &[u8],
+) -> Option<usize> {
+    *room.first_chunk_mut::<KEY_BLOCK>()? = *block;
+    *room.get_mut(len)? = b'"';
+    let text = len + 1;
+    let n = b.len();
+    let mut store = |to: usize, w: u64| -> Option<()> {
+        *room.get_mut(text + to..)?.first_chunk_mut::<8>()? = w.to_le_bytes();
+        Some(())
+    };
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            let w = load8(b, i);
+            if specials(w) != 0 {
+                return None;
+            }
+            store(i, w)?;
+            i += 8;
+        }
+        let w = load8(b, n - 8);
+        if specials(w) != 0 {
+            return None;
+        }
+        store(n - 8, w)?;
+    } else if n >= 4 {
+        let (h, t) = (load4(b, 0), load4(b, n - 4));
+        if specials((h << 32) | t) != 0 {
+            return None;
+        }
+        // Four bytes of the head word, then the tail word over the rest.
+        store(0, h)?;
+        store(n - 4, t)?;
+    } else {
+        for (k, &c) in b.iter().enumerate() {
+            if c < 0x20 || c == b'"' || c == b'\\' {
+                return None;
+            }
+            *room.get_mut(text + k)? = c;
+        }
+    }
+    *room.get_mut(text + n)? = b'"';
+    Some(text + n + 1)
+}
+
 /// An output value in JSON, byte for byte what `serde_json::to_writer(value_to_json(v))`
 /// writes: text, integers and Booleans as themselves, Null as `null`, lists as arrays of
 /// text, dates and role objects as their text.
@@ -728,12 +1047,8 @@ pub(crate) fn json_str(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
     out.reserve(b.len() + 2);
     out.push(b'"');
-    // Most output text needs no escape: one branch-free pass (vectorised) over the bytes,
-    // then one copy.
-    if !b
-        .iter()
-        .fold(false, |e, &c| e | (c < 0x20) | (c == b'"') | (c == b'\\'))
-    {
+    // Most output text needs no escape: a few word tests, then one copy.
+    if !needs_escape(b) {
         out.extend_from_slice(b);
         out.push(b'"');
         return;
@@ -845,6 +1160,9 @@ fn write_chunks(
                     *buf = Vec::new();
                 }
             }
+            if bufs.text.capacity() > KEEP_BUFFER {
+                bufs.text = String::new();
+            }
             // The reader may be gone already (end of input); a lost token is harmless then.
             let _ = tokens.send(bufs);
             progress(&summary);
@@ -878,6 +1196,16 @@ mod tests {
         )
         .unwrap();
         let compiled = CompiledSet::compile(&set, &CompileOptions::default()).unwrap();
+        run_set(&compiled, input, format, threads, chunk)
+    }
+
+    fn run_set(
+        compiled: &CompiledSet,
+        input: &[u8],
+        format: InputFormat,
+        threads: usize,
+        chunk: usize,
+    ) -> (String, String, Summary) {
         let oracle = TakenSet::new();
         let opts = BatchOptions {
             threads,
@@ -890,7 +1218,7 @@ mod tests {
         };
         let (mut out, mut rej) = (Vec::new(), Vec::new());
         let s = run(
-            &compiled,
+            compiled,
             input,
             format,
             &mut out,
@@ -945,6 +1273,272 @@ mod tests {
         }
     }
 
+    /// Text is copied from the line only when it lies wholly inside it and the line has a
+    /// block of bytes from its start.
+    #[test]
+    fn words_come_only_from_inside_the_line() {
+        let buf =
+            "{\"x\": \"0123456789abcdefghijklmnopqrstuvwxyz0123456789\"} and more after the line";
+        let line = &buf.as_bytes()[..60];
+        assert!(words_in_line(line, &buf.as_bytes()[7..20]).is_some());
+        // Too close to the line's end for a block, reaching past it, before it, elsewhere.
+        assert!(words_in_line(line, &buf.as_bytes()[40..45]).is_none());
+        assert!(words_in_line(line, &buf.as_bytes()[50..62]).is_none());
+        assert!(words_in_line(&buf.as_bytes()[7..60], &buf.as_bytes()[2..5]).is_none());
+        assert!(words_in_line(line, b"0123456789").is_none());
+        assert!(words_in_line(line, &buf.as_bytes()[7..7 + SHORT_TEXT + 1]).is_none());
+    }
+
+    /// Every output line is what serde_json writes for the set's results, however the values
+    /// reach the writer: passed through from the line (copied as words, unchecked), cut out
+    /// of it (Mid, Trim), chosen by IIF, unescaped (owned), rebuilt (Join of one piece),
+    /// constants; with text of every length, non-ASCII, escapes, near the end of the line or
+    /// not.
+    #[test]
+    fn batch_output_matches_serde_json_for_every_value_source() {
+        use crate::mapping::value_to_json;
+        use proptest::prelude::*;
+        let set = MappingSet::from_json_str(
+            r#"[{"target": "a", "expression": "[a]"}, {"target": "mid", "expression": "Mid([a], 2, 40)"},
+                {"target": "trim", "expression": "Trim([b])"}, {"target": "pick", "expression": "IIF(IsNullOrEmpty([b]), [a], [b])"},
+                {"target": "join", "expression": "Join(\"\", [b])"}, {"target": "k", "constant": "q\"x"},
+                {"target": "b", "attribute": "b"}]"#,
+        )
+        .unwrap();
+        let compiled = CompiledSet::compile(&set, &CompileOptions::default()).unwrap();
+        let text = prop_oneof![
+            "[a-z ]{0,40}",
+            "[a-zA-Zéø€😀 ]{0,20}",
+            Just("tab\\t \\\"quoted\\\" \\u00e9 \\\\".to_string()),
+        ];
+        let record = (text.clone(), text, "[a-z]{0,50}").prop_map(|(a, b, pad)| {
+            format!("{{\"a\": \"{a}\", \"b\": \"{b}\", \"pad\": \"{pad}\"}}")
+        });
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 200,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&proptest::collection::vec(record, 1..20), |lines| {
+                let input = lines.join("\n");
+                let (out, rej, _) = run_set(&compiled, input.as_bytes(), InputFormat::Ndjson, 1, 7);
+                prop_assert_eq!(rej, "");
+                let oracle = TakenSet::new();
+                let limits = Limits::default();
+                let clock = crate::context::FixedClock(DateTime::MIN);
+                let mut rng = crate::functions::NoRandom;
+                let mut ctx = EvalContext::new(&clock, &mut rng, &oracle, &limits);
+                for (line, got) in lines.iter().zip(out.lines()) {
+                    let slots = compiled.bind_json_text(line).unwrap();
+                    let record = SlotRecord::new(&slots);
+                    let values = compiled.apply(&record, Mode::Create, &mut ctx).unwrap();
+                    let fields: Vec<String> = values
+                        .iter()
+                        .map(|(t, v)| {
+                            format!(
+                                "{}:{}",
+                                serde_json::to_string(t).unwrap(),
+                                serde_json::to_string(&value_to_json(v)).unwrap()
+                            )
+                        })
+                        .collect();
+                    prop_assert_eq!(got, format!("{{{}}}", fields.join(",")));
+                }
+                prop_assert_eq!(out.lines().count(), lines.len());
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// Invalid UTF-8 anywhere on a line — in an attribute the set reads, in one it skips,
+    /// outside any string — rejects that line alone, with the column of the first bad byte,
+    /// whether its chunk is checked whole by the reader (and found bad) or the line sits
+    /// alone in its chunk; valid lines around it, non-ASCII ones included, are written.
+    #[test]
+    fn invalid_utf8_rejects_only_its_line_with_its_column() {
+        let lines: [&[u8]; 6] = [
+            b"{\"a\": \"Zo\xc3\xab\"}",
+            b"{\"a\": \"x\xffy\"}",
+            b"{\"skipped\": \"\xc3\", \"a\": \"b\"}",
+            b"{\"a\": \"ok\"} \xe2\x82",
+            b"{\"a\": \"\xf0\x9f\x98\x80\"}",
+            b"\xed\xa0\x80{}",
+        ];
+        let mut input = Vec::new();
+        for l in lines {
+            input.extend_from_slice(l);
+            input.push(b'\n');
+        }
+        let want_out = "{\"n\":\"ZOË\",\"m\":\"\"}\n{\"n\":\"😀\",\"m\":\"\"}\n";
+        let want_rej = [(2, 9), (3, 14), (4, 13), (6, 1)];
+        for chunk in [1, 2, 1000] {
+            let (out, rej, s) = batch(&input, InputFormat::Ndjson, 2, chunk);
+            assert_eq!(out, want_out, "chunk {chunk}");
+            assert_eq!((s.read, s.written, s.rejected), (6, 2, 4));
+            let got: Vec<(u64, String)> = rej
+                .lines()
+                .map(|l| {
+                    let v: Json = serde_json::from_str(l).unwrap();
+                    (
+                        v["line"].as_u64().unwrap(),
+                        v["errors"][0]["message"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            let want: Vec<(u64, String)> = want_rej
+                .iter()
+                .map(|&(line, col)| {
+                    (
+                        line,
+                        format!("the line is not valid UTF-8 (invalid byte at column {col})"),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "chunk {chunk}");
+        }
+    }
+
+    /// Hands out its bytes a few at a time, like a pipe.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.1).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// The reader cuts any input into the lines a plain split finds — numbered, with `\r\n`
+    /// and a last line without an end, blank lines marked, lines across read and chunk
+    /// boundaries whole — whatever the chunk size and however the input trickles in, and its
+    /// byte offset ends at the input's length.
+    #[test]
+    fn line_reader_cuts_every_input_like_a_split() {
+        use proptest::prelude::*;
+        let line = prop_oneof![
+            6 => "[a-z{}\":, ]{0,40}",
+            1 => Just(String::new()),
+            1 => Just(" \t ".to_string()),
+            1 => (0usize..3, 1usize..40_000).prop_map(|(c, n)| "x".repeat(n) + ["", "\r", " "][c]),
+        ];
+        let input = (
+            proptest::collection::vec(line, 0..60),
+            any::<bool>(),
+            any::<bool>(),
+        );
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 300,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(
+                &(
+                    input,
+                    1usize..700,
+                    prop_oneof![Just(usize::MAX), 1usize..5000],
+                ),
+                |((lines, crlf, last_newline), max, piece)| {
+                    let mut text = lines.join(if crlf { "\r\n" } else { "\n" });
+                    if last_newline && !lines.is_empty() {
+                        text.push('\n');
+                    }
+                    let bytes = text.as_bytes();
+                    // The reference: every `\n`-terminated piece, and a last unterminated
+                    // one when it is not empty.
+                    let mut want: Vec<Option<&[u8]>> = Vec::new();
+                    let mut pieces: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+                    if pieces.last().is_some_and(|p| p.is_empty()) {
+                        pieces.pop();
+                    }
+                    let n = pieces.len();
+                    for (i, p) in pieces.into_iter().enumerate() {
+                        let ended = i + 1 < n || bytes.last() == Some(&b'\n');
+                        let p = if ended {
+                            p.strip_suffix(b"\r").unwrap_or(p)
+                        } else {
+                            p
+                        };
+                        let blank = p.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'));
+                        want.push((!blank).then_some(p));
+                    }
+                    let mut reader = LineReader::new(Trickle(bytes, piece));
+                    let mut got: Vec<Option<Vec<u8>>> = Vec::new();
+                    let mut bufs = Buffers::default();
+                    loop {
+                        bufs.data.clear();
+                        bufs.items.clear();
+                        let more = reader.fill(&mut bufs, max).unwrap();
+                        prop_assert!(bufs.items.len() <= max);
+                        for item in &bufs.items {
+                            match item {
+                                Item::Blank => got.push(None),
+                                Item::Line { line, start, end } => {
+                                    prop_assert_eq!(*line as usize, got.len() + 1);
+                                    got.push(Some(bufs.data[*start..*end].to_vec()));
+                                }
+                                _ => prop_assert!(false, "no over-long line here"),
+                            }
+                        }
+                        if !more {
+                            break;
+                        }
+                    }
+                    let want: Vec<Option<Vec<u8>>> =
+                        want.into_iter().map(|p| p.map(<[u8]>::to_vec)).collect();
+                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(reader.offset, bytes.len() as u64);
+                    prop_assert_eq!(reader.line as usize, n);
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+
+    /// Over-long lines are rejected with their full length wherever they are: in the middle,
+    /// last without a line end, found too long while still being read or only at their end
+    /// (`MAX_LINE` bytes and the line end); the lines around them are intact.
+    #[test]
+    fn line_reader_reports_over_long_lines_anywhere() {
+        for (size, piece, ended) in [
+            (MAX_LINE + 5, usize::MAX, true),
+            (MAX_LINE + 5, usize::MAX, false),
+            (MAX_LINE + 5, 1 << 20, true),
+            (MAX_LINE, usize::MAX, true),
+        ] {
+            let long = vec![b'y'; size];
+            let mut input = b"{}\n".to_vec();
+            input.extend_from_slice(&long);
+            if ended {
+                input.extend_from_slice(b"\r\n{\"a\": 1}\n");
+            }
+            let mut reader = LineReader::new(Trickle(&input, piece));
+            let mut bufs = Buffers::default();
+            let mut items = Vec::new();
+            loop {
+                bufs.data.clear();
+                bufs.items.clear();
+                let more = reader.fill(&mut bufs, 2).unwrap();
+                items.extend(bufs.items.drain(..).map(|item| match item {
+                    Item::TooLong { line, len, head } => (line, len, head.len()),
+                    Item::Line { line, start, end } => (line, end - start, 0),
+                    _ => (0, 0, 0),
+                }));
+                assert!(bufs.data.len() <= MAX_LINE + CHUNK_BYTES + (1 << 20));
+                if !more {
+                    break;
+                }
+            }
+            let mut want = vec![(1, 2, 0), (2, size + if ended { 2 } else { 0 }, ECHO_HEAD)];
+            if ended {
+                want.push((3, 8, 0));
+            }
+            assert_eq!(items, want, "size {size}, piece {piece}, ended {ended}");
+            assert_eq!(reader.offset, input.len() as u64);
+        }
+    }
+
     #[test]
     fn batch_rejects_over_long_lines_without_holding_them() {
         let mut input = b"{\"a\": \"x\"}\n{\"a\": \"".to_vec();
@@ -968,6 +1562,80 @@ mod tests {
             "{\"n\":\"ANN\",\"m\":\"x|y\"}\n{\"n\":\"BOB\",\"d\":\"8/25/2021 12:00:00 AM\",\"m\":\"\"}\n"
         );
         assert!(rej.starts_with("{\"line\":4,\"errors\":[{\"target\":null,\"code\":\"invalid-input\",\"message\":\"the row has 1 fields, the header has 3\"}]"), "{rej}");
+    }
+
+    /// `write_attribute` writes `,"target":` and the value exactly as the general path does
+    /// (the key's bytes, then serde_json's bytes for the value), whether the short-text path
+    /// takes it or not: text of every length around the word and block sizes, with and
+    /// without bytes to escape anywhere in it, non-ASCII, keys too long for a block, other
+    /// values, after output already in the buffer.
+    #[test]
+    fn attribute_writer_matches_the_general_path() {
+        use crate::mapping::value_to_json;
+        use proptest::prelude::*;
+        let text = prop_oneof![
+            "[a-zA-Z0-9 .@-]{0,40}",
+            "\\PC{0,12}",
+            (
+                0usize..40,
+                0usize..40,
+                prop_oneof![Just('"'), Just('\\'), Just('\n'), Just('\u{1}'), Just('é')]
+            )
+                .prop_map(|(n, at, c)| {
+                    let mut s: String = "abcdefghij".repeat(4).chars().take(n).collect();
+                    s.insert(at.min(n), c);
+                    s
+                }),
+        ];
+        let value = prop_oneof![
+            8 => text.prop_map(Value::string),
+            1 => any::<i64>().prop_map(Value::Int),
+            1 => Just(Value::Null),
+            1 => Just(Value::Bool(true)),
+        ];
+        let target = prop_oneof!["[a-zA-Z0-9]{0,40}", Just("a\"b".to_string())];
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 4000,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&(target, value, "[a-z]{0,3}"), |(t, v, prefix)| {
+                let mut k = vec![b','];
+                json_str(&mut k, &t);
+                k.push(b':');
+                let key = Key::new(k.clone());
+                let mut got = prefix.clone().into_bytes();
+                write_attribute(&mut got, &key, &v, None);
+                let mut want = prefix.clone().into_bytes();
+                want.extend_from_slice(&k);
+                want.extend_from_slice(&serde_json::to_vec(&value_to_json(&v)).unwrap());
+                prop_assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want)
+                );
+                // The same text borrowed from a line, as the binder leaves it (only text
+                // without bytes to escape is ever borrowed from a line), with the line
+                // going on for a while or ending soon after it.
+                if let Value::Str(s) = &v {
+                    if !needs_escape(s.as_bytes()) {
+                        for tail in [
+                            "\"}",
+                            "\", \"pad\": \"a long enough value to pass the words\"}",
+                        ] {
+                            let line = format!("{{\"x\": \"{s}{tail}");
+                            let inner = &line[7..7 + s.len()];
+                            let mut got = prefix.clone().into_bytes();
+                            write_attribute(&mut got, &key, &Value::str(inner), Some(&line));
+                            prop_assert_eq!(
+                                String::from_utf8_lossy(&got),
+                                String::from_utf8_lossy(&want)
+                            );
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 
     /// The hand-written output writer gives serde_json's bytes for every kind of value,

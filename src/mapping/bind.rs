@@ -23,6 +23,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -50,6 +51,8 @@ pub struct SlotIndex {
     /// The slot of `appRoleAssignments`, whose list elements may be role objects (those lines
     /// go through serde_json).
     roles: Option<usize>,
+    /// The key order of the lines bound so far, a hint for the scanner.
+    order: KeyOrder,
 }
 
 impl SlotIndex {
@@ -66,6 +69,7 @@ impl SlotIndex {
             keys: KeyTable::new(names),
             len: names.len(),
             roles: names.iter().position(|n| n == "appRoleAssignments"),
+            order: KeyOrder::new(names.len()),
         }
     }
 
@@ -101,28 +105,48 @@ impl SlotIndex {
         text: &'t str,
         slots: &mut Vec<Value<'t>>,
     ) -> Result<(), BindError> {
-        reset(slots, self.len);
-        let mut scan = Scan {
-            text,
-            b: text.as_bytes(),
-            i: 0,
-        };
-        if scan.record(self, slots).is_ok() {
+        if self.scan_into(text, slots).is_ok() {
             return Ok(());
         }
         self.bind_serde_into(text, slots)
     }
 
-    /// The fast scanner alone: `None` when it defers (tests compare it with serde_json).
-    #[cfg(test)]
-    fn bind_fast<'t>(&self, text: &'t str) -> Option<Vec<Value<'t>>> {
-        let mut slots = vec![Value::Null; self.len];
+    /// The fast scanner into `slots`. With at most 64 slots the table is not cleared first:
+    /// the scanner overwrites the slots the line holds and notes them in a mask, and only the
+    /// others are cleared afterwards (usually none: lines of one export hold the same
+    /// attributes).
+    #[inline]
+    fn scan_into<'t>(&self, text: &'t str, slots: &mut Vec<Value<'t>>) -> Fast<()> {
+        let tracked = self.len <= 64;
+        if tracked {
+            if slots.len() != self.len {
+                slots.clear();
+                slots.resize_with(self.len, || Value::Null);
+            }
+        } else {
+            reset(slots, self.len);
+        }
         let mut scan = Scan {
             text,
             b: text.as_bytes(),
             i: 0,
         };
-        scan.record(self, &mut slots).ok().map(|()| slots)
+        let seen = scan.record(self, slots)?;
+        if tracked {
+            let all = u64::MAX >> (64 - self.len.max(1));
+            if seen & all != all {
+                clear_unseen(slots, seen);
+            }
+        }
+        Ok(())
+    }
+
+    /// The fast scanner alone, on a fresh table: `None` when it defers (tests compare it with
+    /// serde_json).
+    #[cfg(test)]
+    fn bind_fast<'t>(&self, text: &'t str) -> Option<Vec<Value<'t>>> {
+        let mut slots = Vec::new();
+        self.scan_into(text, &mut slots).ok().map(|()| slots)
     }
 
     /// The serde_json binder: the reference the fast scanner is tested against, and the path
@@ -168,6 +192,12 @@ struct KeyTable {
     /// `(fingerprint, slot + 1)`; a zero slot marks an empty entry.
     table: Vec<(u32, u32)>,
     names: Vec<Box<[u8]>>,
+    /// For each name, whether JSON writes it without escapes (no `"`, `\` or control
+    /// character), so that its raw bytes in a line can be compared with it directly.
+    plain: Vec<bool>,
+    /// For each plain name of up to [`PATTERN_BYTES`]` - 1` bytes, the name and its closing
+    /// quote as a [`KeyPattern`].
+    patterns: Vec<Option<KeyPattern>>,
     /// `64 - log2(table.len())`: the index is the hash's top bits.
     shift: u32,
 }
@@ -193,8 +223,33 @@ impl KeyTable {
         KeyTable {
             table,
             names: names.iter().map(|n| n.as_bytes().into()).collect(),
+            plain: names.iter().map(|n| !needs_escape(n.as_bytes())).collect(),
+            patterns: names
+                .iter()
+                .map(|n| KeyPattern::new(n.as_bytes()))
+                .collect(),
             shift,
         }
+    }
+
+    /// The length of `slot`'s name when the key starting at `b[at]` (just after its opening
+    /// quote) is exactly that name, written without escapes: the name's bytes, then the
+    /// closing quote. A plain name holds no quote or backslash, so those bytes are the whole
+    /// key and no escape can hide in them; any other spelling of the name (with escapes) is
+    /// left to the general lookup.
+    #[inline(always)]
+    fn matches_at(&self, slot: usize, b: &[u8], at: usize) -> Option<usize> {
+        if let (Some(Some(p)), Some(raw)) = (
+            self.patterns.get(slot),
+            b.get(at..).and_then(<[u8]>::first_chunk::<PATTERN_BYTES>),
+        ) {
+            return p.matches(raw).then_some(p.len);
+        }
+        let name = self.names.get(slot)?;
+        let n = name.len();
+        let raw = b.get(at..at + n)?;
+        (b.get(at + n) == Some(&b'"') && same_key(name, raw) && self.plain.get(slot) == Some(&true))
+            .then_some(n)
     }
 
     #[inline(always)]
@@ -213,6 +268,104 @@ impl KeyTable {
             }
             i = (i + 1) & mask;
         }
+    }
+}
+
+/// The order in which lines have held the attributes the set reads, kept as a hint: entry 0
+/// is the slot (+ 1) of the first such key of the last line bound, entry `s + 1` the slot
+/// (+ 1) of the one that followed slot `s`; 0 means no guess. Records of one export list
+/// their attributes in the same order, so the scanner compares the key at hand with the
+/// guessed name directly (one word comparison and a quote) instead of finding the key's end,
+/// hashing it and probing the table. A wrong guess costs that comparison, then the key goes
+/// through the table as before; the hint never decides what a key is.
+///
+/// The index is shared by the worker threads of a run, so the hint is a table of relaxed
+/// atomics: each is a plain load or store, and it is written only when a line's order
+/// differs from the guess (never, in steady state), so threads do not contend for it. A
+/// stale or mixed guess from another thread is merely wrong, never unsafe.
+#[derive(Debug, Default)]
+struct KeyOrder(Vec<AtomicU32>);
+
+impl KeyOrder {
+    fn new(len: usize) -> KeyOrder {
+        KeyOrder((0..=len).map(|_| AtomicU32::new(0)).collect())
+    }
+
+    /// The guessed slot after state `at` (0: the start of the object, `s + 1`: after slot
+    /// `s`).
+    #[inline(always)]
+    fn guess(&self, at: usize) -> Option<usize> {
+        let g = self.0.get(at)?.load(Ordering::Relaxed);
+        (g as usize).checked_sub(1)
+    }
+
+    /// Records that slot `slot` followed state `at`.
+    #[inline(always)]
+    fn learn(&self, at: usize, slot: usize) {
+        if let Some(e) = self.0.get(at) {
+            let v = slot as u32 + 1;
+            if e.load(Ordering::Relaxed) != v {
+                e.store(v, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Clone for KeyOrder {
+    fn clone(&self) -> KeyOrder {
+        KeyOrder(
+            self.0
+                .iter()
+                .map(|e| AtomicU32::new(e.load(Ordering::Relaxed)))
+                .collect(),
+        )
+    }
+}
+
+/// The bytes a [`KeyPattern`] compares: the longest name it holds is one less (the closing
+/// quote is part of the pattern).
+const PATTERN_BYTES: usize = 32;
+
+/// A plain name followed by its closing quote, zero-padded to [`PATTERN_BYTES`], with a mask
+/// per word of the bytes that count. Comparing a key with it is four word comparisons and no
+/// branch on the name's length: the names of a record have many lengths one after the other,
+/// which the processor would otherwise mispredict at every key.
+#[derive(Clone, Debug)]
+struct KeyPattern {
+    words: [u64; 4],
+    masks: [u64; 4],
+    /// The name's length (without the quote).
+    len: usize,
+}
+
+impl KeyPattern {
+    fn new(name: &[u8]) -> Option<KeyPattern> {
+        if name.len() >= PATTERN_BYTES || needs_escape(name) {
+            return None;
+        }
+        let mut bytes = [0u8; PATTERN_BYTES];
+        let mut mask = [0u8; PATTERN_BYTES];
+        for (i, &c) in name.iter().chain([&b'"']).enumerate() {
+            *bytes.get_mut(i)? = c;
+            *mask.get_mut(i)? = 0xff;
+        }
+        let words = [0, 8, 16, 24].map(|at| load8(&bytes, at));
+        let masks = [0, 8, 16, 24].map(|at| load8(&mask, at));
+        Some(KeyPattern {
+            words,
+            masks,
+            len: name.len(),
+        })
+    }
+
+    /// True when `raw` starts with the name and its closing quote.
+    #[inline(always)]
+    fn matches(&self, raw: &[u8; PATTERN_BYTES]) -> bool {
+        let mut diff = 0;
+        for (k, (w, m)) in self.words.iter().zip(&self.masks).enumerate() {
+            diff |= (load8(raw, 8 * k) ^ w) & m;
+        }
+        diff == 0
     }
 }
 
@@ -247,15 +400,17 @@ fn mix(h: u64, w: u64) -> u64 {
     (h ^ w).wrapping_mul(K).rotate_left(26)
 }
 
+/// The eight bytes at `at` as a little-endian word (0 past the end).
 #[inline]
-fn load8(b: &[u8], at: usize) -> u64 {
+pub(crate) fn load8(b: &[u8], at: usize) -> u64 {
     b.get(at..)
         .and_then(<[u8]>::first_chunk::<8>)
         .map_or(0, |w| u64::from_le_bytes(*w))
 }
 
+/// The four bytes at `at` as a little-endian word (0 past the end).
 #[inline]
-fn load4(b: &[u8], at: usize) -> u64 {
+pub(crate) fn load4(b: &[u8], at: usize) -> u64 {
     b.get(at..)
         .and_then(<[u8]>::first_chunk::<4>)
         .map_or(0, |w| u64::from(u32::from_le_bytes(*w)))
@@ -287,6 +442,7 @@ fn key_hash(k: &[u8]) -> u64 {
 // The fast scanner
 
 /// The fast scanner gave up on the line; serde_json binds it instead.
+#[derive(Debug)]
 struct Defer;
 
 type Fast<T> = Result<T, Defer>;
@@ -303,10 +459,13 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// flag a byte above a real one), which is the only one used.
 #[inline]
 pub(crate) fn specials(w: u64) -> u64 {
-    let q = w ^ (ONES * u64::from(b'"'));
+    // `"` (0x22) and the control characters are exactly the bytes that are below 0x21 once
+    // bit 1 is flipped (the flip maps 0x00..=0x1f onto itself and 0x22 to 0x20, and keeps
+    // everything else at 0x21 or above), so one "less than" test finds them all; the
+    // backslash takes an equality test.
+    let x = w ^ (ONES * 0x02);
     let s = w ^ (ONES * u64::from(b'\\'));
-    ((q.wrapping_sub(ONES) & !q) | (s.wrapping_sub(ONES) & !s) | (w.wrapping_sub(ONES * 0x20) & !w))
-        & HIGH
+    ((x.wrapping_sub(ONES * 0x21) & !x) | (s.wrapping_sub(ONES) & !s)) & HIGH
 }
 
 /// The offset, from `at`, of the first `"`, `\` or control byte in `b[at..]` (or the length of
@@ -314,21 +473,59 @@ pub(crate) fn specials(w: u64) -> u64 {
 /// read as one word padded with a plain byte.
 #[inline(always)]
 pub(crate) fn plain_run(b: &[u8], at: usize) -> usize {
-    let mut i = at;
-    while let Some(w) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+    // Sixteen bytes at a time: most strings (keys, codes, names) end within the first two
+    // words, and the first flag of a pair is taken without a branch, so a string's length
+    // does not steer a branch the processor would mispredict.
+    let from = b.get(at..).unwrap_or_default();
+    let mut pairs = from.chunks_exact(16);
+    let mut i = 0;
+    for pair in &mut pairs {
+        let m = u128::from(specials(load8(pair, 0))) | (u128::from(specials(load8(pair, 8))) << 64);
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 16;
+    }
+    // Under 16 bytes left (the end of the line): a word, then the rest padded with a plain
+    // byte.
+    let mut rest = pairs.remainder();
+    if let Some(w) = rest.first_chunk::<8>() {
         let m = specials(u64::from_le_bytes(*w));
         if m != 0 {
-            return i - at + (m.trailing_zeros() / 8) as usize;
+            return i + (m.trailing_zeros() / 8) as usize;
         }
         i += 8;
+        rest = rest.get(8..).unwrap_or_default();
     }
-    let rest = b.get(i..).unwrap_or_default();
     let mut w = [b'A'; 8];
     for (d, s) in w.iter_mut().zip(rest) {
         *d = *s;
     }
     let m = specials(u64::from_le_bytes(w));
-    i - at + ((m.trailing_zeros() / 8) as usize).min(rest.len())
+    i + ((m.trailing_zeros() / 8) as usize).min(rest.len())
+}
+
+/// True when `b` holds a `"`, `\` or control byte (text that JSON must escape). Reads whole
+/// words, the last one overlapping the one before, so a short string costs one or two word
+/// tests and no byte loop; the output writer calls it for every string it writes.
+#[inline]
+pub(crate) fn needs_escape(b: &[u8]) -> bool {
+    let n = b.len();
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            if specials(load8(b, at)) != 0 {
+                return true;
+            }
+            at += 8;
+        }
+        specials(load8(b, n - 8)) != 0
+    } else if n >= 4 {
+        // Two overlapping halves of one word: flags are per byte, so any special byte shows.
+        specials((load4(b, 0) << 32) | load4(b, n - 4)) != 0
+    } else {
+        b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+    }
 }
 
 struct Scan<'t> {
@@ -357,6 +554,15 @@ impl<'t> Scan<'t> {
         }
     }
 
+    /// [`Scan::ws`] behind one comparison: between the tokens of a record there is usually
+    /// no white space at all (JSON writers print NDJSON compact).
+    #[inline(always)]
+    fn ws_fast(&mut self) {
+        if self.b.get(self.i).is_some_and(|&c| c <= b' ') {
+            self.ws();
+        }
+    }
+
     #[inline]
     fn eat(&mut self, c: u8) -> Fast<()> {
         if self.b.get(self.i) == Some(&c) {
@@ -377,37 +583,59 @@ impl<'t> Scan<'t> {
         }
     }
 
-    /// The whole line: one object, then only white space.
-    fn record(&mut self, index: &SlotIndex, slots: &mut [Value<'t>]) -> Fast<()> {
+    /// The whole line: one object, then only white space. Returns the mask of the slots it
+    /// wrote (bit `s` for slot `s < 64`); slots it did not write are left as they were.
+    fn record(&mut self, index: &SlotIndex, slots: &mut [Value<'t>]) -> Fast<u64> {
+        let mut seen = 0u64;
         self.ws();
         self.eat(b'{')?;
         self.ws();
         if self.peek()? == b'}' {
             self.i += 1;
         } else {
+            // The key-order state: 0 at the start, `s + 1` after the key of slot `s`.
+            let mut state = 0;
             loop {
                 self.eat(b'"')?;
-                let key = self.string()?;
-                let slot = match self.b.get(key.start..key.end) {
-                    Some(k) if !key.escaped => index.keys.get(k),
-                    Some(_) => index.keys.get(self.unescape(&key)?.as_bytes()),
-                    None => return Err(Defer),
+                let guess = index.order.guess(state);
+                let slot = match guess.and_then(|g| index.keys.matches_at(g, self.b, self.i)) {
+                    Some(len) => {
+                        self.i += len + 1;
+                        guess
+                    }
+                    None => {
+                        let key = self.string()?;
+                        let slot = match self.b.get(key.start..key.end) {
+                            Some(k) if !key.escaped => index.keys.get(k),
+                            Some(_) => index.keys.get(self.unescape(&key)?.as_bytes()),
+                            None => return Err(Defer),
+                        };
+                        if let Some(s) = slot {
+                            index.order.learn(state, s);
+                        }
+                        slot
+                    }
                 };
-                self.ws();
+                self.ws_fast();
                 self.eat(b':')?;
-                self.ws();
+                self.ws_fast();
                 match slot {
-                    Some(slot) => match slots.get_mut(slot) {
-                        Some(dst) => self.value_into(dst, index.roles == Some(slot))?,
-                        None => return Err(Defer),
-                    },
+                    Some(slot) => {
+                        match slots.get_mut(slot) {
+                            Some(dst) => self.value_into(dst, index.roles == Some(slot))?,
+                            None => return Err(Defer),
+                        }
+                        // Past 64 slots the mask is not used (the table was cleared first).
+                        seen |= 1u64.wrapping_shl(slot as u32);
+                        state = slot + 1;
+                    }
                     None => self.skip(0)?,
                 }
-                self.ws();
+                self.ws_fast();
                 match self.peek()? {
                     b',' => {
                         self.i += 1;
-                        self.ws();
+                        self.ws_fast();
                     }
                     b'}' => {
                         self.i += 1;
@@ -419,7 +647,7 @@ impl<'t> Scan<'t> {
         }
         self.ws();
         if self.i == self.b.len() {
-            Ok(())
+            Ok(seen)
         } else {
             Err(Defer)
         }
@@ -689,7 +917,12 @@ impl<'t> Scan<'t> {
             let raw = self.string()?;
             if !raw.escaped {
                 let s = self.text.get(raw.start..raw.end).ok_or(Defer)?;
-                discard(std::mem::replace(dst, Value::Str(Cow::Borrowed(s))));
+                match dst {
+                    // The slot still holds the previous line's text for this attribute (the
+                    // usual case in a batch): only the reference changes.
+                    Value::Str(Cow::Borrowed(old)) => *old = s,
+                    other => discard(std::mem::replace(other, Value::Str(Cow::Borrowed(s)))),
+                }
                 return Ok(());
             }
             let s = self.unescape(&raw)?;
@@ -1012,6 +1245,16 @@ pub(crate) fn discard(v: Value<'_>) {
         std::mem::forget(v);
     } else {
         drop(v);
+    }
+}
+
+/// Clears the slots whose bit is not in `seen` (the attributes a line did not hold).
+#[inline(never)]
+fn clear_unseen(slots: &mut [Value<'_>], seen: u64) {
+    for (i, s) in slots.iter_mut().enumerate().take(64) {
+        if seen & (1 << i) == 0 {
+            discard(std::mem::take(s));
+        }
     }
 }
 
@@ -1536,6 +1779,250 @@ mod tests {
                 (a, b) => proptest::prop_assert!(false, "{line:?}: {a:?} vs {b:?}"),
             }
         }
+    }
+
+    /// `specials` flags its lowest byte exactly: for every byte value at every position of
+    /// a word, after plain bytes and before any byte, the lowest flag is that byte when it is
+    /// `"`, `\` or a control character, and past it otherwise.
+    #[test]
+    fn specials_finds_the_first_byte_to_escape() {
+        let special = |c: u8| c < 0x20 || c == b'"' || c == b'\\';
+        let plain = [b'a', b' ', b'!', b'#', b'[', b']', b'~', 0x80, 0xff];
+        for c in 0..=255u8 {
+            for pos in 0..8 {
+                for &before in &plain {
+                    for after in 0..=255u8 {
+                        let mut w = [before; 8];
+                        w[pos] = c;
+                        if pos < 7 {
+                            w[pos + 1] = after;
+                        }
+                        let first = w.iter().position(|&b| special(b)).unwrap_or(8);
+                        let m = specials(u64::from_le_bytes(w));
+                        let got = if m == 0 {
+                            8
+                        } else {
+                            (m.trailing_zeros() / 8) as usize
+                        };
+                        assert_eq!(got, first, "{w:?}");
+                        if pos == 7 {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A key is taken for the guessed name exactly when it is that name and its closing
+    /// quote, for names of every length around the pattern's words and past its size, with
+    /// the line going on for a while or ending right after the key.
+    #[test]
+    fn guessed_names_match_exactly_their_key() {
+        for n in 0..=34 {
+            let name: String = "abcdefghijklmnopqrstuvwxyz0123456789"
+                .chars()
+                .take(n)
+                .collect();
+            let keys = KeyTable::new(std::slice::from_ref(&name));
+            let mut other = name.clone().into_bytes();
+            if let Some(last) = other.last_mut() {
+                *last = b'#';
+            }
+            let other = String::from_utf8(other).unwrap_or_default();
+            let cases = [
+                (format!("{name}\""), true),
+                (format!("{name}x\""), false),
+                (format!("{other}\""), other == name),
+                (format!("{}\"", &name[..n.saturating_sub(1)]), n == 0),
+                (format!("{name}\\\""), false),
+            ];
+            for (key, want) in cases {
+                for tail in ["", ": \"some value, long enough to fill the pattern\"}"] {
+                    let line = format!("{key}{tail}");
+                    let got = keys.matches_at(0, line.as_bytes(), 0);
+                    assert_eq!(got, want.then_some(n), "name {name:?}, line {line:?}");
+                }
+            }
+        }
+    }
+
+    /// The names the key-order tests bind: prefixes of each other, one that JSON must escape
+    /// (so it is never compared raw), a non-ASCII one, the role attribute.
+    const ORDER_NAMES: [&str; 6] = ["a", "ab", "b", "q\"x", "Zoë", "appRoleAssignments"];
+
+    /// One entry of a generated line: which key (the six names, an unread key, or a second
+    /// "ab"), whether its spelling escapes its first character, and which value.
+    fn order_entry(key: usize, spelling: usize, value: usize) -> String {
+        let names = [
+            "a",
+            "ab",
+            "b",
+            "q\"x",
+            "Zoë",
+            "appRoleAssignments",
+            "unread",
+            "ab",
+        ];
+        let name = names[key % names.len()];
+        let key = match spelling {
+            // The first character as a `\u` escape.
+            1 => {
+                let mut chars = name.chars();
+                let first = chars.next().unwrap_or('x');
+                let rest = serde_json::to_string(chars.as_str()).unwrap();
+                format!("\"\\u{:04x}{}", u32::from(first) & 0xffff, &rest[1..])
+            }
+            // Raw between quotes: not JSON for `q"x`, whose raw bytes must never pass for it.
+            2 => format!("\"{name}\""),
+            _ => serde_json::to_string(name).unwrap(),
+        };
+        let values = [
+            r#""text""#,
+            r#""Zoë é""#,
+            r#""esc\"aped""#,
+            "17",
+            "null",
+            "true",
+            r#"["x", 2, null]"#,
+            "[]",
+            r#"{"n": [1, {"m": "k"}]}"#,
+            "1.5",
+        ];
+        format!("{key}: {}", values[value % values.len()])
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 1000, ..Default::default() })]
+
+        /// The key-order guess is only a hint: over a run of lines with changing key orders,
+        /// missing and repeated attributes, escaped spellings of names and unread keys, bound
+        /// one after the other with one index into one reused table, every line binds exactly
+        /// what the serde_json binder binds on its own (absent attributes back to Null).
+        #[test]
+        fn key_order_guess_never_changes_what_binds(
+            lines in proptest::collection::vec(
+                proptest::collection::vec((0usize..8, proptest::sample::select(vec![0, 0, 0, 0, 1, 2]), 0usize..10), 0..9),
+                1..12,
+            ),
+        ) {
+            let names = names(&ORDER_NAMES);
+            let index = SlotIndex::new(&names);
+            // All lines live as long as the table, as a chunk's lines do in a batch worker, so
+            // the table keeps the last line's values until the next line overwrites them.
+            let lines: Vec<String> = lines
+                .iter()
+                .map(|entries| {
+                    let body: Vec<String> =
+                        entries.iter().map(|&(k, e, v)| order_entry(k, e, v)).collect();
+                    format!("{{{}}}", body.join(", "))
+                })
+                .collect();
+            let mut table = Vec::new();
+            let mut fast = Vec::new();
+            for line in &lines {
+                let want = SlotIndex::new(&names).bind_serde(line);
+                // The scanner alone, on its own table, never binds what serde_json would not.
+                if index.scan_into(line, &mut fast).is_ok() {
+                    proptest::prop_assert_eq!(Some(&fast), want.as_ref().ok(), "{}", line);
+                }
+                let got = index.bind_into(line, &mut table);
+                match (got, want) {
+                    (Ok(()), Ok(want)) => proptest::prop_assert_eq!(&table, &want, "{}", line),
+                    (Err(BindError::Syntax(a)), Err(BindError::Syntax(b))) => proptest::prop_assert_eq!(a, b),
+                    (Err(BindError::Input(a)), Err(BindError::Input(b))) => proptest::prop_assert_eq!(a.message, b.message),
+                    (a, b) => proptest::prop_assert!(false, "{line}: {a:?} vs {b:?}"),
+                }
+            }
+        }
+    }
+
+    /// Lines of one export share their key order; a line in another order, one with a key
+    /// the guess expects spelled with an escape, and one missing attributes all bind right
+    /// into the same table, whose stale slots go back to Null.
+    #[test]
+    fn key_order_guess_follows_the_lines() {
+        let index = SlotIndex::new(&names(&["a", "ab", "b"]));
+        let mut table = Vec::new();
+        let cases: [(&str, [Value<'static>; 3]); 6] = [
+            (
+                r#"{"a": "1", "ab": "2", "b": "3"}"#,
+                [Value::str("1"), Value::str("2"), Value::str("3")],
+            ),
+            (
+                r#"{"a": "4", "ab": "5", "b": "6"}"#,
+                [Value::str("4"), Value::str("5"), Value::str("6")],
+            ),
+            (
+                r#"{"b": "7", "a": "8", "x": 1, "ab": "9"}"#,
+                [Value::str("8"), Value::str("9"), Value::str("7")],
+            ),
+            (
+                r#"{"b": "7", "\u0061": "8", "ab": "9"}"#,
+                [Value::str("8"), Value::str("9"), Value::str("7")],
+            ),
+            (
+                r#"{"ab": "only"}"#,
+                [Value::Null, Value::str("only"), Value::Null],
+            ),
+            (
+                r#"{"a": "1", "a": "2"}"#,
+                [Value::str("2"), Value::Null, Value::Null],
+            ),
+        ];
+        for (line, want) in cases {
+            // The scanner binds every one of them itself, through the guess or the table.
+            index
+                .scan_into(line, &mut table)
+                .expect("the scanner binds it");
+            assert_eq!(table, want, "{line}");
+        }
+        // The guess now expects "a" first: a key that only starts like it, or a key equal to
+        // it followed by more text, is looked up in full.
+        for (line, want) in [
+            (
+                r#"{"ab": "x", "a": "y"}"#,
+                [Value::str("y"), Value::str("x"), Value::Null],
+            ),
+            (
+                r#"{"a\u0062": "x"}"#,
+                [Value::Null, Value::str("x"), Value::Null],
+            ),
+            (
+                r#"{"a ": "x", "b": 1}"#,
+                [Value::Null, Value::Null, Value::Int(1)],
+            ),
+        ] {
+            index.bind_into(r#"{"a": "1"}"#, &mut table).expect("binds");
+            index
+                .scan_into(line, &mut table)
+                .expect("the scanner binds it");
+            assert_eq!(table, want, "{line}");
+        }
+        // A name JSON must escape is never taken from a line's raw bytes.
+        let index = SlotIndex::new(&names(&["q\"x"]));
+        index
+            .bind_into(r#"{"q\"x": "1"}"#, &mut table)
+            .expect("binds");
+        assert_eq!(table, [Value::str("1")]);
+        assert!(index.bind_into(r#"{"q"x": "2"}"#, &mut table).is_err());
+        // A wide set (past the 64 slots the written-slot mask covers) clears the whole table
+        // before each line instead.
+        let wide: Vec<String> = (0..70).map(|i| format!("k{i}")).collect();
+        let index = SlotIndex::new(&wide);
+        let mut table = Vec::new();
+        index
+            .bind_into(r#"{"k0": "x", "k65": "y", "k69": 3}"#, &mut table)
+            .expect("binds");
+        assert_eq!(
+            (&table[0], &table[65], &table[69]),
+            (&Value::str("x"), &Value::str("y"), &Value::Int(3))
+        );
+        index
+            .bind_into(r#"{"k65": "z"}"#, &mut table)
+            .expect("binds");
+        assert_eq!(table.iter().filter(|v| **v != Value::Null).count(), 1);
+        assert_eq!(table[65], Value::str("z"));
     }
 
     #[test]

@@ -288,20 +288,62 @@ impl CompiledSet {
         ctx: &mut EvalContext<'_>,
         mut emit: impl FnMut(usize, &'r str, Value<'r>),
     ) -> Result<(), Vec<Failure>> {
+        self.apply_each(record, mode, ctx, |i, target, v| {
+            emit(i, target, std::mem::take(v));
+        })
+    }
+
+    /// [`CompiledSet::apply_with`] handing each value to `emit` by reference: `emit` may take
+    /// it (`std::mem::take`), and whatever it leaves is dropped after it returns. A caller
+    /// that only reads the value (the batch writer serializes it) saves moving it.
+    pub fn apply_each<'r, R: Record + ?Sized>(
+        &'r self,
+        record: &'r R,
+        mode: Mode,
+        ctx: &mut EvalContext<'_>,
+        mut emit: impl FnMut(usize, &'r str, &mut Value<'r>),
+    ) -> Result<(), Vec<Failure>> {
         let mut failures = Vec::new();
+        // The same steps as `eval_mapping`, written out so that each result goes straight
+        // from the program to `emit` (no `Result<Option<Value>>` to build and take apart, the
+        // default stored in place: this loop runs for every mapping of every record of a
+        // batch).
         for (i, m) in self.mappings.iter().enumerate() {
-            match self.eval_mapping(m, record, mode, ctx) {
-                Ok(Some(v)) => {
+            if mode == Mode::Update && m.apply == Apply::OnCreate {
+                continue;
+            }
+            let mut r = match &m.kind {
+                Kind::Program(p) => p.eval(record, ctx),
+                Kind::Direct(slot) => Ok(Outcome::Value(self.read_direct(record, *slot))),
+                Kind::Constant(v) => Ok(Outcome::Value(v.reborrow())),
+            };
+            // The result is used where it was returned, by reference, and never moved as a
+            // whole: it was just written field by field, and a whole-value copy would read
+            // it back before those writes can be forwarded (a stall per mapping).
+            match &mut r {
+                Ok(Outcome::Value(v)) => {
+                    if matches!(v, Value::Null) {
+                        if let Some(d) = &m.default {
+                            *v = d.reborrow();
+                        }
+                    }
                     if failures.is_empty() {
                         emit(i, m.target.as_str(), v);
                     }
+                    release_in_place(v);
                 }
-                Ok(None) => {}
-                Err(error) => failures.push(Failure {
-                    target: Some(m.target.clone()),
-                    error,
-                }),
+                Ok(Outcome::Ignore) => {}
+                Err(_) => {
+                    if let Err(error) = std::mem::replace(&mut r, Ok(Outcome::Ignore)) {
+                        failures.push(Failure {
+                            target: Some(m.target.clone()),
+                            error,
+                        });
+                    }
+                }
             }
+            // `r` now owns nothing (see `release_in_place`): no drop glue to run.
+            std::mem::forget(r);
         }
         if failures.is_empty() {
             Ok(())
@@ -337,21 +379,20 @@ impl CompiledSet {
         }
         let outcome = match &m.kind {
             Kind::Constant(v) => Outcome::Value(v.reborrow()),
-            Kind::Direct(slot) => {
-                let name = self.attributes.get(*slot).map_or("", String::as_str);
-                Outcome::Value(record.get_slot(*slot, name))
-            }
+            Kind::Direct(slot) => Outcome::Value(self.read_direct(record, *slot)),
             Kind::Program(p) => p.eval(record, ctx)?,
         };
         Ok(match outcome {
             Outcome::Ignore => None,
-            Outcome::Value(Value::Null) => Some(
-                m.default
-                    .as_ref()
-                    .map_or_else(Value::default, Value::reborrow),
-            ),
-            Outcome::Value(v) => Some(v),
+            Outcome::Value(v) => Some(m.or_default(v)),
         })
+    }
+
+    /// A direct mapping's value: its slot, read without the VM.
+    #[inline]
+    fn read_direct<'r, R: Record + ?Sized>(&self, record: &'r R, slot: usize) -> Value<'r> {
+        let name = self.attributes.get(slot).map_or("", String::as_str);
+        record.get_slot(slot, name)
     }
 
     /// Applies the set to any [`Record`] (binds it first); results are detached from it.
@@ -376,6 +417,28 @@ impl CompiledSet {
             .iter()
             .find(|m| m.target == target)
             .map(|m| m.origin.as_str())
+    }
+}
+
+impl CompiledMapping {
+    /// A Null result takes the mapping's default (or stays Null without one).
+    fn or_default<'r>(&'r self, v: Value<'r>) -> Value<'r> {
+        match (&v, &self.default) {
+            (Value::Null, Some(d)) => d.reborrow(),
+            _ => v,
+        }
+    }
+}
+
+/// Frees what a result owns, leaving a value that owns nothing: an owned string is freed
+/// inline (an empty string stays, which holds no memory), anything else that owns memory
+/// becomes Null through the general drop.
+#[inline(always)]
+fn release_in_place(v: &mut Value<'_>) {
+    match v {
+        Value::Str(Cow::Owned(s)) => drop(std::mem::take(s)),
+        other if other.owns_memory() => *other = Value::Null,
+        _ => {}
     }
 }
 
