@@ -61,7 +61,7 @@ impl Unary {
             Unary::NormalizeDiacritics => diacritics::normalize(s),
             Unary::ToLower => case::to_lower(s, CaseRules::Invariant),
             Unary::ToUpper => case::to_upper(s, CaseRules::Invariant),
-            Unary::Trim => Cow::Borrowed(s.trim_matches(char::is_whitespace)),
+            Unary::Trim => Cow::Borrowed(crate::text::trim(s)),
             Unary::Filter(_) | Unary::Left(_) => return None,
         })
     }
@@ -591,7 +591,7 @@ fn apply(op: Unary, buf: &mut String, start: usize, scratch: &mut String, ascii:
             true
         }
         Unary::Trim => {
-            let t = tail.trim_matches(char::is_whitespace);
+            let t = crate::text::trim(tail);
             let changed = t.len() != tail.len();
             if changed {
                 scratch.push_str(t);

@@ -164,9 +164,9 @@ pub fn strip_spaces<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<V
 pub fn trim<'a>(args: &mut Args<'_, 'a>, _env: &mut Env<'_>) -> Result<Value<'a>, FnError> {
     Ok(match args.take(0).into_text()? {
         None => Value::Null,
-        Some(Cow::Borrowed(s)) => Value::str(s.trim_matches(char::is_whitespace)),
+        Some(Cow::Borrowed(s)) => Value::str(crate::text::trim(s)),
         Some(Cow::Owned(s)) => {
-            let t = s.trim_matches(char::is_whitespace);
+            let t = crate::text::trim(&s);
             if t.len() == s.len() {
                 Value::string(s)
             } else {

@@ -304,29 +304,20 @@ impl CompiledSet {
         mut emit: impl FnMut(usize, &'r str, &mut Value<'r>),
     ) -> Result<(), Vec<Failure>> {
         let mut failures = Vec::new();
-        // The same steps as `eval_mapping`, written out so that each result goes straight
-        // from the program to `emit` (no `Result<Option<Value>>` to build and take apart, the
-        // default stored in place: this loop runs for every mapping of every record of a
-        // batch).
+        // The steps of `eval_mapping` without its `Result<Option<Value>>` to build and take
+        // apart: each result goes straight from the program to `emit`, the default stored in
+        // place (this loop runs for every mapping of every record of a batch).
         for (i, m) in self.mappings.iter().enumerate() {
-            if mode == Mode::Update && m.apply == Apply::OnCreate {
+            if m.skipped_in(mode) {
                 continue;
             }
-            let mut r = match &m.kind {
-                Kind::Program(p) => p.eval(record, ctx),
-                Kind::Direct(slot) => Ok(Outcome::Value(self.read_direct(record, *slot))),
-                Kind::Constant(v) => Ok(Outcome::Value(v.reborrow())),
-            };
+            let mut r = self.outcome(m, record, ctx);
             // The result is used where it was returned, by reference, and never moved as a
             // whole: it was just written field by field, and a whole-value copy would read
             // it back before those writes can be forwarded (a stall per mapping).
             match &mut r {
                 Ok(Outcome::Value(v)) => {
-                    if matches!(v, Value::Null) {
-                        if let Some(d) = &m.default {
-                            *v = d.reborrow();
-                        }
-                    }
+                    m.fill_default(v);
                     if failures.is_empty() {
                         emit(i, m.target.as_str(), v);
                     }
@@ -374,18 +365,33 @@ impl CompiledSet {
         mode: Mode,
         ctx: &mut EvalContext<'_>,
     ) -> Result<Option<Value<'r>>, EvalError> {
-        if mode == Mode::Update && m.apply == Apply::OnCreate {
+        if m.skipped_in(mode) {
             return Ok(None);
         }
-        let outcome = match &m.kind {
-            Kind::Constant(v) => Outcome::Value(v.reborrow()),
-            Kind::Direct(slot) => Outcome::Value(self.read_direct(record, *slot)),
-            Kind::Program(p) => p.eval(record, ctx)?,
-        };
-        Ok(match outcome {
+        Ok(match self.outcome(m, record, ctx)? {
             Outcome::Ignore => None,
-            Outcome::Value(v) => Some(m.or_default(v)),
+            Outcome::Value(mut v) => {
+                m.fill_default(&mut v);
+                Some(v)
+            }
         })
+    }
+
+    /// A mapping's outcome before its default: the program, the attribute it passes
+    /// through, or its constant. Inlined, so that `apply_each` uses the result where the
+    /// program returned it.
+    #[inline(always)]
+    fn outcome<'r, R: Record + ?Sized>(
+        &'r self,
+        m: &'r CompiledMapping,
+        record: &'r R,
+        ctx: &mut EvalContext<'_>,
+    ) -> Result<Outcome<'r>, EvalError> {
+        match &m.kind {
+            Kind::Program(p) => p.eval(record, ctx),
+            Kind::Direct(slot) => Ok(Outcome::Value(self.read_direct(record, *slot))),
+            Kind::Constant(v) => Ok(Outcome::Value(v.reborrow())),
+        }
     }
 
     /// A direct mapping's value: its slot, read without the VM.
@@ -421,11 +427,17 @@ impl CompiledSet {
 }
 
 impl CompiledMapping {
+    /// A create-only mapping is left out of an update.
+    #[inline]
+    fn skipped_in(&self, mode: Mode) -> bool {
+        mode == Mode::Update && self.apply == Apply::OnCreate
+    }
+
     /// A Null result takes the mapping's default (or stays Null without one).
-    fn or_default<'r>(&'r self, v: Value<'r>) -> Value<'r> {
-        match (&v, &self.default) {
-            (Value::Null, Some(d)) => d.reborrow(),
-            _ => v,
+    #[inline]
+    fn fill_default<'r>(&'r self, v: &mut Value<'r>) {
+        if let (Value::Null, Some(d)) = (&*v, &self.default) {
+            *v = d.reborrow();
         }
     }
 }

@@ -21,3 +21,9 @@ pub fn strip_spaces(s: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(s)
     }
 }
+
+/// `Trim`: strips leading and trailing White_Space code points (spec, F22).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    s.trim_matches(char::is_whitespace)
+}
