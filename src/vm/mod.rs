@@ -293,8 +293,8 @@ fn fits(len: usize, limits: &Limits) -> bool {
     len <= limits.max_value_bytes && len <= limits.max_output_bytes
 }
 
-/// [`Entry::Filter`]: a class deletion on a text attribute. The generic call runs for
-/// anything but text or Null, or when the step or value limit would be reached.
+/// [`Entry::Filter`]: a class deletion on a text attribute, when it stays within the steps
+/// the generic Replace charges for it.
 #[inline(never)]
 fn filtered<'r, R: Record + ?Sized>(
     p: &'r Program,
@@ -303,29 +303,13 @@ fn filtered<'r, R: Record + ?Sized>(
     rec: &'r R,
     ctx: &mut EvalContext<'_>,
 ) -> Result<Outcome<'r>, EvalError> {
-    let limits = ctx.limits;
-    match read_attr(p, rec, slot) {
-        Value::Null => Ok(Outcome::Value(Value::Null)),
-        // What the generic Replace charges for a deletion.
-        Value::Str(Cow::Borrowed(s)) if functions::text::deletion_steps(s) <= limits.max_steps => {
-            match filter.remove(s) {
-                Cow::Borrowed(kept) => Ok(Outcome::Value(Value::str(kept))),
-                Cow::Owned(kept) if fits(kept.len(), limits) => {
-                    Ok(Outcome::Value(Value::string(kept)))
-                }
-                Cow::Owned(_) => generic(p, rec, ctx),
-            }
-        }
-        other => {
-            other.release();
-            generic(p, rec, ctx)
-        }
-    }
+    let max_steps = ctx.limits.max_steps;
+    on_text(p, slot, rec, ctx, |s| {
+        (functions::text::deletion_steps(s) <= max_steps).then(|| filter.remove(s))
+    })
 }
 
-/// [`Entry::Transform`]: a text transform of a text attribute, borrowed when nothing
-/// changes. The generic call runs for anything but text or Null, or a result over a value
-/// limit.
+/// [`Entry::Transform`]: a text transform of a text attribute.
 #[inline(never)]
 fn transformed<'r, R: Record + ?Sized>(
     p: &'r Program,
@@ -334,9 +318,23 @@ fn transformed<'r, R: Record + ?Sized>(
     rec: &'r R,
     ctx: &mut EvalContext<'_>,
 ) -> Result<Outcome<'r>, EvalError> {
+    on_text(p, slot, rec, ctx, |s| op.on_text(s))
+}
+
+/// The text-of-one-attribute entries: `f` of the attribute's text, borrowed when it changes
+/// nothing; Null stays Null. The generic call runs instead for anything but text or Null,
+/// when `f` declines (`None`), or for a result over a value limit.
+#[inline(always)]
+fn on_text<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    slot: SlotIdx,
+    rec: &'r R,
+    ctx: &mut EvalContext<'_>,
+    f: impl for<'s> FnOnce(&'s str) -> Option<Cow<'s, str>>,
+) -> Result<Outcome<'r>, EvalError> {
     match read_attr(p, rec, slot) {
         Value::Null => Ok(Outcome::Value(Value::Null)),
-        Value::Str(Cow::Borrowed(s)) => match op.on_text(s) {
+        Value::Str(Cow::Borrowed(s)) => match f(s) {
             Some(Cow::Borrowed(kept)) => Ok(Outcome::Value(Value::str(kept))),
             Some(Cow::Owned(built)) if fits(built.len(), ctx.limits) => {
                 Ok(Outcome::Value(Value::string(built)))
