@@ -7,7 +7,8 @@
 //! are timed in interleaved batches (batch 1 of every variant, then batch 2, …), so a noisy
 //! neighbour hits them alike; the number shown is the median over batches of the mean ns per
 //! call inside a batch. `MAPEXPR_BENCH_ONLY=upn` keeps the workloads whose name contains it.
-//! `MAPEXPR_PROFILE=upn_ascii` (or `set30`, or one of its mappings: `set30/mailNickname`)
+//! `MAPEXPR_PROFILE=upn_ascii` (or `set30`, `set30api` / `set30each` (the set through
+//! `CompiledSet::apply_with` / `apply_each`), or one of its mappings: `set30/mailNickname`)
 //! runs only the VM in a loop, for a profiler.
 
 use std::hint::black_box;
@@ -80,6 +81,7 @@ impl Row {
 const COLUMNS: &[&str] = &[
     "vm_slot",
     "vm_set",
+    "vm_each",
     "vm_json",
     "native",
     "regex",
@@ -145,6 +147,40 @@ fn profile(name: &str) {
             black_box(&out);
             n += 1;
         }
+    } else if name == "set30api" {
+        // The set through `CompiledSet::apply_with`, as the `vm_set` variant.
+        let base = common::cel_base();
+        let s = common::Set30::new(&base);
+        let rec = SlotRecord::new(&s.set_slots);
+        let rec = &rec;
+        let mut out: Vec<Value<'_>> = Vec::with_capacity(30);
+        while !done(n) {
+            out.clear();
+            s.set
+                .apply_with(black_box(rec), Mode::Create, &mut ctx, |_, _, v| {
+                    out.push(v)
+                })
+                .unwrap();
+            black_box(&out);
+            n += 1;
+        }
+    } else if name == "set30each" {
+        // The set through `CompiledSet::apply_each`, as the `vm_each` variant.
+        let base = common::cel_base();
+        let s = common::Set30::new(&base);
+        let rec = SlotRecord::new(&s.set_slots);
+        let mut total = 0usize;
+        while !done(n) {
+            s.set
+                .apply_each(black_box(&rec), Mode::Create, &mut ctx, |_, _, v| {
+                    if let Value::Str(t) = v {
+                        total += t.len();
+                    }
+                })
+                .unwrap();
+            n += 1;
+        }
+        black_box(total);
     } else if let Some(target) = name.strip_prefix("set30/") {
         // One mapping of the set, by its target attribute, on the set's record.
         let base = common::cel_base();
@@ -319,7 +355,7 @@ fn set30(base: &cel::Context<'_>) -> Row {
         .iter()
         .map(|(_, e)| mapexpr::syntax::parse(e).unwrap().expr)
         .collect();
-    let (mut e1, mut e2, mut e3) = (Env::new(), Env::new(), Env::new());
+    let (mut e1, mut e2, mut e3, mut e4) = (Env::new(), Env::new(), Env::new(), Env::new());
     // Like the native variant: every result is kept (in a reused vector) and the last one is
     // asserted inside the loop; all 30 are checked once before timing.
     let last = common::SET30_EXPECTED[29];
@@ -390,6 +426,29 @@ fn set30(base: &cel::Context<'_>) -> Row {
             }),
         ));
     }
+    {
+        // Streaming, as `run` and a sync engine that serializes each value use the set:
+        // `CompiledSet::apply_each` hands every result by reference (its buffer is then
+        // reused for the next one); the lengths are summed and the last value asserted.
+        let mut ctx = e4.ctx();
+        let set = &s.set;
+        variants.push((
+            "vm_each",
+            Box::new(move || {
+                let mut total = 0usize;
+                set.apply_each(black_box(rec_set), Mode::Create, &mut ctx, |i, _, v| {
+                    if let Value::Str(t) = v {
+                        total += t.len();
+                        if i == 29 {
+                            assert_eq!(**t, *last);
+                        }
+                    }
+                })
+                .unwrap();
+                black_box(total);
+            }),
+        ));
+    }
     let mut out = Vec::with_capacity(30);
     variants.push((
         "native",
@@ -440,14 +499,14 @@ fn set30(base: &cel::Context<'_>) -> Row {
     ));
     #[cfg(feature = "reference")]
     {
-        let mut e4 = Env::new();
+        let mut e5 = Env::new();
         let asts = &asts;
         let mut out: Vec<Value<'_>> = Vec::with_capacity(30);
         // The tree walker reads by name: on the JsonRecord (compare with vm_json).
         variants.push((
             "reference",
             Box::new(move || {
-                let mut ctx = e4.ctx();
+                let mut ctx = e5.ctx();
                 out.clear();
                 for a in asts {
                     let r = mapexpr::reference::eval(a, black_box(json), &mut ctx).unwrap();

@@ -56,6 +56,7 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use error::{ErrorCode, EvalError, FnError};
 pub use functions::NoRandom;
 pub use mapping::{CompiledSet, Mapping, MappingSet};
+pub use value::buffers::recycle;
 pub use value::{JsonRecord, Record, SlotRecord, Value};
 pub use vm::{EvalContext, Outcome};
 

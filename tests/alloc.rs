@@ -251,3 +251,61 @@ fn report() {
     let native = per_call(|| common::native_set30(&s.slots, &s.native_idx, &mut out));
     eprintln!("{:<16} {vm:>8} {:>8} {native:>8} {:>8}", "set30", "-", "-");
 }
+
+/// A mapping set applied through `CompiledSet::apply_each` (how `run` and a streaming sync
+/// engine use it) reuses each result's buffer for the next one: after the first record, a
+/// record costs no allocation at all. Through `apply_with` the caller owns the values; one
+/// that hands them back with `mapexpr::recycle` gets the same.
+#[test]
+fn a_streamed_set_allocates_nothing_per_record() {
+    use mapexpr::mapping::Mode;
+    let base = common::cel_base();
+    let s = common::Set30::new(&base);
+    let rec = SlotRecord::new(&s.set_slots);
+    let mut env = common::Env::new();
+    let mut ctx = env.ctx();
+    let streamed = per_call(|| {
+        let mut seen = 0;
+        s.set
+            .apply_each(&rec, Mode::Create, &mut ctx, |i, _, v| {
+                assert_eq!(*v, mapexpr::Value::str(common::SET30_EXPECTED[i]));
+                seen += 1;
+            })
+            .unwrap();
+        assert_eq!(seen, 30);
+    });
+    assert_eq!(streamed, 0.0, "apply_each: allocations per record");
+
+    let mut out = Vec::with_capacity(30);
+    let mut record = || {
+        s.set
+            .apply_with(&rec, Mode::Create, &mut ctx, |_, _, v| out.push(v))
+            .unwrap();
+        assert_eq!(out.len(), 30);
+        assert_eq!(out[5], mapexpr::Value::str(common::SET30_EXPECTED[5]));
+        out.drain(..).for_each(mapexpr::recycle);
+    };
+    // The buffers come back in mapping order and are taken last-in first-out, so a buffer
+    // serves a different mapping on alternate records: each grows to the larger of its
+    // two uses during the first records, then nothing is allocated.
+    for _ in 0..3 {
+        record();
+    }
+    let recycled = per_call(record);
+    assert_eq!(
+        recycled, 0.0,
+        "apply_with + recycle: allocations per record"
+    );
+
+    // Kept values are the caller's: without recycling, each built string is allocated.
+    let kept = per_call(|| {
+        s.set
+            .apply_with(&rec, Mode::Create, &mut ctx, |_, _, v| out.push(v))
+            .unwrap();
+        out.clear();
+    });
+    assert!(
+        kept >= 1.0,
+        "apply_with without recycling allocates its outputs ({kept})"
+    );
+}

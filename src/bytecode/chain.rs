@@ -237,7 +237,7 @@ impl Flat {
         let texts = texts.get(..count)?;
         let sep = self.sep.as_deref().unwrap_or("");
         len += sep.len() * count.saturating_sub(1);
-        let mut out = String::with_capacity(len);
+        let mut out = crate::value::buffers::take(len);
         for (i, t) in texts.iter().enumerate() {
             if i > 0 {
                 out.push_str(sep);

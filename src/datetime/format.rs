@@ -261,7 +261,8 @@ impl Template {
 impl Template {
     /// Fills the template for an instant; `fields` is indexed by [`Field`].
     fn format(&self, c: &Civil, fields: &[u32; 8]) -> String {
-        let mut buf = self.text.to_vec();
+        let mut buf = crate::value::buffers::take(self.text.len()).into_bytes();
+        buf.extend_from_slice(&self.text);
         for slot in self.slots.iter() {
             let Some(dst) = buf.get_mut(slot.at..slot.at + slot.len) else {
                 continue;
@@ -664,7 +665,7 @@ impl Format {
 
 /// Formats by running lowered steps (any format; [`Template`] is the fast path).
 fn format_steps(steps: &[Out], max_len: usize, c: &Civil, fields: &[u32; 8]) -> String {
-    let mut out = String::with_capacity(max_len);
+    let mut out = crate::value::buffers::take(max_len);
     {
         for op in steps {
             match op {

@@ -441,12 +441,10 @@ impl<'e> Env<'e> {
     /// Returns an owned string's buffer to the pool (borrowed values are simply dropped).
     #[inline]
     pub fn recycle(&mut self, v: Value<'_>) {
-        const MAX_POOLED: usize = 8;
-        const MAX_CAPACITY: usize = 64 << 10;
+        use crate::value::buffers::{MAX_CAPACITY, MAX_SPARE};
         match v {
             Value::Str(std::borrow::Cow::Owned(s)) => {
-                if self.pool.len() < MAX_POOLED && s.capacity() <= MAX_CAPACITY && s.capacity() > 0
-                {
+                if self.pool.len() < MAX_SPARE && s.capacity() <= MAX_CAPACITY && s.capacity() > 0 {
                     self.pool.push(s);
                 }
             }

@@ -9,7 +9,7 @@ use crate::bytecode::Program;
 use crate::compile::Layout;
 use crate::diagnostic::Diagnostic;
 use crate::error::{ErrorCode, EvalError, FnError};
-use crate::value::{Record, Value, json_to_value};
+use crate::value::{Record, Value, buffers, json_to_value};
 use crate::vm::{EvalContext, Outcome};
 use crate::{CompileOptions, compile_in_layout};
 
@@ -442,13 +442,14 @@ impl CompiledMapping {
     }
 }
 
-/// Frees what a result owns, leaving a value that owns nothing: an owned string is freed
-/// inline (an empty string stays, which holds no memory), anything else that owns memory
-/// becomes Null through the general drop.
+/// Releases what a result owns, leaving a value that owns nothing: an owned string's buffer
+/// goes back to the thread's spare buffers for the next result (`value::buffers`; an empty
+/// string stays, which holds no memory), anything else that owns memory becomes Null
+/// through the general drop.
 #[inline(always)]
 fn release_in_place(v: &mut Value<'_>) {
     match v {
-        Value::Str(Cow::Owned(s)) => drop(std::mem::take(s)),
+        Value::Str(Cow::Owned(s)) => buffers::give(std::mem::take(s)),
         other if other.owns_memory() => *other = Value::Null,
         _ => {}
     }

@@ -131,7 +131,8 @@ fn ascii_case(s: &str, rules: CaseRules, upper: bool) -> Option<Cow<'_, str>> {
     if !s.bytes().any(changes) {
         return Some(Cow::Borrowed(s));
     }
-    let mut out = s.to_owned();
+    let mut out = crate::value::buffers::take(s.len());
+    out.push_str(s);
     if upper {
         out.make_ascii_uppercase();
     } else {
@@ -145,7 +146,7 @@ pub fn map_chars(s: &str, f: impl Fn(char) -> char) -> Cow<'_, str> {
     for (i, c) in s.char_indices() {
         let m = f(c);
         if m != c {
-            let mut out = String::with_capacity(s.len() + 4);
+            let mut out = crate::value::buffers::take(s.len() + 4);
             out.push_str(s.get(..i).unwrap_or(""));
             out.push(m);
             let rest = s.get(i + c.len_utf8()..).unwrap_or("");

@@ -16,10 +16,14 @@ use unicode_normalization::char::is_combining_mark;
 
 /// Removes the diacritics of the table; borrowed when nothing is replaced (always for ASCII).
 pub fn normalize(s: &str) -> Cow<'_, str> {
-    let mut out = String::new();
+    if s.is_ascii() {
+        return Cow::Borrowed(s);
+    }
+    let mut out = crate::value::buffers::take(s.len());
     if normalize_into(s, &mut out) {
         Cow::Owned(out)
     } else {
+        crate::value::buffers::give(out);
         Cow::Borrowed(s)
     }
 }

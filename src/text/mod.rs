@@ -16,7 +16,9 @@ pub mod utf16;
 /// there is none.
 pub fn strip_spaces(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains(' ') {
-        std::borrow::Cow::Owned(s.chars().filter(|c| *c != ' ').collect())
+        let mut out = crate::value::buffers::take(s.len());
+        out.extend(s.chars().filter(|c| *c != ' '));
+        std::borrow::Cow::Owned(out)
     } else {
         std::borrow::Cow::Borrowed(s)
     }

@@ -620,7 +620,7 @@ impl CharFilter {
             let Some(first) = bytes.iter().position(|&b| member(b)) else {
                 return Cow::Borrowed(s);
             };
-            let mut out = String::with_capacity(s.len() - 1);
+            let mut out = crate::value::buffers::take(s.len() - 1);
             out.push_str(s.get(..first).unwrap_or(""));
             let mut run = first + 1;
             for (i, &b) in bytes.iter().enumerate().skip(run) {
@@ -640,7 +640,7 @@ impl CharFilter {
         for (i, c) in s.char_indices() {
             if self.contains(c) {
                 if !deleted {
-                    out.reserve_exact(s.len() - c.len_utf8());
+                    out = crate::value::buffers::take(s.len() - c.len_utf8());
                     deleted = true;
                 }
                 out.push_str(s.get(run..i).unwrap_or(""));

@@ -10,6 +10,7 @@ use std::fmt;
 use crate::datetime::DateTime;
 use crate::error::{ErrorCode, FnError};
 
+pub mod buffers;
 mod compare;
 mod record;
 

@@ -19,7 +19,7 @@ use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
 use crate::error::{ErrorCode, EvalError, FnError};
 use crate::functions::{self, Env};
 use crate::text::regex_dotnet::CharFilter;
-use crate::value::{Record, Value, equals};
+use crate::value::{Record, Value, buffers, equals};
 
 /// The result of an evaluation.
 #[derive(Clone, Debug, PartialEq)]
@@ -229,10 +229,10 @@ fn generic<'r, R: Record + ?Sized>(
         let mut env = Env::new(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits);
         return run(p, record, &mut env);
     }
-    let pool = POOL.with(Cell::take);
+    let pool = buffers::take_all();
     let mut env = Env::with_pool(ctx.clock, &mut *ctx.rng, ctx.oracle, ctx.limits, pool);
     let out = run(p, record, &mut env);
-    POOL.with(|pl| pl.set(env.into_pool()));
+    buffers::restore(env.into_pool());
     out
 }
 
@@ -269,12 +269,12 @@ fn chained<'r, R: Record + ?Sized>(
     let mut g = Gathered::default();
     let (buf, built) = match chain.gather(&attr, &mut g) {
         Some(()) => {
-            let mut buf = String::with_capacity(g.capacity);
+            let mut buf = buffers::take(g.capacity);
             let built = chain.eval(&attr, &[], Some(&g), &mut buf, &mut scratch);
             (buf, built)
         }
         None => {
-            let mut buf = String::with_capacity(chain.capacity_hint(&attr, &[]));
+            let mut buf = buffers::take(chain.capacity_hint(&attr, &[]));
             let built = chain.eval(&attr, &[], None, &mut buf, &mut scratch);
             (buf, built)
         }
@@ -422,8 +422,6 @@ fn leaf_value<'r, R: Record + ?Sized>(p: &'r Program, rec: &'r R, leaf: Leaf) ->
 }
 
 thread_local! {
-    /// String buffers recycled across evaluations on this thread (see `Env::buffer`).
-    static POOL: Cell<Vec<String>> = const { Cell::new(Vec::new()) };
     /// The transform buffer of string chains (see `bytecode::chain`).
     static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
 }
