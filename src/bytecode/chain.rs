@@ -117,6 +117,9 @@ pub struct Chain {
     pub flat: Option<Flat>,
     /// What [`Chain::capacity_hint`] adds up, found once at compile time.
     pub sizes: Sizes,
+    /// The chain with its transforms folded into byte tables, for ASCII input (see
+    /// [`super::ascii`]); only for chains that [`Chain::gather`] reads.
+    pub ascii: Option<super::ascii::AsciiPlan>,
 }
 
 /// The parts of a chain's length known at compile time, and the attributes whose lengths
@@ -481,6 +484,18 @@ pub struct Gathered<'v> {
     pub capacity: usize,
     /// Every attribute, constant and separator is ASCII.
     ascii: bool,
+}
+
+impl<'v> Gathered<'v> {
+    /// The texts read, by chain node.
+    pub fn texts(&self) -> &[Option<&'v str>] {
+        &self.texts
+    }
+
+    /// Every text read, constant and separator is ASCII.
+    pub fn is_ascii(&self) -> bool {
+        self.ascii
+    }
 }
 
 /// What a chain reads: attributes and the values pushed before it, or the gathered texts.

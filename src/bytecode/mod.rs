@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+pub mod ascii;
 pub mod chain;
 
 use crate::functions::{FnSpec, NativeFn, SiteData};

@@ -350,9 +350,13 @@ impl Compiler<'_> {
                 let idx = ChainIdx(self.chains.len() as u32);
                 let flat = crate::bytecode::chain::Flat::of(&parts.nodes);
                 let sizes = crate::bytecode::chain::Sizes::of(&parts.nodes);
+                let ascii = (pushed == 0 && parts.nodes.len() <= crate::bytecode::chain::GATHER)
+                    .then(|| crate::bytecode::ascii::AsciiPlan::of(&parts.nodes, &parts.filters))
+                    .flatten();
                 self.chains.push(Chain {
                     flat,
                     sizes,
+                    ascii,
                     nodes: parts.nodes,
                     end: CodeIdx(0),
                     filters: parts.filters,

@@ -30,7 +30,7 @@ thread_local! {
 
 /// An empty string with room for at least `capacity` bytes: a spare buffer of this thread
 /// when there is one, else a new allocation.
-#[inline]
+#[inline(always)]
 pub fn take(capacity: usize) -> String {
     let spare = SPARE
         .try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop()))
@@ -48,7 +48,7 @@ pub fn take(capacity: usize) -> String {
 
 /// Keeps `s`'s buffer for a later [`take`] on this thread (or frees it when the pool is
 /// full, the buffer is too large, or it holds no memory).
-#[inline]
+#[inline(always)]
 pub fn give(s: String) {
     if s.capacity() == 0 || s.capacity() > MAX_CAPACITY {
         return;

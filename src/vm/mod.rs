@@ -10,7 +10,7 @@ use std::mem::ManuallyDrop;
 
 use smallvec::SmallVec;
 
-use crate::bytecode::chain::{Gathered, Unary};
+use crate::bytecode::chain::{self, Gathered, Unary};
 use crate::bytecode::{
     Arg, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Leaf, Op, Program, SlotIdx, TableIdx,
 };
@@ -265,25 +265,41 @@ fn chained<'r, R: Record + ?Sized>(
             return generic(p, rec, ctx);
         }
     }
-    let mut scratch = SCRATCH.with(Cell::take);
     let mut g = Gathered::default();
-    let (buf, built) = match chain.gather(&attr, &mut g) {
-        Some(()) => {
+    let gathered = chain.gather(&attr, &mut g).is_some();
+    let (buf, built) = match &chain.ascii {
+        // ASCII text: the transforms are byte tables applied while writing.
+        Some(plan) if gathered && g.is_ascii() => {
             let mut buf = buffers::take(g.capacity);
-            let built = chain.eval(&attr, &[], Some(&g), &mut buf, &mut scratch);
+            let built = plan
+                .eval(g.texts(), &mut buf)
+                .map_or(Err(chain::Bail), |()| Ok(true));
             (buf, built)
         }
-        None => {
-            let mut buf = buffers::take(chain.capacity_hint(&attr, &[]));
-            let built = chain.eval(&attr, &[], None, &mut buf, &mut scratch);
+        _ => {
+            let mut scratch = SCRATCH.with(Cell::take);
+            let mut buf;
+            let built = if gathered {
+                buf = buffers::take(g.capacity);
+                chain.eval(&attr, &[], Some(&g), &mut buf, &mut scratch)
+            } else {
+                buf = buffers::take(chain.capacity_hint(&attr, &[]));
+                chain.eval(&attr, &[], None, &mut buf, &mut scratch)
+            };
+            SCRATCH.with(|s| s.set(scratch));
             (buf, built)
         }
     };
-    SCRATCH.with(|s| s.set(scratch));
     match built {
-        Ok(false) => Ok(Outcome::Value(Value::Null)),
+        Ok(false) => {
+            buffers::give(buf);
+            Ok(Outcome::Value(Value::Null))
+        }
         Ok(true) if fits(buf.len(), limits) => Ok(Outcome::Value(Value::string(buf))),
-        _ => generic(p, rec, ctx),
+        _ => {
+            buffers::give(buf);
+            generic(p, rec, ctx)
+        }
     }
 }
 
