@@ -252,6 +252,28 @@ pub struct Program {
     pub(crate) entry: Entry,
 }
 
+/// What a program that only reads one attribute or returns one constant does, for a
+/// mapping set that runs such mappings without the VM (see [`Program::simple`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Simple {
+    /// A pass-through of this slot.
+    Attr(usize),
+    /// This constant.
+    Const(Value<'static>),
+}
+
+impl Program {
+    /// The program as a pass-through or a constant, when it is one: evaluating it is then
+    /// exactly reading the slot (with the record's own `get_slot`) or the constant.
+    pub fn simple(&self) -> Option<Simple> {
+        match &self.entry {
+            Entry::Attr(slot) => Some(Simple::Attr(slot.get())),
+            Entry::Const(c) => self.consts.get(c.get()).cloned().map(Simple::Const),
+            _ => None,
+        }
+    }
+}
+
 /// The shape of a whole program, found at compile time, so that `Program::eval` can run the
 /// most common mapping shapes without the generic loop (no operand stack, no op dispatch, no
 /// argument recycling). Every fast path falls back to the generic code for anything unusual
@@ -711,6 +733,24 @@ fn show_const(v: Option<&Value<'static>>) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Pass-throughs and constants (also folded ones) are recognised; anything that computes
+    /// is not.
+    #[test]
+    fn simple_programs() {
+        let simple = |e: &str| crate::compile(e).unwrap().simple();
+        assert_eq!(simple("[mail]"), Some(Simple::Attr(0)));
+        assert_eq!(
+            simple(r#""Workday""#),
+            Some(Simple::Const(Value::str("Workday")))
+        );
+        assert_eq!(
+            simple(r#"Join(".", "a", "b")"#),
+            Some(Simple::Const(Value::str("a.b")))
+        );
+        assert_eq!(simple("ToUpper([mail])"), None);
+        assert_eq!(simple(r#"IIF([a] = "x", [b], [c])"#), None);
+    }
 
     /// Short keys agree with string equality; long strings have none.
     #[test]

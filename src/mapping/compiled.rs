@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde_json::Value as Json;
 
 use super::{Apply, MappingSet, Mode, Source};
-use crate::bytecode::Program;
+use crate::bytecode::{Program, Simple};
 use crate::compile::Layout;
 use crate::diagnostic::Diagnostic;
 use crate::error::{ErrorCode, EvalError, FnError};
@@ -110,7 +110,13 @@ impl CompiledSet {
                         if !c.warnings.is_empty() {
                             diags.push(entry(m, e, c.warnings));
                         }
-                        Kind::Program(Box::new(c.program))
+                        // A pass-through or a constant runs without the VM: no program
+                        // to reach through a pointer, no entry to dispatch on.
+                        match c.program.simple() {
+                            Some(Simple::Attr(slot)) => Kind::Direct(slot),
+                            Some(Simple::Const(v)) => Kind::Constant(v),
+                            None => Kind::Program(Box::new(c.program)),
+                        }
                     }
                     Err(err) => {
                         failed = true;
