@@ -52,19 +52,80 @@ impl Unary {
         })
     }
 
-    /// The transform of a whole text, borrowed when nothing changes: what the function of
-    /// the same name returns for a text argument. `None` for `Filter` and `Left`, which
-    /// need their data.
-    pub fn on_text(self, s: &str) -> Option<Cow<'_, str>> {
+    /// The transform of a whole text: what the function of the same name returns for a
+    /// text argument, as `s` itself, a part of it, or built into `out` (empty; its buffer
+    /// is taken from the thread's spare ones only when something is built). `None` for
+    /// `Filter` and `Left`, which need their data.
+    pub fn apply_into<'s>(self, s: &'s str, out: &mut String) -> Option<Applied<'s>> {
+        let built = |out: &mut String, c: Cow<'_, str>| match c {
+            Cow::Borrowed(_) => Applied::Same,
+            Cow::Owned(o) => {
+                out.push_str(&o);
+                crate::value::buffers::give(o);
+                Applied::Built
+            }
+        };
         Some(match self {
-            Unary::StripSpaces => crate::text::strip_spaces(s),
-            Unary::NormalizeDiacritics => diacritics::normalize(s),
-            Unary::ToLower => case::to_lower(s, CaseRules::Invariant),
-            Unary::ToUpper => case::to_upper(s, CaseRules::Invariant),
-            Unary::Trim => Cow::Borrowed(crate::text::trim(s)),
+            Unary::StripSpaces if s.contains(' ') => {
+                *out = crate::value::buffers::take(s.len());
+                out.extend(s.chars().filter(|c| *c != ' '));
+                Applied::Built
+            }
+            Unary::StripSpaces => Applied::Same,
+            Unary::NormalizeDiacritics if s.is_ascii() => Applied::Same,
+            Unary::NormalizeDiacritics => {
+                *out = crate::value::buffers::take(s.len());
+                if diacritics::normalize_into(s, out) {
+                    Applied::Built
+                } else {
+                    Applied::Same
+                }
+            }
+            Unary::ToLower | Unary::ToUpper if s.is_ascii() => {
+                let upper = self == Unary::ToUpper;
+                let changes = |b: u8| {
+                    if upper {
+                        b.is_ascii_lowercase()
+                    } else {
+                        b.is_ascii_uppercase()
+                    }
+                };
+                if !s.bytes().any(changes) {
+                    return Some(Applied::Same);
+                }
+                *out = crate::value::buffers::take(s.len());
+                out.push_str(s);
+                if upper {
+                    out.make_ascii_uppercase();
+                } else {
+                    out.make_ascii_lowercase();
+                }
+                Applied::Built
+            }
+            Unary::ToLower => built(out, case::to_lower(s, CaseRules::Invariant)),
+            Unary::ToUpper => built(out, case::to_upper(s, CaseRules::Invariant)),
+            Unary::Trim => {
+                let t = crate::text::trim(s);
+                if t.len() == s.len() {
+                    Applied::Same
+                } else {
+                    Applied::Part(t)
+                }
+            }
             Unary::Filter(_) | Unary::Left(_) => return None,
         })
     }
+}
+
+/// What a transform made of a text (see [`Unary::apply_into`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied<'s> {
+    /// The text itself.
+    Same,
+    /// A part of it (Trim).
+    Part(&'s str),
+    /// A new text, in the output buffer.
+    Built,
 }
 
 /// One node of a chain; children are indices into `Chain::nodes`. `repr(u8)`: the kind is
@@ -209,9 +270,31 @@ impl Flat {
         Some(Flat { sep, pieces })
     }
 
-    /// Builds the string. `None` when an attribute is anything but borrowed text or Null
-    /// (a number to render, a list, a value the record built): the node walk handles those.
-    pub fn eval<'v>(&'v self, attr: &impl Fn(SlotIdx) -> Value<'v>) -> Option<String> {
+    /// Builds the string into `out` (empty; a spare buffer of the exact length is taken).
+    /// False when an attribute is anything but borrowed text or Null (a number to render, a
+    /// list, a value the record built): the node walk handles those.
+    pub fn eval_into<'v>(&'v self, attr: &impl Fn(SlotIdx) -> Value<'v>, out: &mut String) -> bool {
+        self.texts(attr).is_some_and(|(texts, count, len)| {
+            let sep = self.sep.as_deref().unwrap_or("");
+            let len = len + sep.len() * count.saturating_sub(1);
+            *out = crate::value::buffers::take(len);
+            for (i, t) in texts.iter().take(count).enumerate() {
+                if i > 0 {
+                    out.push_str(sep);
+                }
+                out.push_str(t);
+            }
+            true
+        })
+    }
+
+    /// The pieces' texts without the empty ones (at most [`Flat::MAX`]), their count and
+    /// total length; `None` when an attribute is anything but borrowed text or Null.
+    #[inline(always)]
+    fn texts<'v>(
+        &'v self,
+        attr: &impl Fn(SlotIdx) -> Value<'v>,
+    ) -> Option<([&'v str; Flat::MAX], usize, usize)> {
         let mut texts: [&'v str; Flat::MAX] = [""; Flat::MAX];
         let mut len = 0usize;
         let mut count = 0usize;
@@ -237,17 +320,7 @@ impl Flat {
                 len += t.len();
             }
         }
-        let texts = texts.get(..count)?;
-        let sep = self.sep.as_deref().unwrap_or("");
-        len += sep.len() * count.saturating_sub(1);
-        let mut out = crate::value::buffers::take(len);
-        for (i, t) in texts.iter().enumerate() {
-            if i > 0 {
-                out.push_str(sep);
-            }
-            out.push_str(t);
-        }
-        Some(out)
+        Some((texts, count, len))
     }
 }
 

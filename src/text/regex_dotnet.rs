@@ -538,6 +538,10 @@ impl Expander {
     }
 }
 
+/// Text up to this many bytes after the first deletion is filtered on the stack (a power
+/// of two).
+const SHORT: usize = 64;
+
 /// Deletion of every character of one class: what `Replace(x, , "[()\s-]+", , "", , )`
 /// amounts to, done without the regex engine.
 #[derive(Clone, Debug)]
@@ -613,14 +617,44 @@ impl CharFilter {
     /// attribute value, checked a word at a time) costs one table load per byte; other text
     /// decodes its characters and looks the non-ASCII ones up in the sorted ranges.
     pub fn remove<'s>(&self, s: &'s str) -> Cow<'s, str> {
+        let mut out = String::new();
+        if self.remove_into(s, &mut out) {
+            Cow::Owned(out)
+        } else {
+            Cow::Borrowed(s)
+        }
+    }
+
+    /// [`CharFilter::remove`] into `out` (empty; a spare buffer is taken only when a
+    /// character is deleted): true when something was deleted and `out` holds the rest,
+    /// false when `s` stays as it is (`out` untouched).
+    pub fn remove_into(&self, s: &str, out: &mut String) -> bool {
         let bytes = s.as_bytes();
         if bytes.is_ascii() {
             // `& 0x7F` changes no ASCII byte; it lets the compiler see the index is in range.
             let member = |b: u8| self.ascii[usize::from(b & 0x7F)];
             let Some(first) = bytes.iter().position(|&b| member(b)) else {
-                return Cow::Borrowed(s);
+                return false;
             };
-            let mut out = crate::value::buffers::take(s.len() - 1);
+            if let Some(rest) = bytes.get(first..).filter(|r| r.len() <= SHORT) {
+                // Short text (a phone number): every byte is stored and the end moves past
+                // it only when it is kept, without a branch on the (irregular) deletions.
+                let mut kept = [0u8; SHORT];
+                let mut n = 0usize;
+                for &b in rest {
+                    // `n` never reaches `SHORT` (it is at most the bytes seen so far).
+                    kept[n & (SHORT - 1)] = b;
+                    n += usize::from(!member(b));
+                }
+                let Ok(kept) = std::str::from_utf8(kept.get(..n).unwrap_or(&[])) else {
+                    return false;
+                };
+                *out = crate::value::buffers::take(first + n);
+                out.push_str(s.get(..first).unwrap_or(""));
+                out.push_str(kept);
+                return true;
+            }
+            *out = crate::value::buffers::take(s.len() - 1);
             out.push_str(s.get(..first).unwrap_or(""));
             let mut run = first + 1;
             for (i, &b) in bytes.iter().enumerate().skip(run) {
@@ -632,26 +666,24 @@ impl CharFilter {
                 }
             }
             out.push_str(s.get(run..).unwrap_or(""));
-            return Cow::Owned(out);
+            return true;
         }
-        let mut out = String::new();
         let mut run = 0;
         let mut deleted = false;
         for (i, c) in s.char_indices() {
             if self.contains(c) {
                 if !deleted {
-                    out = crate::value::buffers::take(s.len() - c.len_utf8());
+                    *out = crate::value::buffers::take(s.len() - c.len_utf8());
                     deleted = true;
                 }
                 out.push_str(s.get(run..i).unwrap_or(""));
                 run = i + c.len_utf8();
             }
         }
-        if !deleted {
-            return Cow::Borrowed(s);
+        if deleted {
+            out.push_str(s.get(run..).unwrap_or(""));
         }
-        out.push_str(s.get(run..).unwrap_or(""));
-        Cow::Owned(out)
+        deleted
     }
 }
 
@@ -1457,7 +1489,8 @@ mod tests {
         fn char_filter_equals_regex_deletion(
             class in "\\[\\^?[a-c()\\- ]{1,5}\\]|\\\\[sdwSDW]",
             quant in "[+*]?",
-            hay in "[a-d() \\-\n5é]{0,12}",
+            // Short text, and ASCII text around the 64 bytes filtered on the stack.
+            hay in "[a-d() \\-\n5é]{0,12}|[a-d() 5-]{56,72}",
         ) {
             let pattern = format!("{class}{quant}");
             if let (Some(f), Ok(_)) = (CharFilter::for_pattern(&pattern), DotnetRegex::new(&pattern)) {

@@ -10,7 +10,7 @@ use std::mem::ManuallyDrop;
 
 use smallvec::SmallVec;
 
-use crate::bytecode::chain::{self, Gathered, Unary};
+use crate::bytecode::chain::{self, Applied, Gathered, Unary};
 use crate::bytecode::{
     Arg, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Leaf, Op, Program, SlotIdx, TableIdx,
 };
@@ -257,49 +257,70 @@ fn chained<'r, R: Record + ?Sized>(
         return generic(p, rec, ctx);
     };
     let attr = |slot: SlotIdx| read_attr(p, rec, slot);
+    // Built where it is returned (see `in_place`).
+    let mut r = in_place();
+    let Some(out) = slot_string(&mut r) else {
+        return generic(p, rec, ctx);
+    };
     if let Some(flat) = &chain.flat {
-        if let Some(out) = flat.eval(&attr) {
+        if flat.eval_into(&attr, out) {
             if fits(out.len(), limits) {
-                return Ok(Outcome::Value(Value::string(out)));
+                return r;
             }
+            buffers::give(std::mem::take(out));
             return generic(p, rec, ctx);
         }
     }
     let mut g = Gathered::default();
     let gathered = chain.gather(&attr, &mut g).is_some();
-    let (buf, built) = match &chain.ascii {
+    let built = match &chain.ascii {
         // ASCII text: the transforms are byte tables applied while writing.
         Some(plan) if gathered && g.is_ascii() => {
-            let mut buf = buffers::take(g.capacity);
-            let built = plan
-                .eval(g.texts(), &mut buf)
-                .map_or(Err(chain::Bail), |()| Ok(true));
-            (buf, built)
+            *out = buffers::take(g.capacity);
+            plan.eval(g.texts(), out)
+                .map_or(Err(chain::Bail), |()| Ok(true))
         }
         _ => {
             let mut scratch = SCRATCH.with(Cell::take);
-            let mut buf;
             let built = if gathered {
-                buf = buffers::take(g.capacity);
-                chain.eval(&attr, &[], Some(&g), &mut buf, &mut scratch)
+                *out = buffers::take(g.capacity);
+                chain.eval(&attr, &[], Some(&g), out, &mut scratch)
             } else {
-                buf = buffers::take(chain.capacity_hint(&attr, &[]));
-                chain.eval(&attr, &[], None, &mut buf, &mut scratch)
+                *out = buffers::take(chain.capacity_hint(&attr, &[]));
+                chain.eval(&attr, &[], None, out, &mut scratch)
             };
             SCRATCH.with(|s| s.set(scratch));
-            (buf, built)
+            built
         }
     };
     match built {
+        Ok(true) if fits(out.len(), limits) => r,
         Ok(false) => {
-            buffers::give(buf);
+            buffers::give(std::mem::take(out));
             Ok(Outcome::Value(Value::Null))
         }
-        Ok(true) if fits(buf.len(), limits) => Ok(Outcome::Value(Value::string(buf))),
         _ => {
-            buffers::give(buf);
+            buffers::give(std::mem::take(out));
             generic(p, rec, ctx)
         }
+    }
+}
+
+/// A result holding an empty string to build the value in. Returning a string built
+/// elsewhere moves it into the result right after it was written, and the move's wide loads
+/// of the narrow stores just made wait for them to reach the cache (store forwarding
+/// fails): a `ToUpper([UserID])` mapping in a set took 33 ns that way, 20 ns built in place.
+#[inline(always)]
+fn in_place<'r>() -> Result<Outcome<'r>, EvalError> {
+    Ok(Outcome::Value(Value::Str(Cow::Owned(String::new()))))
+}
+
+/// The string of an [`in_place`] result.
+#[inline(always)]
+fn slot_string<'a>(r: &'a mut Result<Outcome<'_>, EvalError>) -> Option<&'a mut String> {
+    match r {
+        Ok(Outcome::Value(Value::Str(Cow::Owned(s)))) => Some(s),
+        _ => None,
     }
 }
 
@@ -320,8 +341,15 @@ fn filtered<'r, R: Record + ?Sized>(
     ctx: &mut EvalContext<'_>,
 ) -> Result<Outcome<'r>, EvalError> {
     let max_steps = ctx.limits.max_steps;
-    on_text(p, slot, rec, ctx, |s| {
-        (functions::text::deletion_steps(s) <= max_steps).then(|| filter.remove(s))
+    on_text(p, slot, rec, ctx, |s, out| {
+        if functions::text::deletion_steps(s) > max_steps {
+            return None;
+        }
+        Some(if filter.remove_into(s, out) {
+            Applied::Built
+        } else {
+            Applied::Same
+        })
     })
 }
 
@@ -334,29 +362,38 @@ fn transformed<'r, R: Record + ?Sized>(
     rec: &'r R,
     ctx: &mut EvalContext<'_>,
 ) -> Result<Outcome<'r>, EvalError> {
-    on_text(p, slot, rec, ctx, |s| op.on_text(s))
+    on_text(p, slot, rec, ctx, |s, out| op.apply_into(s, out))
 }
 
 /// The text-of-one-attribute entries: `f` of the attribute's text, borrowed when it changes
 /// nothing; Null stays Null. The generic call runs instead for anything but text or Null,
-/// when `f` declines (`None`), or for a result over a value limit.
+/// when `f` declines (`None`), or for a result over a value limit. A changed text is
+/// built in the result itself (see [`in_place`]).
 #[inline(always)]
 fn on_text<'r, R: Record + ?Sized>(
     p: &'r Program,
     slot: SlotIdx,
     rec: &'r R,
     ctx: &mut EvalContext<'_>,
-    f: impl for<'s> FnOnce(&'s str) -> Option<Cow<'s, str>>,
+    f: impl for<'s> FnOnce(&'s str, &mut String) -> Option<Applied<'s>>,
 ) -> Result<Outcome<'r>, EvalError> {
     match read_attr(p, rec, slot) {
         Value::Null => Ok(Outcome::Value(Value::Null)),
-        Value::Str(Cow::Borrowed(s)) => match f(s) {
-            Some(Cow::Borrowed(kept)) => Ok(Outcome::Value(Value::str(kept))),
-            Some(Cow::Owned(built)) if fits(built.len(), ctx.limits) => {
-                Ok(Outcome::Value(Value::string(built)))
+        Value::Str(Cow::Borrowed(s)) => {
+            let mut r = in_place();
+            let Some(out) = slot_string(&mut r) else {
+                return generic(p, rec, ctx);
+            };
+            match f(s, out) {
+                Some(Applied::Same) => Ok(Outcome::Value(Value::str(s))),
+                Some(Applied::Part(kept)) => Ok(Outcome::Value(Value::str(kept))),
+                Some(Applied::Built) if fits(out.len(), ctx.limits) => r,
+                _ => {
+                    buffers::give(std::mem::take(out));
+                    generic(p, rec, ctx)
+                }
             }
-            _ => generic(p, rec, ctx),
-        },
+        }
         other => {
             other.release();
             generic(p, rec, ctx)
