@@ -200,7 +200,7 @@ impl Walk {
 
     /// ParseExact of `text` to the UTC civil fields, or `None` when the general parser must
     /// decide (see the module documentation).
-    #[inline]
+    #[inline(always)]
     pub(super) fn run(&self, text: &str, styles: Styles) -> Option<Stamp> {
         // AllowInnerWhite skips white space before every token; leading and trailing white
         // space (allowed or not) makes a step or the final length check fail.
