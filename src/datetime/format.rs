@@ -10,7 +10,54 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use super::styles::Styles;
-use super::{Civil, DateTime, TICKS_PER_MINUTE, days_in_month};
+use super::{Civil, DateTime, TICKS_PER_MINUTE, days_from_civil, days_in_month};
+
+mod walk;
+
+use walk::Walk;
+
+/// The fields of an instant that formatting reads: a [`Civil`] without the weekday, which
+/// only day names need (they work it out from the date). ParseExact's straight walk returns
+/// these, so that a date the offset leaves alone never needs a day number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// 1..=9999.
+    pub year: i32,
+    /// 1..=12.
+    pub month: u8,
+    /// 1..=31.
+    pub day: u8,
+    /// 0..=23.
+    pub hour: u8,
+    /// 0..=59.
+    pub minute: u8,
+    /// 0..=59.
+    pub second: u8,
+    /// Ticks within the second, 0..=9_999_999.
+    pub fraction: u32,
+}
+
+impl From<Civil> for Stamp {
+    fn from(c: Civil) -> Stamp {
+        Stamp {
+            year: c.year,
+            month: c.month,
+            day: c.day,
+            hour: c.hour,
+            minute: c.minute,
+            second: c.second,
+            fraction: c.fraction,
+        }
+    }
+}
+
+impl Stamp {
+    /// Day of the week, Sunday = 0 … Saturday = 6.
+    fn weekday(&self) -> u8 {
+        days_from_civil(self.year, self.month.into(), self.day.into())
+            .map_or(0, |days| ((days + 1) % 7) as u8)
+    }
+}
 
 /// One element of a format string.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,9 +127,18 @@ pub struct Format {
     /// The tokens lowered for [`Format::format`], built on first use (a format read by
     /// FormatDateTime is only ever parsed with or formatted with, not both).
     output: OnceLock<Output>,
-    /// The tokens lowered for [`Format::parse_exact`], one step per token, built on first
-    /// use.
-    input: OnceLock<Vec<In>>,
+    /// The tokens lowered for [`Format::parse_exact`], built on first use.
+    input: OnceLock<Input>,
+}
+
+/// A format lowered for [`Format::parse_exact`].
+#[derive(Clone, Debug)]
+struct Input {
+    /// One step per token, for the general parser.
+    ops: Box<[In]>,
+    /// The straight walk, when the format has its shape (it falls back on the general
+    /// parser for anything else).
+    walk: Option<Walk>,
 }
 
 /// Formats are equal when their tokens are (the lowered forms follow from them).
@@ -178,11 +234,55 @@ enum Field {
 struct Template {
     /// The output with ASCII placeholders where the fields go.
     text: Box<[u8]>,
-    /// The fields, each with its byte range in `text`.
+    /// The two-digit fields (a four-digit year is two), the common case, written from a
+    /// table of pairs without a `match` per field.
+    pairs: Box<[PairSlot]>,
+    /// The first fraction field: where it starts and its digit count.
+    fraction: Option<(usize, usize)>,
+    /// The other fields, each with its byte range in `text`. They are written out of line:
+    /// inline, the compiler computed every value they might need (names, all the fraction
+    /// divisions) before the loop, used or not.
     slots: Box<[Slot]>,
 }
 
-/// A field of a [`Template`].
+/// A two-digit field of a [`Template`]: its place in the text and which value goes there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PairSlot {
+    at: usize,
+    what: Pair,
+}
+
+/// The values below 100 a [`PairSlot`] writes; the index into [`Template::format`]'s table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pair {
+    /// The year's first two digits (years are below 10 000).
+    Century,
+    /// The year's last two digits.
+    Year2,
+    Month,
+    Day,
+    Hour24,
+    Hour12,
+    Minute,
+    Second,
+}
+
+impl Pair {
+    fn of(field: Field) -> Option<Pair> {
+        Some(match field {
+            Field::Year => return None,
+            Field::Year2 => Pair::Year2,
+            Field::Month => Pair::Month,
+            Field::Day => Pair::Day,
+            Field::Hour24 => Pair::Hour24,
+            Field::Hour12 => Pair::Hour12,
+            Field::Minute => Pair::Minute,
+            Field::Second => Pair::Second,
+        })
+    }
+}
+
+/// A field of a [`Template`] other than a pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot {
     /// Where it starts in the text.
@@ -196,10 +296,8 @@ struct Slot {
 /// What a [`Slot`] holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SlotKind {
-    /// A field below 100 as two digits.
-    Two(Field),
-    /// A numeric field, zero-padded to the slot's length (never longer).
-    Digits(Field),
+    /// The year, zero-padded to the slot's length (more than four digits).
+    Year,
     /// The first `len` digits of the fraction.
     Fraction,
     /// `ddd`.
@@ -214,8 +312,11 @@ impl Template {
     /// The template of lowered steps, if every step has a fixed length.
     fn of(steps: &[Out], len: usize) -> Option<Template> {
         let mut text = Vec::with_capacity(len);
+        let mut pairs = Vec::with_capacity(steps.len());
+        let mut fraction = None;
         let mut slots = Vec::with_capacity(steps.len());
         for step in steps {
+            let at = text.len();
             let (what, len) = match step {
                 Out::Char(c) => {
                     text.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
@@ -225,13 +326,37 @@ impl Template {
                     text.extend_from_slice(t.as_bytes());
                     continue;
                 }
-                Out::Two(field) => (SlotKind::Two(*field), 2),
-                Out::Year4 => (SlotKind::Digits(Field::Year), 4),
+                Out::Two(field) => {
+                    let what = Pair::of(*field)?;
+                    pairs.push(PairSlot { at, what });
+                    text.extend_from_slice(b"00");
+                    continue;
+                }
+                Out::Year4 => {
+                    pairs.push(PairSlot {
+                        at,
+                        what: Pair::Century,
+                    });
+                    pairs.push(PairSlot {
+                        at: at + 2,
+                        what: Pair::Year2,
+                    });
+                    text.extend_from_slice(b"0000");
+                    continue;
+                }
                 // Years have at most four digits.
                 Out::Num {
                     field: Field::Year,
                     width,
-                } if *width >= 4 => (SlotKind::Digits(Field::Year), usize::from(*width)),
+                } if *width >= 4 => (SlotKind::Year, usize::from(*width)),
+                Out::Fraction {
+                    digits,
+                    trim: false,
+                } if fraction.is_none() => {
+                    fraction = Some((at, usize::from(*digits)));
+                    text.resize(at + usize::from(*digits), b'0');
+                    continue;
+                }
                 Out::Fraction {
                     digits,
                     trim: false,
@@ -244,61 +369,89 @@ impl Template {
                 | Out::DayName { .. }
                 | Out::MonthName { .. } => return None,
             };
-            slots.push(Slot {
-                at: text.len(),
-                len,
-                what,
-            });
-            text.resize(text.len() + len, b'0');
+            slots.push(Slot { at, len, what });
+            text.resize(at + len, b'0');
         }
         Some(Template {
             text: text.into(),
+            pairs: pairs.into(),
+            fraction,
             slots: slots.into(),
         })
     }
-}
 
-impl Template {
-    /// Fills the template for an instant; `fields` is indexed by [`Field`].
-    fn format(&self, c: &Civil, fields: &[u32; 8]) -> String {
+    /// Fills the template for an instant.
+    fn format(&self, c: &Stamp) -> String {
+        // Years are 1..=9999.
+        let year = c.year.unsigned_abs();
+        let hour12 = match c.hour % 12 {
+            0 => 12,
+            h => h,
+        };
+        // By `Pair`; every value is below 100.
+        let values = [
+            (year / 100) as u8,
+            (year % 100) as u8,
+            c.month,
+            c.day,
+            c.hour,
+            hour12,
+            c.minute,
+            c.second,
+        ];
         let mut buf = crate::value::buffers::take(self.text.len()).into_bytes();
         buf.extend_from_slice(&self.text);
-        for slot in self.slots.iter() {
-            let Some(dst) = buf.get_mut(slot.at..slot.at + slot.len) else {
-                continue;
-            };
-            let name = match slot.what {
-                SlotKind::Two(field) => {
-                    if let [a, b] = dst {
-                        [*a, *b] = pair(fields[field as usize]);
-                    }
-                    continue;
-                }
-                SlotKind::Digits(field) => {
-                    write_digits(dst, fields[field as usize]);
-                    continue;
-                }
-                SlotKind::Fraction => {
-                    write_digits(dst, fraction_digits(c.fraction, slot.len));
-                    continue;
-                }
-                SlotKind::DayAbbr => abbr(DAYS[usize::from(c.weekday % 7)]),
-                SlotKind::MonthAbbr => abbr(MONTHS[usize::from(c.month.saturating_sub(1) % 12)]),
-                SlotKind::AmPm => {
-                    if c.hour < 12 {
-                        "AM"
-                    } else {
-                        "PM"
-                    }
-                }
-            };
-            for (d, s) in dst.iter_mut().zip(name.bytes()) {
-                *d = s;
+        for p in self.pairs.iter() {
+            let pair = PAIRS
+                .get(usize::from(values[p.what as usize]))
+                .unwrap_or(&[b'0'; 2]);
+            if let Some(dst) = buf.get_mut(p.at..p.at + 2) {
+                dst.copy_from_slice(pair);
             }
+        }
+        if let Some((at, n)) = self.fraction {
+            if let Some(dst) = buf.get_mut(at..at + n) {
+                write_digits(dst, fraction_digits(c.fraction, n));
+            }
+        }
+        if !self.slots.is_empty() {
+            fill_slots(&mut buf, &self.slots, c);
         }
         // Only ASCII placeholders were overwritten, with ASCII: always valid UTF-8.
         String::from_utf8(buf)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+/// Writes the [`Template`] fields other than pairs and the first fraction.
+#[inline(never)]
+fn fill_slots(buf: &mut [u8], slots: &[Slot], c: &Stamp) {
+    for slot in slots {
+        let Some(dst) = buf.get_mut(slot.at..slot.at + slot.len) else {
+            continue;
+        };
+        let name = match slot.what {
+            SlotKind::Year => {
+                write_digits(dst, c.year.unsigned_abs());
+                continue;
+            }
+            SlotKind::Fraction => {
+                write_digits(dst, fraction_digits(c.fraction, slot.len));
+                continue;
+            }
+            SlotKind::DayAbbr => abbr(DAYS[usize::from(c.weekday() % 7)]),
+            SlotKind::MonthAbbr => abbr(MONTHS[usize::from(c.month.saturating_sub(1) % 12)]),
+            SlotKind::AmPm => {
+                if c.hour < 12 {
+                    "AM"
+                } else {
+                    "PM"
+                }
+            }
+        };
+        for (d, s) in dst.iter_mut().zip(name.bytes()) {
+            *d = s;
+        }
     }
 }
 
@@ -383,7 +536,7 @@ fn lower_in(spec: &Spec) -> In {
 }
 
 /// The values of the numeric fields, indexed by [`Field`].
-fn field_values(c: &Civil) -> [u32; 8] {
+fn field_values(c: &Stamp) -> [u32; 8] {
     // Years are 1..=9999, never negative.
     [
         c.year.unsigned_abs(),
@@ -627,9 +780,11 @@ impl Format {
         })
     }
 
-    fn input(&self) -> &[In] {
-        self.input
-            .get_or_init(|| self.tokens.iter().map(|t| lower_in(&t.spec)).collect())
+    fn input(&self) -> &Input {
+        self.input.get_or_init(|| Input {
+            ops: self.tokens.iter().map(|t| lower_in(&t.spec)).collect(),
+            walk: Walk::of(&self.tokens),
+        })
     }
 
     /// The tokens, in order.
@@ -654,17 +809,21 @@ impl Format {
 
     /// Formats an instant (`DateTime.ToString(format, InvariantCulture)` on a UTC value).
     pub fn format(&self, d: DateTime) -> String {
-        let c = d.civil();
-        let fields = field_values(&c);
+        self.format_stamp(&d.civil().into())
+    }
+
+    /// [`Format::format`] of an instant given by its fields (as
+    /// [`Format::parse_exact_stamp`] returns them).
+    pub fn format_stamp(&self, c: &Stamp) -> String {
         match self.output() {
-            Output::Template(t) => t.format(&c, &fields),
-            Output::Steps { steps, max_len } => format_steps(steps, *max_len, &c, &fields),
+            Output::Template(t) => t.format(c),
+            Output::Steps { steps, max_len } => format_steps(steps, *max_len, c, &field_values(c)),
         }
     }
 }
 
 /// Formats by running lowered steps (any format; [`Template`] is the fast path).
-fn format_steps(steps: &[Out], max_len: usize, c: &Civil, fields: &[u32; 8]) -> String {
+fn format_steps(steps: &[Out], max_len: usize, c: &Stamp, fields: &[u32; 8]) -> String {
     let mut out = crate::value::buffers::take(max_len);
     {
         for op in steps {
@@ -697,7 +856,7 @@ fn format_steps(steps: &[Out], max_len: usize, c: &Civil, fields: &[u32; 8]) -> 
                     }
                 }
                 Out::DayName { abbr: short } => {
-                    let name = DAYS[usize::from(c.weekday % 7)];
+                    let name = DAYS[usize::from(c.weekday() % 7)];
                     out.push_str(if *short { abbr(name) } else { name });
                 }
                 Out::MonthName { abbr: short } => {
@@ -722,6 +881,49 @@ impl Format {
         styles: Styles,
         today: impl FnOnce() -> DateTime,
     ) -> Result<DateTime, ParseError> {
+        let input = self.input();
+        if let Some(c) = input.walk.as_ref().and_then(|w| w.run(text, styles)) {
+            // The walk validated every field.
+            return civil_to_datetime(&c).ok_or(ParseError::OutOfRange);
+        }
+        self.parse_general(input, text, styles, today)
+    }
+
+    /// [`Format::parse_exact`] to the fields of the UTC instant: what FormatDateTime
+    /// formats, without the round trip through ticks when the straight walk reads the text.
+    pub fn parse_exact_stamp(
+        &self,
+        text: &str,
+        styles: Styles,
+        today: impl FnOnce() -> DateTime,
+    ) -> Result<Stamp, ParseError> {
+        let input = self.input();
+        if let Some(c) = input.walk.as_ref().and_then(|w| w.run(text, styles)) {
+            return Ok(c);
+        }
+        self.parse_general(input, text, styles, today)
+            .map(|d| d.civil().into())
+    }
+
+    /// [`Format::parse_exact`] by the general parser alone, without the straight walk (for
+    /// tests and fuzzing, which compare the two).
+    #[doc(hidden)]
+    pub fn parse_exact_general(
+        &self,
+        text: &str,
+        styles: Styles,
+        today: impl FnOnce() -> DateTime,
+    ) -> Result<DateTime, ParseError> {
+        self.parse_general(self.input(), text, styles, today)
+    }
+
+    fn parse_general(
+        &self,
+        input: &Input,
+        text: &str,
+        styles: Styles,
+        today: impl FnOnce() -> DateTime,
+    ) -> Result<DateTime, ParseError> {
         let mut p = Parser {
             s: text,
             i: 0,
@@ -729,13 +931,26 @@ impl Format {
             r: Parsed::default(),
             error: None,
         };
-        if p.run(&self.tokens, self.input()).is_err() {
+        if p.run(&self.tokens, &input.ops).is_err() {
             return Err(p
                 .error
                 .unwrap_or_else(|| no_match("the text does not match")));
         }
         p.r.finish(styles, today)
     }
+}
+
+/// The instant of valid UTC fields.
+fn civil_to_datetime(c: &Stamp) -> Option<DateTime> {
+    DateTime::from_civil(
+        c.year,
+        c.month.into(),
+        c.day.into(),
+        c.hour.into(),
+        c.minute.into(),
+        c.second.into(),
+        c.fraction,
+    )
 }
 
 /// The most bytes the tokens can format to (a field's widest value: four-digit years,
@@ -925,12 +1140,6 @@ static PAIRS: [[u8; 2]; 100] = {
     }
     t
 };
-
-/// The two ASCII digits of `n % 100`.
-#[inline(always)]
-fn pair(n: u32) -> [u8; 2] {
-    PAIRS[(n % 100) as usize]
-}
 
 /// The ASCII digit of `n % 10`.
 fn digit(n: u32) -> char {
@@ -2112,7 +2321,7 @@ mod tests {
         #[test]
         fn template_matches_steps(d in arb_date(), f in "((yyyy|yy|yyyyy|MM|MMM|dd|ddd|HH|hh|mm|ss|f{1,7}|tt|t|zzz|zz|z|K|Z|g)([-:/. T]|'é'|\\\\x|\"q\")){1,10}") {
             let parsed = Format::parse(&f).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
-            let c = d.civil();
+            let c = Stamp::from(d.civil());
             let fields = field_values(&c);
             let max_len = max_len(parsed.tokens());
             let steps = format_steps(&lower(parsed.tokens(), max_len), max_len, &c, &fields);

@@ -134,7 +134,7 @@ pub fn format_date_time<'a>(
         }
     };
     let d = input
-        .parse_exact(&source, styles, || env.now())
+        .parse_exact_stamp(&source, styles, || env.now())
         .map_err(|e| match e {
             ParseError::NoMatch(why) => FnError::new(
                 ErrorCode::InvalidDate,
@@ -151,7 +151,7 @@ pub fn format_date_time<'a>(
                 ),
             ),
         })?;
-    let out = output.format(d);
+    let out = output.format_stamp(&d);
     env.check_len(out.len())?;
     Ok(Value::string(out))
 }
