@@ -15,9 +15,9 @@
 //! because a transform above the Join deleted it: `StripSpaces(Join(".", " ", "x"))` is
 //! `".x"`, not `"x"`. So each child of a Join (and of a concatenation, whose emptiness its
 //! own parent may ask about) gets a rule, fixed at compile time:
-//! - [`Empty::Raw`]: no deleting transform between the group and the child: a leaf is empty
+//! - `Empty::Raw`: no deleting transform between the group and the child: a leaf is empty
 //!   when its text is, a group when none of its children was present;
-//! - [`Empty::Written`]: the transforms above the group delete nothing that the child's own
+//! - `Empty::Written`: the transforms above the group delete nothing that the child's own
 //!   transforms do not already delete, so nothing was written for the child exactly when
 //!   the child is empty.
 //!
@@ -107,18 +107,10 @@ impl AsciiPlan {
         Some(())
     }
 
-    /// Writes step `i`; `Some(true)` when it is not empty by its own rule ([`Empty::Raw`]).
+    /// Writes step `i`; `Some(true)` when it is not empty by its own rule (`Empty::Raw`).
     fn step(&self, i: usize, texts: &[Option<&str>], buf: &mut String) -> Option<bool> {
         match self.steps.get(i)? {
-            Step::Attr { node, map } => {
-                let t = texts.get(*node as usize)?.unwrap_or("");
-                self.write(t, *map, buf);
-                Some(!t.is_empty())
-            }
-            Step::Text { text, raw_empty } => {
-                buf.push_str(text);
-                Some(!raw_empty)
-            }
+            Step::Attr { .. } | Step::Text { .. } => self.child(i as u32, texts, buf),
             Step::Join { sep, children } => {
                 let mut any = false;
                 for &(c, empty) in children {

@@ -82,25 +82,11 @@ impl Unary {
                 }
             }
             Unary::ToLower | Unary::ToUpper if s.is_ascii() => {
-                let upper = self == Unary::ToUpper;
-                let changes = |b: u8| {
-                    if upper {
-                        b.is_ascii_lowercase()
-                    } else {
-                        b.is_ascii_uppercase()
-                    }
-                };
-                if !s.bytes().any(changes) {
-                    return Some(Applied::Same);
-                }
-                *out = crate::value::buffers::take(s.len());
-                out.push_str(s);
-                if upper {
-                    out.make_ascii_uppercase();
+                if case::ascii_case_into(s, self == Unary::ToUpper, out) {
+                    Applied::Built
                 } else {
-                    out.make_ascii_lowercase();
+                    Applied::Same
                 }
-                Applied::Built
             }
             Unary::ToLower => built(out, case::to_lower(s, CaseRules::Invariant)),
             Unary::ToUpper => built(out, case::to_upper(s, CaseRules::Invariant)),

@@ -1,6 +1,6 @@
 //! Source text to AST. The only module that names pest.
 //!
-//! `parse` runs the linear pre-scan ([`scan`]) first — limits and lexical mistakes — and only
+//! `parse` runs the linear pre-scan (`scan`) first — limits and lexical mistakes — and only
 //! then pest, so pest's recursion is bounded by the depth limit. pest's rule names never leak:
 //! its errors are turned into `unexpected-token` diagnostics naming readable tokens.
 

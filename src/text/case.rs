@@ -121,6 +121,18 @@ fn ascii_case(s: &str, rules: CaseRules, upper: bool) -> Option<Cow<'_, str>> {
     if rules != CaseRules::Invariant || !s.is_ascii() {
         return None;
     }
+    let mut out = String::new();
+    Some(if ascii_case_into(s, upper, &mut out) {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(s)
+    })
+}
+
+/// The invariant upper (or lower) case of ASCII `s` into `out` (empty; a spare buffer is
+/// taken) when a letter changes: true then, false (and `out` untouched) when none does.
+#[inline]
+pub fn ascii_case_into(s: &str, upper: bool, out: &mut String) -> bool {
     let changes = |b: u8| {
         if upper {
             b.is_ascii_lowercase()
@@ -129,16 +141,16 @@ fn ascii_case(s: &str, rules: CaseRules, upper: bool) -> Option<Cow<'_, str>> {
         }
     };
     if !s.bytes().any(changes) {
-        return Some(Cow::Borrowed(s));
+        return false;
     }
-    let mut out = crate::value::buffers::take(s.len());
+    *out = crate::value::buffers::take(s.len());
     out.push_str(s);
     if upper {
         out.make_ascii_uppercase();
     } else {
         out.make_ascii_lowercase();
     }
-    Some(Cow::Owned(out))
+    true
 }
 
 /// Applies a 1:1 char mapping, copying only from the first character that changes.

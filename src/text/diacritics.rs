@@ -34,7 +34,7 @@ pub fn normalize(s: &str) -> Cow<'_, str> {
 ///
 /// The scan is by bytes: ASCII runs are skipped, and a character of U+0080–U+024F (Latin-1
 /// and Latin Extended-A/B, where accented names live) that no combining mark follows is
-/// looked up in [`LATIN`] by its code point. Everything else (a cluster with combining
+/// looked up in `LATIN` by its code point. Everything else (a cluster with combining
 /// marks, any other script) goes through [`lookup`].
 pub fn normalize_into(s: &str, out: &mut String) -> bool {
     out.clear();

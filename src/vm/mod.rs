@@ -82,7 +82,7 @@ impl Program {
     ///
     /// Inlined into the caller so that the two cheapest shapes, a pass-through and a
     /// constant, cost a slot read and no call at all; every other entry goes through one
-    /// out-of-line call ([`picking`] for decisions, [`general`] for the rest), each with
+    /// out-of-line call (`picking` for decisions, `general` for the rest), each with
     /// a stack frame sized for its own work.
     #[inline(always)]
     pub fn eval<'r, R: Record + ?Sized>(
