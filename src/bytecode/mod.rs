@@ -333,6 +333,11 @@ pub(crate) enum Entry {
     /// `NormalizeDiacritics([a])` (no culture): the transform on the attribute's text, which
     /// comes back borrowed when nothing changes (an upper-case ID through `ToUpper`).
     Transform(SlotIdx, chain::Unary),
+    /// `FormatDateTime([a], styles, "in", "out")` with constant styles and formats: the
+    /// attribute's text parsed and formatted without the call's argument array, built in
+    /// the result; anything unusual (Null aside), including every error, goes through the
+    /// generic call.
+    Date(SlotIdx, CallIdx),
     /// `IgnoreFlowIfNullOrEmpty(x)` where `x` has one of the shapes above: `x`'s entry,
     /// then the Ignore outcome for a Null or `""` value.
     Ignoring(Box<Entry>),
@@ -391,6 +396,24 @@ fn transform(site: &CallSite, args: &[Arg]) -> Option<Entry> {
     }
     let op = chain::Unary::of_name(site.spec.name)?;
     Some(Entry::Transform(*slot, op))
+}
+
+/// [`Entry::Date`] for a FormatDateTime of an attribute whose styles and formats were all
+/// prepared at compile time.
+fn formatted_date(site: &CallSite, args: &[Arg], c: CallIdx) -> Option<Entry> {
+    if site.spec.name != "FormatDateTime" {
+        return None;
+    }
+    let data = site
+        .site
+        .as_deref()?
+        .downcast_ref::<crate::functions::datetime::FormatDateTimeSite>()?;
+    let (Some(Arg::Attr(slot)), Some(_), Some(_), Some(_)) =
+        (args.first(), data.styles, &data.input, &data.output)
+    else {
+        return None;
+    };
+    Some(Entry::Date(*slot, c))
 }
 
 /// An argument of an [`Entry::Call`].
@@ -525,6 +548,7 @@ impl Entry {
                 Some(
                     class_deletion(site, &args, consts)
                         .or_else(|| transform(site, &args))
+                        .or_else(|| formatted_date(site, &args, *c))
                         .unwrap_or(Entry::Call(*c, args)),
                 )
             }
@@ -601,6 +625,7 @@ impl Program {
                 chain::Unary::NormalizeDiacritics => "text transform (NormalizeDiacritics)",
                 chain::Unary::Filter(_) | chain::Unary::Left(_) => "text transform",
             },
+            Entry::Date(..) => "date format (FormatDateTime)",
             Entry::Call(..) => "direct call",
             Entry::Ignoring(_) => "ignore-if-empty around a direct path",
         };

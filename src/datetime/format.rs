@@ -812,6 +812,12 @@ impl Format {
         self.format_stamp(&d.civil().into())
     }
 
+    /// [`Format::format_stamp`] into `out` (which it replaces).
+    #[inline]
+    pub fn format_stamp_into(&self, c: &Stamp, out: &mut String) {
+        *out = self.format_stamp(c);
+    }
+
     /// [`Format::format`] of an instant given by its fields (as
     /// [`Format::parse_exact_stamp`] returns them).
     pub fn format_stamp(&self, c: &Stamp) -> String {

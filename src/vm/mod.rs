@@ -12,7 +12,8 @@ use smallvec::SmallVec;
 
 use crate::bytecode::chain::{self, Applied, Gathered, Unary};
 use crate::bytecode::{
-    Arg, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Leaf, Op, Program, SlotIdx, TableIdx,
+    Arg, CallIdx, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Leaf, Op, Program, SlotIdx,
+    TableIdx,
 };
 use crate::compile::{binary, condition};
 use crate::context::{Clock, Limits, RandomSource, UniquenessOracle};
@@ -102,6 +103,7 @@ impl Program {
             Entry::Chain(c) => chained(self, *c, record, ctx),
             Entry::Filter(slot, filter) => filtered(self, *slot, filter, record, ctx),
             Entry::Transform(slot, op) => transformed(self, *slot, *op, record, ctx),
+            Entry::Date(slot, c) => dated(self, *slot, *c, record, ctx),
             _ => general(self, record, ctx),
         }
     }
@@ -188,6 +190,7 @@ fn general<'r, R: Record + ?Sized>(
                 Entry::Chain(c) => chained(p, *c, record, ctx),
                 Entry::Filter(slot, filter) => filtered(p, *slot, filter, record, ctx),
                 Entry::Transform(slot, op) => transformed(p, *slot, *op, record, ctx),
+                Entry::Date(slot, c) => dated(p, *slot, *c, record, ctx),
                 Entry::Call(c, args) => match p.calls.get(c.get()) {
                     Some(site) => direct_call(p, site, args, record, ctx),
                     None => generic(p, record, ctx),
@@ -213,6 +216,7 @@ fn general<'r, R: Record + ?Sized>(
         | Entry::Chain(_)
         | Entry::Filter(..)
         | Entry::Transform(..)
+        | Entry::Date(..)
         | Entry::Generic => {}
     }
     generic(p, record, ctx)
@@ -351,6 +355,53 @@ fn filtered<'r, R: Record + ?Sized>(
             Applied::Same
         })
     })
+}
+
+/// [`Entry::Date`]: FormatDateTime of a text attribute with prepared styles and formats.
+/// Null gives Null (as the function does); text that parses is formatted in the result
+/// itself; anything else (a failed parse, a list, a number) runs the generic call, which
+/// reports it.
+#[inline(never)]
+fn dated<'r, R: Record + ?Sized>(
+    p: &'r Program,
+    slot: SlotIdx,
+    c: CallIdx,
+    rec: &'r R,
+    ctx: &mut EvalContext<'_>,
+) -> Result<Outcome<'r>, EvalError> {
+    let data = p
+        .calls
+        .get(c.get())
+        .and_then(|site| site.site.as_deref())
+        .and_then(|d| d.downcast_ref::<functions::datetime::FormatDateTimeSite>());
+    let Some((Some(styles), Some(input), Some(output))) =
+        data.map(|d| (d.styles, d.input.as_ref(), d.output.as_ref()))
+    else {
+        return generic(p, rec, ctx);
+    };
+    let s = match read_attr(p, rec, slot) {
+        Value::Null => return Ok(Outcome::Value(Value::Null)),
+        Value::Str(Cow::Borrowed(s)) => s,
+        other => {
+            other.release();
+            return generic(p, rec, ctx);
+        }
+    };
+    let clock = ctx.clock;
+    let Ok(d) = input.parse_exact_stamp(s, styles, || clock.now()) else {
+        return generic(p, rec, ctx);
+    };
+    let mut r = in_place();
+    let Some(out) = slot_string(&mut r) else {
+        return generic(p, rec, ctx);
+    };
+    output.format_stamp_into(&d, out);
+    if fits(out.len(), ctx.limits) {
+        r
+    } else {
+        buffers::give(std::mem::take(out));
+        generic(p, rec, ctx)
+    }
 }
 
 /// [`Entry::Transform`]: a text transform of a text attribute.

@@ -632,4 +632,20 @@ fn direct_paths_keep_their_limits() {
         ..Limits::default()
     };
     assert_eq!(eval_with("ToUpper([a])", &rec, &output), limit());
+    // The date-format entry: a 17-byte result over either limit is the generic error.
+    let rec = record(vec![("d", Value::str("2021-08-18-07:00"))]);
+    let fdt = r#"FormatDateTime([d], , "yyyy-MM-ddzzz", "yyyyMMddHHmmss.fZ")"#;
+    assert_eq!(eval_with(fdt, &rec, &Limits::default()), End::Len(17));
+    for limits in [
+        Limits {
+            max_value_bytes: 16,
+            ..Limits::default()
+        },
+        Limits {
+            max_output_bytes: 16,
+            ..Limits::default()
+        },
+    ] {
+        assert_eq!(eval_with(fdt, &rec, &limits), limit());
+    }
 }
