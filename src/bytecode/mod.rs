@@ -192,6 +192,74 @@ impl SwitchTable {
     }
 }
 
+/// A small Switch laid out for one lookup: each key (as a [`ShortKey`]) beside its result,
+/// a constant value or an attribute. Choosing reads the attribute and this one allocation;
+/// through the table it also read the table's key list, the chosen block's op and the
+/// constant table in turn, each load waiting for the one before.
+#[derive(Clone, Debug)]
+pub(crate) struct ShortSwitch {
+    /// The keys in use.
+    len: usize,
+    /// The keys (first occurrence, source order) and their results.
+    keys: [(ShortKey, Pick); 8],
+    /// The default's result.
+    default: Pick,
+}
+
+/// A result of a [`ShortSwitch`].
+#[derive(Clone, Debug)]
+pub(crate) enum Pick {
+    /// A constant.
+    Const(Value<'static>),
+    /// An attribute.
+    Attr(SlotIdx),
+}
+
+impl ShortSwitch {
+    /// The short form of a table whose keys are all short and whose blocks all return a
+    /// constant or an attribute.
+    fn new(table: &SwitchTable, code: &[Op], consts: &[Value<'static>]) -> Option<ShortSwitch> {
+        let pick = |c: CodeIdx| match Leaf::of(code.get(c.get()))? {
+            Leaf::Const(k) => consts.get(k.get()).cloned().map(Pick::Const),
+            Leaf::Attr(s) => Some(Pick::Attr(s)),
+        };
+        let short = table.short.as_ref()?;
+        let mut keys: [(ShortKey, Pick); 8] = std::array::from_fn(|_| {
+            (
+                ShortKey {
+                    lo: 0,
+                    hi: 0,
+                    len: 0,
+                },
+                Pick::Const(Value::Null),
+            )
+        });
+        if short.len() > keys.len() {
+            return None;
+        }
+        for (slot, (k, c)) in keys.iter_mut().zip(short) {
+            *slot = (*k, pick(*c)?);
+        }
+        Some(ShortSwitch {
+            len: short.len(),
+            keys,
+            default: pick(table.default)?,
+        })
+    }
+
+    /// The result for `key` (what the table and its block give).
+    #[inline]
+    pub(crate) fn pick(&self, key: &str) -> &Pick {
+        let Some(k) = ShortKey::of(key.as_bytes()) else {
+            return &self.default;
+        };
+        self.keys
+            .get(..self.len)
+            .and_then(|keys| keys.iter().find(|(s, _)| s.same(&k)))
+            .map_or(&self.default, |(_, p)| p)
+    }
+}
+
 /// A string of at most 16 bytes as two words and its length. The words are the first and
 /// the last 8 bytes (4 bytes below 8; three single bytes below 4), which overlap but
 /// together cover every byte, so for a given length equal keys mean equal strings.
@@ -319,6 +387,9 @@ pub(crate) enum Entry {
     /// `Switch([a], default, key, value, …)` where the default and every value are constants
     /// or attributes: one table lookup picks the block, whose single op is the result.
     Switch(SlotIdx, TableIdx),
+    /// [`Entry::Switch`] over at most 8 keys of at most 16 bytes: the keys and the results
+    /// side by side in one allocation (see [`ShortSwitch`]).
+    ShortSwitch(SlotIdx, Box<ShortSwitch>),
     /// Every reachable op is a decision (`JumpUnlessAttrEq`, `SwitchAttr`, `Jump`) or a
     /// `ReturnConst`/`ReturnAttr`: the VM runs it without a stack or an environment.
     Decide,
@@ -468,6 +539,12 @@ impl Entry {
                         .chain(table.keys.iter().map(|(_, c)| *c))
                         .all(|c| Leaf::of(code.get(c.get())).is_some())
                 };
+                if let Some(short) = tables
+                    .get(t.get())
+                    .and_then(|table| ShortSwitch::new(table, code, consts))
+                {
+                    return Entry::ShortSwitch(*slot, Box::new(short));
+                }
                 if tables.get(t.get()).is_some_and(leaves) {
                     return Entry::Switch(*slot, *t);
                 }
@@ -611,6 +688,7 @@ impl Program {
             Entry::Pick { .. } => "pick by comparison",
             Entry::PickEmpty { .. } => "pick by emptiness",
             Entry::Switch(..) => "switch table",
+            Entry::ShortSwitch(..) => "switch table (short keys beside their results)",
             Entry::Decide => "decisions",
             Entry::Chain(c) => match self.chains.get(c.get()).and_then(|c| c.flat.as_ref()) {
                 Some(_) => "flat string chain",

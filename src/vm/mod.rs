@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 
 use crate::bytecode::chain::{self, Applied, Gathered, Unary};
 use crate::bytecode::{
-    Arg, CallIdx, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Leaf, Op, Program, SlotIdx,
+    Arg, CallIdx, CallSite, ChainIdx, CodeIdx, ConstIdx, Entry, Leaf, Op, Pick, Program, SlotIdx,
     TableIdx,
 };
 use crate::compile::{binary, condition};
@@ -97,9 +97,11 @@ impl Program {
                 Some(v) => Ok(Outcome::Value(v.reborrow())),
                 None => general(self, record, ctx),
             },
-            Entry::Pick { .. } | Entry::PickEmpty { .. } | Entry::Switch(..) | Entry::Decide => {
-                picking(self, record, ctx)
-            }
+            Entry::Pick { .. }
+            | Entry::PickEmpty { .. }
+            | Entry::Switch(..)
+            | Entry::ShortSwitch(..)
+            | Entry::Decide => picking(self, record, ctx),
             Entry::Chain(c) => chained(self, *c, record, ctx),
             Entry::Filter(slot, filter) => filtered(self, *slot, filter, record, ctx),
             Entry::Transform(slot, op) => transformed(self, *slot, *op, record, ctx),
@@ -154,6 +156,18 @@ fn picking<'r, R: Record + ?Sized>(
                 return Ok(Outcome::Value(leaf_value(p, record, leaf)));
             }
             return general(p, record, ctx);
+        }
+        Entry::ShortSwitch(slot, sw) => {
+            let v = read_attr(p, record, *slot);
+            if let Value::Str(s) = &v {
+                let pick = sw.pick(s);
+                v.release();
+                return Ok(Outcome::Value(match pick {
+                    Pick::Const(c) => c.reborrow(),
+                    Pick::Attr(a) => read_attr(p, record, *a),
+                }));
+            }
+            v.release();
         }
         Entry::Switch(slot, t) => {
             let v = read_attr(p, record, *slot);
@@ -212,6 +226,7 @@ fn general<'r, R: Record + ?Sized>(
         | Entry::Pick { .. }
         | Entry::PickEmpty { .. }
         | Entry::Switch(..)
+        | Entry::ShortSwitch(..)
         | Entry::Decide
         | Entry::Chain(_)
         | Entry::Filter(..)
