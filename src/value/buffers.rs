@@ -14,7 +14,7 @@
 //! allocated as usual.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use super::Value;
 
@@ -26,14 +26,27 @@ pub const MAX_CAPACITY: usize = 64 << 10;
 
 thread_local! {
     static SPARE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// How many buffers `SPARE` holds. A plain counter needs no destructor, so reading it is
+    /// one load: a caller that never gives buffers back (it drops its results) pays that
+    /// instead of borrowing the list to find it empty.
+    static COUNT: Cell<usize> = const { Cell::new(0) };
 }
 
 /// An empty string with room for at least `capacity` bytes: a spare buffer of this thread
 /// when there is one, else a new allocation.
 #[inline(always)]
 pub fn take(capacity: usize) -> String {
+    if COUNT.with(Cell::get) == 0 {
+        return String::with_capacity(capacity);
+    }
     let spare = SPARE
-        .try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop()))
+        .try_with(|s| {
+            s.try_borrow_mut().ok().and_then(|mut s| {
+                let b = s.pop();
+                COUNT.set(s.len());
+                b
+            })
+        })
         .ok()
         .flatten();
     match spare {
@@ -57,6 +70,7 @@ pub fn give(s: String) {
         if let Ok(mut spare) = spare.try_borrow_mut() {
             if spare.len() < MAX_SPARE {
                 spare.push(s);
+                COUNT.set(spare.len());
             }
         }
     });
@@ -79,11 +93,13 @@ pub fn recycle(v: Value<'_>) {
 /// Moves every spare buffer into `pool` (the generic VM keeps them in its environment for
 /// one evaluation) and back with [`restore`].
 pub fn take_all() -> Vec<String> {
-    SPARE
+    let all = SPARE
         .try_with(|s| s.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)).ok())
         .ok()
         .flatten()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    COUNT.set(0);
+    all
 }
 
 /// Gives back the buffers of [`take_all`] (at most [`MAX_SPARE`] are kept).
@@ -101,6 +117,7 @@ pub fn restore(mut pool: Vec<String>) {
                     }
                 }
             }
+            COUNT.set(s.len());
         }
     });
 }
