@@ -57,39 +57,29 @@ impl Unary {
     /// is taken from the thread's spare ones only when something is built). `None` for
     /// `Filter` and `Left`, which need their data.
     pub fn apply_into<'s>(self, s: &'s str, out: &mut String) -> Option<Applied<'s>> {
-        let built = |out: &mut String, c: Cow<'_, str>| match c {
+        let built = |changed: bool| {
+            if changed {
+                Applied::Built
+            } else {
+                Applied::Same
+            }
+        };
+        // Other text under a case mapping: the function's own result, moved in.
+        let owned = |out: &mut String, c: Cow<'_, str>| match c {
             Cow::Borrowed(_) => Applied::Same,
             Cow::Owned(o) => {
-                out.push_str(&o);
-                crate::value::buffers::give(o);
+                *out = o;
                 Applied::Built
             }
         };
         Some(match self {
-            Unary::StripSpaces if s.contains(' ') => {
-                *out = crate::value::buffers::take(s.len());
-                out.extend(s.chars().filter(|c| *c != ' '));
-                Applied::Built
-            }
-            Unary::StripSpaces => Applied::Same,
-            Unary::NormalizeDiacritics if s.is_ascii() => Applied::Same,
-            Unary::NormalizeDiacritics => {
-                *out = crate::value::buffers::take(s.len());
-                if diacritics::normalize_into(s, out) {
-                    Applied::Built
-                } else {
-                    Applied::Same
-                }
-            }
+            Unary::StripSpaces => built(crate::text::strip_spaces_into(s, out)),
+            Unary::NormalizeDiacritics => built(diacritics::normalize_to(s, out)),
             Unary::ToLower | Unary::ToUpper if s.is_ascii() => {
-                if case::ascii_case_into(s, self == Unary::ToUpper, out) {
-                    Applied::Built
-                } else {
-                    Applied::Same
-                }
+                built(case::ascii_case_into(s, self == Unary::ToUpper, out))
             }
-            Unary::ToLower => built(out, case::to_lower(s, CaseRules::Invariant)),
-            Unary::ToUpper => built(out, case::to_upper(s, CaseRules::Invariant)),
+            Unary::ToLower => owned(out, case::to_lower(s, CaseRules::Invariant)),
+            Unary::ToUpper => owned(out, case::to_upper(s, CaseRules::Invariant)),
             Unary::Trim => {
                 let t = crate::text::trim(s);
                 if t.len() == s.len() {

@@ -16,15 +16,27 @@ use unicode_normalization::char::is_combining_mark;
 
 /// Removes the diacritics of the table; borrowed when nothing is replaced (always for ASCII).
 pub fn normalize(s: &str) -> Cow<'_, str> {
-    if s.is_ascii() {
-        return Cow::Borrowed(s);
-    }
-    let mut out = crate::value::buffers::take(s.len());
-    if normalize_into(s, &mut out) {
+    let mut out = String::new();
+    if normalize_to(s, &mut out) {
         Cow::Owned(out)
     } else {
-        crate::value::buffers::give(out);
         Cow::Borrowed(s)
+    }
+}
+
+/// [`normalize`] into `out` (empty): true when `out` holds the result, false when nothing
+/// is replaced (`out` then holds no buffer: one taken for the attempt goes back).
+#[inline]
+pub fn normalize_to(s: &str, out: &mut String) -> bool {
+    if s.is_ascii() {
+        return false;
+    }
+    *out = crate::value::buffers::take(s.len());
+    if normalize_into(s, out) {
+        true
+    } else {
+        crate::value::buffers::give(std::mem::take(out));
+        false
     }
 }
 
