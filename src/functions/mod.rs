@@ -441,12 +441,9 @@ impl<'e> Env<'e> {
     /// Returns an owned string's buffer to the pool (borrowed values are simply dropped).
     #[inline]
     pub fn recycle(&mut self, v: Value<'_>) {
-        use crate::value::buffers::{MAX_CAPACITY, MAX_SPARE};
         match v {
             Value::Str(std::borrow::Cow::Owned(s)) => {
-                if self.pool.len() < MAX_SPARE && s.capacity() <= MAX_CAPACITY && s.capacity() > 0 {
-                    self.pool.push(s);
-                }
+                crate::value::buffers::keep(&mut self.pool, s)
             }
             // Values that own nothing skip the drop glue.
             other => other.release(),

@@ -63,17 +63,31 @@ pub fn take(capacity: usize) -> String {
 /// full, the buffer is too large, or it holds no memory).
 #[inline(always)]
 pub fn give(s: String) {
-    if s.capacity() == 0 || s.capacity() > MAX_CAPACITY {
+    if !worth_keeping(&s) {
         return;
     }
     let _ = SPARE.try_with(|spare| {
         if let Ok(mut spare) = spare.try_borrow_mut() {
-            if spare.len() < MAX_SPARE {
-                spare.push(s);
-                COUNT.set(spare.len());
-            }
+            keep(&mut spare, s);
+            COUNT.set(spare.len());
         }
     });
+}
+
+/// A buffer the pool keeps: it holds memory, and not more than [`MAX_CAPACITY`].
+#[inline(always)]
+fn worth_keeping(s: &String) -> bool {
+    s.capacity() != 0 && s.capacity() <= MAX_CAPACITY
+}
+
+/// Keeps `s` in `pool` when it is worth keeping and the pool has room (else frees it): the
+/// bounds of this thread's buffers, also for the pool the generic VM holds during one
+/// evaluation (`Env::recycle`).
+#[inline(always)]
+pub fn keep(pool: &mut Vec<String>, s: String) {
+    if pool.len() < MAX_SPARE && worth_keeping(&s) {
+        pool.push(s);
+    }
 }
 
 /// Hands a value that is no longer needed back to this thread's buffers: an owned string's
